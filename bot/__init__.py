@@ -1,0 +1,1 @@
+"""WanBot's platform-neutral core: requests, parameters, jobs, media, archive."""

@@ -1,0 +1,247 @@
+"""Configuration: loaded once from TOML, validated with pydantic, secrets from the environment.
+
+`config.example.toml` documents every key. A bad config raises `ConfigError` with a message
+that names the key and says how to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bot.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HardwarePreset(StrEnum):
+    """Named hardware presets; `custom` means every value comes from `[comfy.hosts.hardware]`."""
+
+    RTX4090 = "rtx4090"
+    RTX3090 = "rtx3090"
+    RTX3060 = "rtx3060"
+    CUSTOM = "custom"
+
+
+class Hardware(_Strict):
+    """Loader settings for one GPU host, as values `WanVideoModelLoader` and friends accept."""
+
+    base_precision: Literal["fp32", "bf16", "fp16", "fp16_fast"] = "fp16"
+    quantization: str = "fp8_e4m3fn"
+    attention_mode: str = "sdpa"
+    blocks_to_swap: int = Field(default=20, ge=0, le=40)
+    tiled_vae: bool = False
+
+
+# 24 GB cards hold the fp8 14B model with a few blocks swapped; 12 GB cards need most of the
+# transformer swapped to system RAM and a tiled VAE decode.
+PRESETS: dict[HardwarePreset, Hardware] = {
+    HardwarePreset.RTX4090: Hardware(
+        base_precision="fp16", quantization="fp8_e4m3fn", attention_mode="sdpa",
+        blocks_to_swap=10, tiled_vae=False,
+    ),
+    HardwarePreset.RTX3090: Hardware(
+        base_precision="fp16", quantization="fp8_e4m3fn", attention_mode="sdpa",
+        blocks_to_swap=20, tiled_vae=False,
+    ),
+    HardwarePreset.RTX3060: Hardware(
+        base_precision="fp16", quantization="fp8_e4m3fn", attention_mode="sdpa",
+        blocks_to_swap=40, tiled_vae=True,
+    ),
+}
+
+
+class Models(_Strict):
+    """Model file names exactly as the host lists them in `/object_info`."""
+
+    i2v: str = "Wan2_1-I2V-14B-480P_fp8_e4m3fn.safetensors"
+    infinitetalk: str = "Wan2_1-InfiniteTalk-Single_fp16.safetensors"
+    animate: str = "wan2.2_animate_bf16_with_fp8_e4m3fn_scaled_ED.safetensors"
+    t5: str = "wan2.1/umt5-xxl-enc-bf16.safetensors"
+    vae: str = "wan2.1/Wan2_1_VAE_bf16.safetensors"
+    clip_vision: str = "wan2.1/open-clip-xlm-roberta-large-vit-huge-14_visual_fp16.safetensors"
+    wav2vec: str = "wav2vec2-chinese-base_fp16.safetensors"
+
+
+class ModelOverrides(_Strict):
+    """Per-host model names; unset keys fall back to `[models]`."""
+
+    i2v: str | None = None
+    infinitetalk: str | None = None
+    animate: str | None = None
+    t5: str | None = None
+    vae: str | None = None
+    clip_vision: str | None = None
+    wav2vec: str | None = None
+
+
+class HostConfig(_Strict):
+    """One ComfyUI host."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    url: str = Field(pattern=r"^https?://")
+    token: str | None = None
+    max_concurrent: int = Field(default=1, ge=1, le=64)
+    preset: HardwarePreset = HardwarePreset.RTX4090
+    hardware: dict[str, Any] = Field(default_factory=dict)
+    models: ModelOverrides = Field(default_factory=ModelOverrides)
+
+    def resolved_hardware(self) -> Hardware:
+        """The preset's values with this host's `hardware` table on top."""
+        base = PRESETS.get(self.preset, Hardware())
+        return Hardware.model_validate({**base.model_dump(), **self.hardware})
+
+    def resolved_models(self, defaults: Models) -> Models:
+        """`[models]` with this host's overrides applied."""
+        own = self.models.model_dump(exclude_none=True)
+        return defaults.model_copy(update=own)
+
+
+class ComfySection(_Strict):
+    hosts: list[HostConfig] = Field(min_length=1)
+    request_timeout: float = Field(default=30.0, gt=0)
+    upload_timeout: float = Field(default=300.0, gt=0)
+    schema_cache_seconds: float = Field(default=300.0, ge=0)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ComfySection:
+        names = [h.name for h in self.hosts]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"host names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+
+class ModeDefaults(_Strict):
+    """Per-mode default parameters; anything unset uses WanBot's built-in default."""
+
+    negative_prompt: str | None = None
+    width: int | None = None
+    height: int | None = None
+    frames: int | None = None
+    steps: int | None = None
+    cfg: float | None = None
+    shift: float | None = None
+    scheduler: str | None = None
+    denoise: float | None = None
+    fps: float | None = None
+    frame_window: int | None = None
+    motion_frame: int | None = None
+    pose_strength: float | None = None
+    face_strength: float | None = None
+    color_match: str | None = None
+
+
+class Defaults(_Strict):
+    i2v: ModeDefaults = Field(default_factory=ModeDefaults)
+    infinitetalk: ModeDefaults = Field(default_factory=ModeDefaults)
+    animate: ModeDefaults = Field(default_factory=ModeDefaults)
+
+
+class Limits(_Strict):
+    """Upper bounds that protect the GPUs and the users' patience."""
+
+    max_frames: int = Field(default=161, ge=1)
+    max_steps: int = Field(default=60, ge=1)
+    max_side: int = Field(default=1280, ge=64)
+    max_pixels: int = Field(default=1280 * 720, ge=64 * 64)
+    min_side: int = Field(default=128, ge=16)
+    max_audio_seconds: float = Field(default=60.0, gt=0)
+    audio_over_limit: Literal["cut", "refuse"] = "cut"
+    max_input_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_pose_frames: int = Field(default=400, ge=1)
+
+
+class Storage(_Strict):
+    database: Path = Path("wanbot.db")
+    outputs: Path = Path("outputs")
+    jobs: Path = Path("jobs")
+
+
+class Delivery(_Strict):
+    """How results leave the bot when they do not fit a platform's upload limit."""
+
+    public_url: str | None = None
+    image_fit: Literal["crop", "pad"] = "crop"
+
+
+class Config(_Strict):
+    comfy: ComfySection
+    models: Models = Field(default_factory=Models)
+    defaults: Defaults = Field(default_factory=Defaults)
+    limits: Limits = Field(default_factory=Limits)
+    storage: Storage = Field(default_factory=Storage)
+    delivery: Delivery = Field(default_factory=Delivery)
+
+    def host(self, name: str | None) -> HostConfig:
+        """The host called `name`, or the first one when `name` is None."""
+        if name is None:
+            return self.comfy.hosts[0]
+        for host in self.comfy.hosts:
+            if host.name == name:
+                return host
+        known = ", ".join(h.name for h in self.comfy.hosts)
+        raise ConfigError(f"No ComfyUI host named {name!r}; configured hosts: {known}.")
+
+
+def host_token_env(name: str) -> str:
+    """The environment variable that may hold a host's token, e.g. `WANBOT_COMFY_TOKEN_GPU_1`."""
+    return "WANBOT_COMFY_TOKEN_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def _format_errors(exc: ValidationError, source: str) -> str:
+    lines = [f"Invalid configuration in {source}:"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            fix = "remove it or check its spelling (see config.example.toml)"
+            lines.append(f"  - key '{key}' is not a known setting: {fix}.")
+        elif err["type"] == "missing":
+            lines.append(f"  - key '{key}' is required: add it (see config.example.toml).")
+        else:
+            lines.append(f"  - key '{key}': {err['msg']} (got {err.get('input')!r}).")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict[str, Any], source: str = "config",
+                 env: dict[str, str] | None = None) -> Config:
+    """Validate a config mapping, filling secrets from `env` (default: the process env)."""
+    env = dict(os.environ) if env is None else env
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, source)) from exc
+    for host in config.comfy.hosts:
+        token = env.get(host_token_env(host.name))
+        if token and not host.token:
+            host.token = token
+        try:
+            hw = host.resolved_hardware()
+        except ValidationError as exc:
+            raise ConfigError(
+                _format_errors(exc, f"{source} [comfy.hosts.hardware] of host {host.name!r}")
+            ) from exc
+        del hw
+    return config
+
+
+def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
+    """Read and validate the TOML file at `path`."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"Config file {path} not found: copy config.example.toml to {path} and edit it."
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file {path} is not valid TOML: {exc}.") from exc
+    return parse_config(data, str(path), env)

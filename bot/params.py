@@ -1,0 +1,278 @@
+"""One parameter syntax for every front end.
+
+`parse_command("a cat --steps 20 --size 480x832")` splits free text (the prompt) from flags.
+`resolve_params` merges those flags over config and built-in defaults, validates them, and
+rounds what Wan needs rounded (frames = 4n+1, sides divisible by 16), noting each adjustment
+so the user is told.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import Config
+from bot.errors import ParameterError
+from bot.request import COLOR_MATCH_CHOICES, Mode, Params
+
+SEED_MAX = 2**64 - 1
+DEFAULT_NEGATIVE = (
+    "bright tones, overexposed, static, blurred details, subtitles, style, works, paintings, "
+    "images, static, overall gray, worst quality, low quality, JPEG compression residue, ugly, "
+    "incomplete, extra fingers, poorly drawn hands, poorly drawn faces, deformed, disfigured, "
+    "misshapen limbs, fused fingers, still picture, messy background, three legs, many people "
+    "in the background, walking backwards"
+)
+
+# Built-in defaults per mode. unipc is the real WanVideoSampler's own default and the only
+# scheduler the reference graphs pair with plain (non-distilled) 30-step sampling.
+BUILTIN_DEFAULTS: dict[Mode, dict[str, Any]] = {
+    Mode.I2V: dict(width=832, height=480, frames=81, steps=30, cfg=6.0, shift=5.0,
+                   scheduler="unipc", denoise=1.0, fps=16.0),
+    Mode.INFINITETALK: dict(width=832, height=480, frames=81, steps=30, cfg=6.0, shift=5.0,
+                            scheduler="unipc", denoise=1.0, fps=25.0, frame_window=77,
+                            motion_frame=4),
+    Mode.ANIMATE: dict(width=832, height=480, frames=81, steps=30, cfg=7.0, shift=5.0,
+                       scheduler="unipc", denoise=1.0, fps=16.0, frame_window=77,
+                       pose_strength=1.0, face_strength=1.0, color_match="disabled"),
+}
+
+
+@dataclass(frozen=True)
+class Flag:
+    field: str
+    kind: Callable[[str], Any]
+    help: str
+    modes: frozenset[Mode] = frozenset(Mode)
+
+
+def _size(text: str) -> tuple[int, int]:
+    parts = text.lower().replace("×", "x").split("x")
+    if len(parts) != 2:
+        raise ValueError(text)
+    return int(parts[0]), int(parts[1])
+
+
+_MOVING = frozenset({Mode.INFINITETALK, Mode.ANIMATE})
+FLAGS: dict[str, Flag] = {
+    "steps": Flag("steps", int, "sampling steps, e.g. --steps 30"),
+    "cfg": Flag("cfg", float, "guidance scale, e.g. --cfg 6"),
+    "frames": Flag("frames", int, "video length in frames (4n+1), e.g. --frames 81"),
+    "seed": Flag("seed", int, "random seed, e.g. --seed 42"),
+    "size": Flag("size", _size, "WIDTHxHEIGHT, e.g. --size 832x480"),
+    "scheduler": Flag("scheduler", str, "sampler scheduler, e.g. --scheduler unipc"),
+    "shift": Flag("shift", float, "flow shift, e.g. --shift 5"),
+    "neg": Flag("negative_prompt", str, 'negative prompt, e.g. --neg "blurry, static"'),
+    "denoise": Flag("denoise", float, "denoise strength 0-1, e.g. --denoise 1"),
+    "fps": Flag("fps", float, "frames per second of the video, e.g. --fps 16"),
+    "window": Flag("frame_window", int, "frames per generation window, e.g. --window 77",
+                   _MOVING),
+    "motion-frame": Flag("motion_frame", int, "frames carried between windows, e.g. "
+                         "--motion-frame 4", frozenset({Mode.INFINITETALK})),
+    "pose-strength": Flag("pose_strength", float, "pose guidance 0-10, e.g. --pose-strength 1",
+                          frozenset({Mode.ANIMATE})),
+    "face-strength": Flag("face_strength", float, "face guidance 0-10, e.g. --face-strength 1",
+                          frozenset({Mode.ANIMATE})),
+    "color-match": Flag("color_match", str, "color matching: " + ", ".join(COLOR_MATCH_CHOICES),
+                        frozenset({Mode.ANIMATE})),
+}
+ALIASES = {
+    "negative": "neg", "negative-prompt": "neg", "frame-window": "window",
+    "motion": "motion-frame", "colormatch": "color-match", "color_match": "color-match",
+    "pose_strength": "pose-strength", "face_strength": "face-strength", "step": "steps",
+    "resolution": "size", "res": "size", "motion_frame": "motion-frame",
+    "frame_window": "window",
+}
+_QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»", "'": "'"}
+# Phones turn "--" into an em or en dash; accept those as the flag prefix too.
+_DASHES = ("--", "—", "–")
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    """Free text and typed flag values from one command line."""
+
+    prompt: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+def _tokens(text: str) -> list[tuple[str, bool]]:
+    """Whitespace-separated tokens; a token that opens with a quote runs to its closing quote.
+
+    Apostrophes inside words ("cat's") are ordinary characters, which `shlex` would reject.
+    Returns (token, was_quoted) pairs.
+    """
+    out: list[tuple[str, bool]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        close = _QUOTES.get(text[i])
+        if close is not None:
+            end = text.find(close, i + 1)
+            if end != -1 and (end + 1 == n or text[end + 1].isspace()):
+                out.append((text[i + 1:end], True))
+                i = end + 1
+                continue
+        j = i
+        while j < n and not text[j].isspace():
+            j += 1
+        out.append((text[i:j], False))
+        i = j
+    return out
+
+
+def _flag_name(token: str) -> str | None:
+    for dash in _DASHES:
+        if token.startswith(dash) and len(token) > len(dash) and not token[len(dash)].isdigit():
+            return token[len(dash):].lower()
+    return None
+
+
+def _valid_flags_text(mode: Mode | None) -> str:
+    names = [f"--{name}" for name, flag in FLAGS.items() if mode is None or mode in flag.modes]
+    return ", ".join(names)
+
+
+def parse_command(text: str, mode: Mode | None = None) -> ParsedCommand:
+    """Split `text` into the prompt and typed flag values.
+
+    Raises `ParameterError` for unknown flags, missing values and values of the wrong type,
+    listing what is valid.
+    """
+    prompt_words: list[str] = []
+    overrides: dict[str, Any] = {}
+    tokens = _tokens(text)
+    i = 0
+    while i < len(tokens):
+        token, quoted = tokens[i]
+        name = None if quoted else _flag_name(token)
+        if name is None:
+            prompt_words.append(token)
+            i += 1
+            continue
+        value: str | None = None
+        if "=" in name:
+            name, value = name.split("=", 1)
+        name = ALIASES.get(name, name)
+        flag = FLAGS.get(name)
+        if flag is None:
+            raise ParameterError(
+                f"Unknown option --{name}. Valid options: {_valid_flags_text(mode)}."
+            )
+        if mode is not None and mode not in flag.modes:
+            modes = " and ".join(m.value for m in Mode if m in flag.modes)
+            raise ParameterError(f"--{name} only applies to {modes}, not to {mode.value}.")
+        if value is None:
+            if i + 1 >= len(tokens):
+                raise ParameterError(f"--{name} needs a value: {flag.help}.")
+            value = tokens[i + 1][0]
+            i += 1
+        try:
+            overrides[flag.field] = flag.kind(value)
+        except ValueError:
+            raise ParameterError(f"--{name} {value!r} is not valid: {flag.help}.") from None
+        i += 1
+    return ParsedCommand(" ".join(prompt_words).strip(), overrides)
+
+
+def _round_frames(frames: int) -> int:
+    return max(1, round((frames - 1) / 4) * 4 + 1)
+
+
+def _round16(value: int) -> int:
+    return max(16, round(value / 16) * 16)
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise ParameterError(f"{name} {value:g} is out of range: use a value from {low:g} to "
+                             f"{high:g}.")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    params: Params
+    negative_prompt: str
+    notes: list[str]
+
+
+def resolve_params(
+    mode: Mode,
+    overrides: dict[str, Any],
+    config: Config,
+    schedulers: Sequence[str],
+) -> Resolved:
+    """Merge built-in defaults, `[defaults.<mode>]` and `overrides`; validate and round.
+
+    `schedulers` are the choices the host's `WanVideoSampler` accepts.
+    """
+    values: dict[str, Any] = dict(BUILTIN_DEFAULTS[mode])
+    configured = getattr(config.defaults, mode.value).model_dump(exclude_none=True)
+    negative = configured.pop("negative_prompt", DEFAULT_NEGATIVE)
+    values.update(configured)
+    overrides = dict(overrides)
+    negative = overrides.pop("negative_prompt", negative)
+    size = overrides.pop("size", None)
+    values["size_from_user"] = size is not None
+    if size is not None:
+        values["width"], values["height"] = size
+    values.update(overrides)
+    notes: list[str] = []
+    limits = config.limits
+
+    _check_range("steps", values["steps"], 1, limits.max_steps)
+    _check_range("cfg", values["cfg"], 0, 30)
+    _check_range("shift", values["shift"], 0, 100)
+    _check_range("denoise", values["denoise"], 0.01, 1)
+    _check_range("fps", values["fps"], 1, 60)
+    seed = values.get("seed")
+    if seed is None:
+        values["seed"] = secrets.randbelow(2**48)
+    else:
+        _check_range("seed", seed, 0, SEED_MAX)
+
+    _check_range("frames", values["frames"], 1, limits.max_frames)
+    frames = _round_frames(values["frames"])
+    if frames > limits.max_frames:
+        frames -= 4
+    if frames != values["frames"]:
+        notes.append(f"frames {values['frames']} rounded to {frames} (Wan needs 4n+1 frames).")
+        values["frames"] = frames
+
+    width, height = values["width"], values["height"]
+    for side_name, side in (("width", width), ("height", height)):
+        _check_range(side_name, side, limits.min_side, limits.max_side)
+    w16, h16 = _round16(width), _round16(height)
+    if (w16, h16) != (width, height):
+        notes.append(f"size {width}x{height} rounded to {w16}x{h16} (Wan needs multiples of 16).")
+    if w16 * h16 > limits.max_pixels:
+        raise ParameterError(
+            f"size {w16}x{h16} is too large: at most {limits.max_pixels} pixels "
+            f"(for example 1280x720 or 832x480)."
+        )
+    values["width"], values["height"] = w16, h16
+
+    if values["scheduler"] not in schedulers:
+        raise ParameterError(
+            f"scheduler {values['scheduler']!r} is not available. Choose one of: "
+            f"{', '.join(schedulers)}."
+        )
+    if mode is not Mode.I2V:
+        window = values["frame_window"]
+        _check_range("window", window, 5, 1000)
+        if (window - 1) % 4:
+            raise ParameterError(f"window {window} must be 4n+1 (for example 77 or 81).")
+        _check_range("motion frame", values.get("motion_frame", 4), 1, window - 1)
+    if mode is Mode.ANIMATE:
+        _check_range("pose strength", values["pose_strength"], 0, 10)
+        _check_range("face strength", values["face_strength"], 0, 10)
+        if values["color_match"] not in COLOR_MATCH_CHOICES:
+            raise ParameterError(
+                f"color match {values['color_match']!r} is not available. Choose one of: "
+                f"{', '.join(COLOR_MATCH_CHOICES)}."
+            )
+    return Resolved(Params.model_validate(values), negative, notes)
