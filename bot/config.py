@@ -45,16 +45,25 @@ class Hardware(_Strict):
 # transformer swapped to system RAM and a tiled VAE decode.
 PRESETS: dict[HardwarePreset, Hardware] = {
     HardwarePreset.RTX4090: Hardware(
-        base_precision="fp16", quantization="fp8_e4m3fn", attention_mode="sdpa",
-        blocks_to_swap=10, tiled_vae=False,
+        base_precision="fp16",
+        quantization="fp8_e4m3fn",
+        attention_mode="sdpa",
+        blocks_to_swap=10,
+        tiled_vae=False,
     ),
     HardwarePreset.RTX3090: Hardware(
-        base_precision="fp16", quantization="fp8_e4m3fn", attention_mode="sdpa",
-        blocks_to_swap=20, tiled_vae=False,
+        base_precision="fp16",
+        quantization="fp8_e4m3fn",
+        attention_mode="sdpa",
+        blocks_to_swap=20,
+        tiled_vae=False,
     ),
     HardwarePreset.RTX3060: Hardware(
-        base_precision="fp16", quantization="fp8_e4m3fn", attention_mode="sdpa",
-        blocks_to_swap=40, tiled_vae=True,
+        base_precision="fp16",
+        quantization="fp8_e4m3fn",
+        attention_mode="sdpa",
+        blocks_to_swap=40,
+        tiled_vae=True,
     ),
 }
 
@@ -211,8 +220,9 @@ def _format_errors(exc: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def parse_config(data: dict[str, Any], source: str = "config",
-                 env: dict[str, str] | None = None) -> Config:
+def parse_config(
+    data: dict[str, Any], source: str = "config", env: dict[str, str] | None = None
+) -> Config:
     """Validate a config mapping, filling secrets from `env` (default: the process env)."""
     env = dict(os.environ) if env is None else env
     try:

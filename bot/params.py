@@ -29,14 +29,45 @@ DEFAULT_NEGATIVE = (
 # Built-in defaults per mode. unipc is the real WanVideoSampler's own default and the only
 # scheduler the reference graphs pair with plain (non-distilled) 30-step sampling.
 BUILTIN_DEFAULTS: dict[Mode, dict[str, Any]] = {
-    Mode.I2V: dict(width=832, height=480, frames=81, steps=30, cfg=6.0, shift=5.0,
-                   scheduler="unipc", denoise=1.0, fps=16.0),
-    Mode.INFINITETALK: dict(width=832, height=480, frames=81, steps=30, cfg=6.0, shift=5.0,
-                            scheduler="unipc", denoise=1.0, fps=25.0, frame_window=77,
-                            motion_frame=4),
-    Mode.ANIMATE: dict(width=832, height=480, frames=81, steps=30, cfg=7.0, shift=5.0,
-                       scheduler="unipc", denoise=1.0, fps=16.0, frame_window=77,
-                       pose_strength=1.0, face_strength=1.0, color_match="disabled"),
+    Mode.I2V: dict(
+        width=832,
+        height=480,
+        frames=81,
+        steps=30,
+        cfg=6.0,
+        shift=5.0,
+        scheduler="unipc",
+        denoise=1.0,
+        fps=16.0,
+    ),
+    Mode.INFINITETALK: dict(
+        width=832,
+        height=480,
+        frames=81,
+        steps=30,
+        cfg=6.0,
+        shift=5.0,
+        scheduler="unipc",
+        denoise=1.0,
+        fps=25.0,
+        frame_window=77,
+        motion_frame=4,
+    ),
+    Mode.ANIMATE: dict(
+        width=832,
+        height=480,
+        frames=81,
+        steps=30,
+        cfg=7.0,
+        shift=5.0,
+        scheduler="unipc",
+        denoise=1.0,
+        fps=16.0,
+        frame_window=77,
+        pose_strength=1.0,
+        face_strength=1.0,
+        color_match="disabled",
+    ),
 }
 
 
@@ -67,22 +98,45 @@ FLAGS: dict[str, Flag] = {
     "neg": Flag("negative_prompt", str, 'negative prompt, e.g. --neg "blurry, static"'),
     "denoise": Flag("denoise", float, "denoise strength 0-1, e.g. --denoise 1"),
     "fps": Flag("fps", float, "frames per second of the video, e.g. --fps 16"),
-    "window": Flag("frame_window", int, "frames per generation window, e.g. --window 77",
-                   _MOVING),
-    "motion-frame": Flag("motion_frame", int, "frames carried between windows, e.g. "
-                         "--motion-frame 4", frozenset({Mode.INFINITETALK})),
-    "pose-strength": Flag("pose_strength", float, "pose guidance 0-10, e.g. --pose-strength 1",
-                          frozenset({Mode.ANIMATE})),
-    "face-strength": Flag("face_strength", float, "face guidance 0-10, e.g. --face-strength 1",
-                          frozenset({Mode.ANIMATE})),
-    "color-match": Flag("color_match", str, "color matching: " + ", ".join(COLOR_MATCH_CHOICES),
-                        frozenset({Mode.ANIMATE})),
+    "window": Flag("frame_window", int, "frames per generation window, e.g. --window 77", _MOVING),
+    "motion-frame": Flag(
+        "motion_frame",
+        int,
+        "frames carried between windows, e.g. --motion-frame 4",
+        frozenset({Mode.INFINITETALK}),
+    ),
+    "pose-strength": Flag(
+        "pose_strength",
+        float,
+        "pose guidance 0-10, e.g. --pose-strength 1",
+        frozenset({Mode.ANIMATE}),
+    ),
+    "face-strength": Flag(
+        "face_strength",
+        float,
+        "face guidance 0-10, e.g. --face-strength 1",
+        frozenset({Mode.ANIMATE}),
+    ),
+    "color-match": Flag(
+        "color_match",
+        str,
+        "color matching: " + ", ".join(COLOR_MATCH_CHOICES),
+        frozenset({Mode.ANIMATE}),
+    ),
 }
 ALIASES = {
-    "negative": "neg", "negative-prompt": "neg", "frame-window": "window",
-    "motion": "motion-frame", "colormatch": "color-match", "color_match": "color-match",
-    "pose_strength": "pose-strength", "face_strength": "face-strength", "step": "steps",
-    "resolution": "size", "res": "size", "motion_frame": "motion-frame",
+    "negative": "neg",
+    "negative-prompt": "neg",
+    "frame-window": "window",
+    "motion": "motion-frame",
+    "colormatch": "color-match",
+    "color_match": "color-match",
+    "pose_strength": "pose-strength",
+    "face_strength": "face-strength",
+    "step": "steps",
+    "resolution": "size",
+    "res": "size",
+    "motion_frame": "motion-frame",
     "frame_window": "window",
 }
 _QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»", "'": "'"}
@@ -114,7 +168,7 @@ def _tokens(text: str) -> list[tuple[str, bool]]:
         if close is not None:
             end = text.find(close, i + 1)
             if end != -1 and (end + 1 == n or text[end + 1].isspace()):
-                out.append((text[i + 1:end], True))
+                out.append((text[i + 1 : end], True))
                 i = end + 1
                 continue
         j = i
@@ -128,7 +182,7 @@ def _tokens(text: str) -> list[tuple[str, bool]]:
 def _flag_name(token: str) -> str | None:
     for dash in _DASHES:
         if token.startswith(dash) and len(token) > len(dash) and not token[len(dash)].isdigit():
-            return token[len(dash):].lower()
+            return token[len(dash) :].lower()
     return None
 
 
@@ -189,8 +243,9 @@ def _round16(value: int) -> int:
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
-        raise ParameterError(f"{name} {value:g} is out of range: use a value from {low:g} to "
-                             f"{high:g}.")
+        raise ParameterError(
+            f"{name} {value:g} is out of range: use a value from {low:g} to {high:g}."
+        )
 
 
 @dataclass(frozen=True)
