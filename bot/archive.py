@@ -1,0 +1,97 @@
+"""The archive: every finished video and a JSON record that can reproduce it.
+
+Files live at `<outputs>/i2v/i2v_<mode>_<YYYYmmdd_HHMMSS>.mp4` with a `.json` of the same
+stem. Two results finishing in the same second get `_2`, `_3`, ... suffixes; names are
+reserved with an exclusive create, so concurrent writers (even in other processes) never
+overwrite each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.request import JobRequest
+
+ARCHIVE_VERSION = 1
+
+
+class Timings(BaseModel):
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    gpu_seconds: float | None = None
+    total_seconds: float | None = None
+
+
+class ArchiveRecord(BaseModel):
+    """Everything about one result: enough to run the same request again."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    version: int = ARCHIVE_VERSION
+    job_id: str | None = None
+    request: JobRequest
+    host: str
+    prompt_id: str | None = None
+    models: dict[str, str] = Field(default_factory=dict)
+    hardware: dict[str, Any] = Field(default_factory=dict)
+    workflow: dict[str, Any] = Field(default_factory=dict)
+    timings: Timings = Field(default_factory=Timings)
+    video: dict[str, Any] = Field(default_factory=dict)
+    summary: dict[str, Any] = Field(default_factory=dict)
+
+
+class Archive:
+    """Writes results under `root/i2v/` and reads records back."""
+
+    def __init__(self, root: Path) -> None:
+        self.folder = root / "i2v"
+
+    def _reserve(self, mode: str, when: datetime) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stem = f"i2v_{mode}_{when.strftime('%Y%m%d_%H%M%S')}"
+        for n in range(1, 10_000):
+            name = stem if n == 1 else f"{stem}_{n}"
+            video = self.folder / f"{name}.mp4"
+            try:
+                fd = os.open(video, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                continue
+            os.close(fd)
+            return video
+        raise RuntimeError(f"could not reserve an archive name for {stem}")
+
+    def _save(self, video_src: Path, record: ArchiveRecord, when: datetime) -> Path:
+        video = self._reserve(record.request.mode.value, when)
+        try:
+            if video_src.stat().st_dev == video.parent.stat().st_dev:
+                os.replace(video_src, video)
+            else:
+                shutil.copyfile(video_src, video)
+            json_path = video.with_suffix(".json")
+            tmp = json_path.with_suffix(".json.tmp")
+            tmp.write_text(record.model_dump_json(indent=2), encoding="utf-8")
+            os.replace(tmp, json_path)
+        except BaseException:
+            video.unlink(missing_ok=True)
+            raise
+        return video
+
+    async def save(
+        self, video_src: Path, record: ArchiveRecord, when: datetime | None = None
+    ) -> Path:
+        """Move (or copy) `video_src` into the archive with its record; returns the MP4 path."""
+        when = when or datetime.now(UTC).astimezone()
+        return await asyncio.to_thread(self._save, video_src, record, when)
+
+    @staticmethod
+    def load(json_path: Path) -> ArchiveRecord:
+        """Read a record written by `save` (for `wanbot generate --from`)."""
+        return ArchiveRecord.model_validate_json(json_path.read_text(encoding="utf-8"))

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import HardwarePreset, load_config, parse_config
+from bot.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _base(**host: object) -> dict:
+    return {"comfy": {"hosts": [{"name": "gpu-1", "url": "http://127.0.0.1:8188", **host}]}}
+
+
+def test_example_config_is_valid() -> None:
+    config = load_config(ROOT / "config.example.toml", env={})
+    assert config.comfy.hosts[0].name
+    assert config.models.i2v == "Wan2_1-I2V-14B-480P_fp8_e4m3fn.safetensors"
+    assert config.storage.database == Path("wanbot.db")
+
+
+def test_unknown_section_names_the_key() -> None:
+    with pytest.raises(ConfigError, match="key 'telegrm' is not a known setting"):
+        parse_config({**_base(), "telegrm": {}}, env={})
+
+
+def test_missing_hosts_says_what_to_add() -> None:
+    with pytest.raises(ConfigError, match="key 'comfy' is required"):
+        parse_config({}, env={})
+
+
+def test_bad_value_names_key_and_value() -> None:
+    with pytest.raises(ConfigError, match=r"comfy\.hosts\.0\.max_concurrent"):
+        parse_config(_base(max_concurrent=0), env={})
+
+
+def test_host_token_from_environment() -> None:
+    config = parse_config(_base(), env={"WANBOT_COMFY_TOKEN_GPU_1": "s3cret"})
+    assert config.comfy.hosts[0].token == "s3cret"
+
+
+def test_presets_and_overrides() -> None:
+    config = parse_config(_base(preset="rtx3060", hardware={"attention_mode": "sageattn"}), env={})
+    host = config.comfy.hosts[0]
+    assert host.preset is HardwarePreset.RTX3060
+    hw = host.resolved_hardware()
+    assert (hw.blocks_to_swap, hw.tiled_vae, hw.attention_mode) == (40, True, "sageattn")
+
+
+def test_bad_hardware_override_is_reported() -> None:
+    with pytest.raises(ConfigError, match="blocks_to_swap"):
+        parse_config(_base(hardware={"blocks_to_swap": 99}), env={})
+
+
+def test_model_overrides_per_host() -> None:
+    config = parse_config(_base(models={"i2v": "other.safetensors"}), env={})
+    models = config.comfy.hosts[0].resolved_models(config.models)
+    assert models.i2v == "other.safetensors"
+    assert models.vae == config.models.vae
+
+
+def test_missing_and_broken_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="copy config.example.toml"):
+        load_config(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[comfy\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.config import Config, parse_config
+from bot.errors import ParameterError
+from bot.params import DEFAULT_NEGATIVE, parse_command, resolve_params
+from bot.request import Mode
+
+SCHEDULERS = ["unipc", "dpm++", "dpm++_sde", "euler"]
+
+
+@pytest.fixture
+def config() -> Config:
+    return parse_config({"comfy": {"hosts": [{"name": "a", "url": "http://127.0.0.1:1"}]}}, env={})
+
+
+def test_free_text_is_prompt_and_flags_are_typed() -> None:
+    parsed = parse_command(
+        'a cat walking --steps 20 --cfg 6.5 --frames 81 --seed 42 --size 832x480 '
+        '--scheduler unipc --shift 5 --neg "blurry, static"'
+    )
+    assert parsed.prompt == "a cat walking"
+    assert parsed.overrides == {
+        "steps": 20, "cfg": 6.5, "frames": 81, "seed": 42, "size": (832, 480),
+        "scheduler": "unipc", "shift": 5.0, "negative_prompt": "blurry, static",
+    }
+
+
+def test_apostrophes_equals_and_phone_dashes() -> None:
+    parsed = parse_command("the cat's garden —steps 12 --cfg=4 –seed 7")
+    assert parsed.prompt == "the cat's garden"
+    assert parsed.overrides == {"steps": 12, "cfg": 4.0, "seed": 7}
+
+
+def test_negative_numbers_in_prompt_are_not_flags() -> None:
+    assert parse_command("temperature -5 --1 degrees").prompt == "temperature -5 --1 degrees"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("x --bogus 3", "Unknown option --bogus. Valid options: --steps"),
+        ("x --steps", "--steps needs a value"),
+        ("x --steps many", "'many' is not valid"),
+        ("x --size big", "WIDTHxHEIGHT"),
+    ],
+)
+def test_bad_flags_explain_what_is_valid(text: str, fragment: str) -> None:
+    with pytest.raises(ParameterError, match=fragment.replace("+", r"\+").replace(".", r"\.")):
+        parse_command(text, Mode.I2V)
+
+
+def test_mode_specific_flag_in_wrong_mode() -> None:
+    with pytest.raises(ParameterError, match="only applies to animate"):
+        parse_command("x --pose-strength 2", Mode.I2V)
+
+
+def test_defaults_per_mode(config: Config) -> None:
+    i2v = resolve_params(Mode.I2V, {}, config, SCHEDULERS)
+    p = i2v.params
+    assert (p.width, p.height, p.frames, p.steps, p.cfg, p.shift, p.scheduler, p.fps) == (
+        832, 480, 81, 30, 6.0, 5.0, "unipc", 16.0,
+    )
+    assert i2v.negative_prompt == DEFAULT_NEGATIVE
+    assert 0 <= p.seed < 2**48
+    animate = resolve_params(Mode.ANIMATE, {}, config, SCHEDULERS).params
+    assert animate.cfg == 7.0
+    assert animate.frame_window == 77
+    talk = resolve_params(Mode.INFINITETALK, {}, config, SCHEDULERS).params
+    assert (talk.frame_window, talk.motion_frame) == (77, 4)
+
+
+def test_config_defaults_then_overrides(config: Config) -> None:
+    config.defaults.i2v.steps = 12
+    config.defaults.i2v.negative_prompt = "ugly"
+    r = resolve_params(Mode.I2V, {"cfg": 3.0}, config, SCHEDULERS)
+    assert (r.params.steps, r.params.cfg, r.negative_prompt) == (12, 3.0, "ugly")
+
+
+def test_rounding_is_reported(config: Config) -> None:
+    r = resolve_params(Mode.I2V, {"frames": 80, "size": (830, 475)}, config, SCHEDULERS)
+    assert (r.params.frames, r.params.width, r.params.height) == (81, 832, 480)
+    assert r.params.size_from_user
+    assert any("80 rounded to 81" in n for n in r.notes)
+    assert any("830x475 rounded to 832x480" in n for n in r.notes)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"frames": 100000}, "frames 100000 is out of range: use a value from 1 to 161"),
+        ({"steps": -1}, "steps -1 is out of range"),
+        ({"cfg": 99.0}, "cfg 99 is out of range"),
+        ({"scheduler": "res_2m"}, "scheduler 'res_2m' is not available. Choose one of: unipc"),
+        ({"size": (4000, 4000)}, "width 4000 is out of range"),
+        ({"size": (1280, 1280)}, "too large"),
+        ({"seed": -3}, "seed -3 is out of range"),
+        ({"denoise": 0.0}, "denoise 0 is out of range"),
+    ],
+)
+def test_absurd_values_rejected(config: Config, overrides: dict, fragment: str) -> None:
+    with pytest.raises(ParameterError) as err:
+        resolve_params(Mode.I2V, overrides, config, SCHEDULERS)
+    assert fragment in str(err.value)
+
+
+def test_animate_specific_checks(config: Config) -> None:
+    with pytest.raises(ParameterError, match="color match 'sepia'"):
+        resolve_params(Mode.ANIMATE, {"color_match": "sepia"}, config, SCHEDULERS)
+    with pytest.raises(ParameterError, match="window 76 must be 4n"):
+        resolve_params(Mode.ANIMATE, {"frame_window": 76}, config, SCHEDULERS)
+    ok = resolve_params(Mode.ANIMATE, {"color_match": "hm-mkl-hm"}, config, SCHEDULERS)
+    assert ok.params.color_match == "hm-mkl-hm"
