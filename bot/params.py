@@ -191,6 +191,27 @@ def _valid_flags_text(mode: Mode | None) -> str:
     return ", ".join(names)
 
 
+def lookup_flag(name: str, mode: Mode | None = None) -> tuple[str, Flag]:
+    """The canonical name and definition of `--name`, or a `ParameterError` saying what is valid."""
+    name = ALIASES.get(name.lower(), name.lower())
+    flag = FLAGS.get(name)
+    if flag is None:
+        raise ParameterError(f"Unknown option --{name}. Valid options: {_valid_flags_text(mode)}.")
+    if mode is not None and mode not in flag.modes:
+        modes = " and ".join(m.value for m in Mode if m in flag.modes)
+        raise ParameterError(f"--{name} only applies to {modes}, not to {mode.value}.")
+    return name, flag
+
+
+def convert_flag(name: str, value: str, mode: Mode | None = None) -> tuple[str, Any]:
+    """Check one `--name value` pair; returns (Params field, typed value)."""
+    name, flag = lookup_flag(name, mode)
+    try:
+        return flag.field, flag.kind(value)
+    except ValueError:
+        raise ParameterError(f"--{name} {value!r} is not valid: {flag.help}.") from None
+
+
 def parse_command(text: str, mode: Mode | None = None) -> ParsedCommand:
     """Split `text` into the prompt and typed flag values.
 
@@ -211,24 +232,14 @@ def parse_command(text: str, mode: Mode | None = None) -> ParsedCommand:
         value: str | None = None
         if "=" in name:
             name, value = name.split("=", 1)
-        name = ALIASES.get(name, name)
-        flag = FLAGS.get(name)
-        if flag is None:
-            raise ParameterError(
-                f"Unknown option --{name}. Valid options: {_valid_flags_text(mode)}."
-            )
-        if mode is not None and mode not in flag.modes:
-            modes = " and ".join(m.value for m in Mode if m in flag.modes)
-            raise ParameterError(f"--{name} only applies to {modes}, not to {mode.value}.")
         if value is None:
             if i + 1 >= len(tokens):
+                name, flag = lookup_flag(name, mode)
                 raise ParameterError(f"--{name} needs a value: {flag.help}.")
             value = tokens[i + 1][0]
             i += 1
-        try:
-            overrides[flag.field] = flag.kind(value)
-        except ValueError:
-            raise ParameterError(f"--{name} {value!r} is not valid: {flag.help}.") from None
+        field_name, typed = convert_flag(name, value, mode)
+        overrides[field_name] = typed
         i += 1
     return ParsedCommand(" ".join(prompt_words).strip(), overrides)
 

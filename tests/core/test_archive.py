@@ -9,10 +9,25 @@ from bot.request import InputFiles, JobRequest, Mode, Params
 
 
 def _request(tmp_path: Path) -> JobRequest:
-    params = Params(width=832, height=480, frames=81, steps=30, cfg=6, shift=5, seed=123,
-                    scheduler="unipc", denoise=1, fps=16)
-    return JobRequest(mode=Mode.I2V, prompt="a cat", negative_prompt="blurry", params=params,
-                      inputs=InputFiles(image=tmp_path / "cat.png"))
+    params = Params(
+        width=832,
+        height=480,
+        frames=81,
+        steps=30,
+        cfg=6,
+        shift=5,
+        seed=123,
+        scheduler="unipc",
+        denoise=1,
+        fps=16,
+    )
+    return JobRequest(
+        mode=Mode.I2V,
+        prompt="a cat",
+        negative_prompt="blurry",
+        params=params,
+        inputs=InputFiles(image=tmp_path / "cat.png"),
+    )
 
 
 async def test_same_second_never_overwrites(tmp_path: Path) -> None:
@@ -26,8 +41,11 @@ async def test_same_second_never_overwrites(tmp_path: Path) -> None:
     record = ArchiveRecord(request=_request(tmp_path), host="gpu-1")
     paths = await asyncio.gather(*(archive.save(s, record, when) for s in sources))
     names = sorted(p.name for p in paths)
-    assert names == ["i2v_i2v_20261121_103005.mp4", "i2v_i2v_20261121_103005_2.mp4",
-                     "i2v_i2v_20261121_103005_3.mp4"]
+    assert names == [
+        "i2v_i2v_20261121_103005.mp4",
+        "i2v_i2v_20261121_103005_2.mp4",
+        "i2v_i2v_20261121_103005_3.mp4",
+    ]
     contents = sorted(p.read_bytes() for p in paths)
     assert contents == [b"video 0", b"video 1", b"video 2"]
     for p in paths:
@@ -38,8 +56,12 @@ async def test_record_round_trips(tmp_path: Path) -> None:
     archive = Archive(tmp_path / "outputs")
     src = tmp_path / "v.mp4"
     src.write_bytes(b"x")
-    record = ArchiveRecord(request=_request(tmp_path), host="gpu-1", prompt_id="p1",
-                           workflow={"1": {"class_type": "LoadImage", "inputs": {}}})
+    record = ArchiveRecord(
+        request=_request(tmp_path),
+        host="gpu-1",
+        prompt_id="p1",
+        workflow={"1": {"class_type": "LoadImage", "inputs": {}}},
+    )
     video = await archive.save(src, record, datetime(2026, 1, 2, 3, 4, 5))
     assert video.parent == tmp_path / "outputs" / "i2v"
     loaded = Archive.load(video.with_suffix(".json"))

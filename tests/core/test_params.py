@@ -17,13 +17,19 @@ def config() -> Config:
 
 def test_free_text_is_prompt_and_flags_are_typed() -> None:
     parsed = parse_command(
-        'a cat walking --steps 20 --cfg 6.5 --frames 81 --seed 42 --size 832x480 '
+        "a cat walking --steps 20 --cfg 6.5 --frames 81 --seed 42 --size 832x480 "
         '--scheduler unipc --shift 5 --neg "blurry, static"'
     )
     assert parsed.prompt == "a cat walking"
     assert parsed.overrides == {
-        "steps": 20, "cfg": 6.5, "frames": 81, "seed": 42, "size": (832, 480),
-        "scheduler": "unipc", "shift": 5.0, "negative_prompt": "blurry, static",
+        "steps": 20,
+        "cfg": 6.5,
+        "frames": 81,
+        "seed": 42,
+        "size": (832, 480),
+        "scheduler": "unipc",
+        "shift": 5.0,
+        "negative_prompt": "blurry, static",
     }
 
 
@@ -60,7 +66,14 @@ def test_defaults_per_mode(config: Config) -> None:
     i2v = resolve_params(Mode.I2V, {}, config, SCHEDULERS)
     p = i2v.params
     assert (p.width, p.height, p.frames, p.steps, p.cfg, p.shift, p.scheduler, p.fps) == (
-        832, 480, 81, 30, 6.0, 5.0, "unipc", 16.0,
+        832,
+        480,
+        81,
+        30,
+        6.0,
+        5.0,
+        "unipc",
+        16.0,
     )
     assert i2v.negative_prompt == DEFAULT_NEGATIVE
     assert 0 <= p.seed < 2**48
@@ -112,3 +125,8 @@ def test_animate_specific_checks(config: Config) -> None:
         resolve_params(Mode.ANIMATE, {"frame_window": 76}, config, SCHEDULERS)
     ok = resolve_params(Mode.ANIMATE, {"color_match": "hm-mkl-hm"}, config, SCHEDULERS)
     assert ok.params.color_match == "hm-mkl-hm"
+
+
+def test_unknown_flag_at_the_end_is_unknown_not_missing_value() -> None:
+    with pytest.raises(ParameterError, match="Unknown option --bogus"):
+        parse_command("x --bogus", Mode.I2V)
