@@ -1,0 +1,362 @@
+"""Async client for one ComfyUI host: upload, submit, follow, download, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+
+from comfy.errors import (
+    AuthError,
+    ComfyError,
+    ExecutionFailed,
+    ExecutionInterrupted,
+    HostUnavailable,
+    OutputMissing,
+    PromptRejected,
+)
+from comfy.events import ComfyEvent, HistoryEntry, parse_event
+from comfy.listener import EventListener, Failed, Message, Reconcile
+from comfy.outputs import OutputFile
+
+EventCallback = Callable[[ComfyEvent], Awaitable[None] | None]
+
+CHUNK = 1 << 20
+HISTORY_WAIT = 5.0
+HEARTBEAT = 20.0
+
+
+class ComfyClient:
+    """Talks to one ComfyUI host over one `aiohttp.ClientSession`.
+
+    Use as `async with ComfyClient(url) as client:` or call `close()`. Many prompts can be
+    followed at once; they share one websocket (`/ws?clientId=<client_id>`).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        client_id: str | None = None,
+        timeout: float = 30.0,
+        upload_timeout: float = 300.0,
+        reconnect_window: float = 30.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client_id = client_id or uuid.uuid4().hex
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._upload_timeout = aiohttp.ClientTimeout(total=upload_timeout)
+        self._stream_timeout = aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)
+        self._session: aiohttp.ClientSession | None = None
+        self._listener = EventListener(self._connect_ws, reconnect_window=reconnect_window)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop the websocket listener and close the HTTP session."""
+        await self._listener.close()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # -- plain calls ---------------------------------------------------------------------
+
+    async def system_stats(self) -> dict[str, Any]:
+        return await self._json("GET", "/system_stats")  # type: ignore[no-any-return]
+
+    async def object_info(self) -> dict[str, Any]:
+        return await self._json("GET", "/object_info")  # type: ignore[no-any-return]
+
+    async def queue(self) -> dict[str, Any]:
+        """`{"queue_running": [...], "queue_pending": [...]}`; item[1] is the prompt id."""
+        return await self._json("GET", "/queue")  # type: ignore[no-any-return]
+
+    async def history(self, prompt_id: str) -> HistoryEntry | None:
+        """The prompt's `/history` entry, or None while the host doesn't know it as done."""
+        body = await self._json("GET", f"/history/{prompt_id}")
+        entry = body.get(prompt_id) if isinstance(body, dict) else None
+        return entry if isinstance(entry, dict) else None
+
+    async def upload(
+        self, path: Path, name: str, *, subfolder: str = "", overwrite: bool = True
+    ) -> str:
+        """Upload any file into the host's input folder; returns the name to use in a prompt.
+
+        The file is streamed, not read into memory. Pick collision-proof names with
+        `unique_upload_name`.
+        """
+        file = await asyncio.to_thread(path.open, "rb")
+        try:
+            form = aiohttp.FormData()
+            form.add_field("image", file, filename=name)
+            form.add_field("type", "input")
+            form.add_field("subfolder", subfolder)
+            form.add_field("overwrite", "true" if overwrite else "false")
+            body = await self._json(
+                "POST", "/upload/image", data=form, call_timeout=self._upload_timeout
+            )
+        finally:
+            await asyncio.to_thread(file.close)
+        stored = str(body.get("name") or name)
+        folder = str(body.get("subfolder") or "")
+        return f"{folder}/{stored}" if folder else stored
+
+    async def submit(
+        self, prompt: dict[str, Any], *, extra_data: dict[str, Any] | None = None
+    ) -> str:
+        """Queue an API-format prompt; returns its prompt id. Raises `PromptRejected` on 400."""
+        payload: dict[str, Any] = {"prompt": prompt, "client_id": self.client_id}
+        if extra_data:
+            payload["extra_data"] = extra_data
+        async with self._open("POST", "/prompt", json=payload) as response:
+            body = await _read_json(response)
+            if response.status == 400 and isinstance(body, dict):
+                raise PromptRejected(body.get("error") or {}, body.get("node_errors") or {})
+            _raise_for_status(response, body)
+        return str(body["prompt_id"])
+
+    async def download(self, file: OutputFile, dest: Path) -> Path:
+        """Stream an output file to `dest` (via a temporary name, then renamed)."""
+        params = {"filename": file.filename, "subfolder": file.subfolder, "type": file.type}
+        partial = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
+        async with self._open(
+            "GET", "/view", params=params, call_timeout=self._stream_timeout
+        ) as resp:
+            _raise_for_status(resp, None)
+            out = await asyncio.to_thread(partial.open, "wb")
+            try:
+                with _translated(self.base_url):
+                    async for chunk in resp.content.iter_chunked(CHUNK):
+                        await asyncio.to_thread(out.write, chunk)
+            except BaseException:
+                await asyncio.to_thread(out.close)
+                await asyncio.to_thread(partial.unlink, missing_ok=True)
+                raise
+            await asyncio.to_thread(out.close)
+        await asyncio.to_thread(os.replace, partial, dest)
+        return dest
+
+    async def interrupt(self, prompt_id: str) -> None:
+        """Interrupt `prompt_id` if it is the one running (never another prompt)."""
+        await self._json("POST", "/interrupt", json={"prompt_id": prompt_id})
+
+    async def delete_pending(self, prompt_id: str) -> None:
+        """Remove `prompt_id` from the pending queue; its followers then end."""
+        await self._json("POST", "/queue", json={"delete": [prompt_id]})
+        self._listener.nudge(prompt_id)
+
+    async def cancel(self, prompt_id: str) -> bool:
+        """Delete `prompt_id` if pending, interrupt it if running; False if it was neither."""
+        state = await self._queue_state(prompt_id)
+        if state == "pending":
+            await self.delete_pending(prompt_id)
+        elif state == "running":
+            await self.interrupt(prompt_id)
+        return state is not None
+
+    # -- following a prompt --------------------------------------------------------------
+
+    async def follow(self, prompt_id: str, on_event: EventCallback | None = None) -> HistoryEntry:
+        """Wait for `prompt_id` to finish and return its `/history` entry.
+
+        Progress is delivered to `on_event`. Raises `ExecutionFailed`, `ExecutionInterrupted`
+        (also when the prompt was deleted from the queue), or `HostUnavailable` when the host
+        stays unreachable for longer than `reconnect_window`.
+        """
+        queue = self._listener.subscribe(prompt_id)
+        try:
+            await self._listener.ensure_connected()
+            entry = await self._reconcile(prompt_id)
+            while entry is None:
+                delivery = await queue.get()
+                if isinstance(delivery, Failed):
+                    raise delivery.error
+                if isinstance(delivery, Reconcile):
+                    entry = await self._reconcile(prompt_id)
+                else:
+                    entry = await self._on_message(prompt_id, delivery, on_event)
+            return entry
+        finally:
+            self._listener.unsubscribe(prompt_id, queue)
+
+    async def _on_message(
+        self, prompt_id: str, message: Message, on_event: EventCallback | None
+    ) -> HistoryEntry | None:
+        kind, data = message.kind, message.data
+        if kind == "execution_success":
+            return await self._finished_entry(prompt_id)
+        if kind == "execution_error":
+            raise _execution_failed(prompt_id, data)
+        if kind == "execution_interrupted":
+            raise ExecutionInterrupted(f"prompt {prompt_id} was interrupted")
+        if kind == "executing" and data.get("node") is None:
+            # Sent after the history entry is written: settle from history.
+            return await self._reconcile(prompt_id)
+        event = parse_event(kind, data)
+        if event is not None and on_event is not None:
+            result = on_event(event)
+            if inspect.isawaitable(result):
+                await result
+        return None
+
+    async def _reconcile(self, prompt_id: str) -> HistoryEntry | None:
+        """Settle from `/history` (the source of truth); None while queued or running."""
+        entry = await self.history(prompt_id)
+        if entry is None:
+            if await self._queue_state(prompt_id) is not None:
+                return None
+            entry = await self._wait_history(prompt_id)
+            if entry is None:
+                raise ExecutionInterrupted(
+                    f"prompt {prompt_id} is not queued, running or in history (deleted?)"
+                )
+        return await self._settle(prompt_id, entry)
+
+    async def _finished_entry(self, prompt_id: str) -> HistoryEntry:
+        entry = await self._wait_history(prompt_id)
+        if entry is None:
+            raise OutputMissing(f"prompt {prompt_id} finished but /history has no entry")
+        return await self._settle(prompt_id, entry)
+
+    async def _settle(self, prompt_id: str, entry: HistoryEntry) -> HistoryEntry:
+        status = entry.get("status") or {}
+        messages = {str(m[0]): m[1] for m in status.get("messages") or [] if len(m) == 2}
+        if "execution_error" in messages:
+            raise _execution_failed(prompt_id, messages["execution_error"])
+        if "execution_interrupted" in messages:
+            raise ExecutionInterrupted(f"prompt {prompt_id} was interrupted")
+        if status.get("status_str") == "error":
+            raise ExecutionFailed(prompt_id, None, None, "ComfyUI reported an error")
+        if not entry.get("outputs"):
+            entry = await self._wait_history(prompt_id) or entry
+        return entry
+
+    async def _wait_history(self, prompt_id: str) -> HistoryEntry | None:
+        """`/history` may lag the websocket: retry briefly until the entry has outputs."""
+        deadline = time.monotonic() + HISTORY_WAIT
+        delay = 0.02
+        entry = await self.history(prompt_id)
+        while not (entry and entry.get("outputs")) and time.monotonic() < deadline:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+            entry = await self.history(prompt_id) or entry
+        return entry
+
+    async def _queue_state(self, prompt_id: str) -> str | None:
+        queue = await self.queue()
+        for state, key in (("running", "queue_running"), ("pending", "queue_pending")):
+            if any(len(item) > 1 and item[1] == prompt_id for item in queue.get(key, [])):
+                return state
+        return None
+
+    # -- transport: the one place where aiohttp errors become ComfyErrors ----------------
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(headers=self._headers)
+        return self._session
+
+    @contextlib.asynccontextmanager
+    async def _open(
+        self,
+        method: str,
+        path: str,
+        *,
+        call_timeout: aiohttp.ClientTimeout | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        with _translated(self.base_url):
+            async with self._http().request(
+                method, self.base_url + path, timeout=call_timeout or self._timeout, **kwargs
+            ) as response:
+                if response.status in (401, 403):
+                    raise _auth_error(self.base_url, response.status)
+                if response.status >= 500:
+                    raise HostUnavailable(f"{self.base_url} answered {response.status}")
+                yield response
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        async with self._open(method, path, **kwargs) as response:
+            body = await _read_json(response)
+            _raise_for_status(response, body)
+            return body
+
+    async def _connect_ws(self) -> aiohttp.ClientWebSocketResponse:
+        url = self.base_url.replace("http", "ws", 1) + "/ws"
+        with _translated(self.base_url):
+            try:
+                return await self._http().ws_connect(
+                    url,
+                    params={"clientId": self.client_id},
+                    heartbeat=HEARTBEAT,
+                    timeout=aiohttp.ClientWSTimeout(ws_close=self._timeout.total),
+                )
+            except aiohttp.WSServerHandshakeError as exc:
+                if exc.status in (401, 403):
+                    raise _auth_error(self.base_url, exc.status) from exc
+                raise HostUnavailable(f"{url}: handshake answered {exc.status}") from exc
+
+
+@contextlib.contextmanager
+def _translated(base_url: str) -> Iterator[None]:
+    try:
+        yield
+    except ComfyError:
+        raise
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise HostUnavailable(f"{base_url}: {exc or type(exc).__name__}") from exc
+
+
+def _auth_error(base_url: str, status: int) -> AuthError:
+    return AuthError(f"{base_url} answered {status}: the API token is missing or wrong")
+
+
+async def _read_json(response: aiohttp.ClientResponse) -> Any:
+    text = await response.text()
+    try:
+        return await asyncio.to_thread(_loads, text) if len(text) > 1 << 16 else _loads(text)
+    except ValueError:
+        return text
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text) if text else None
+
+
+def _raise_for_status(response: aiohttp.ClientResponse, body: Any) -> None:
+    if response.status >= 400:
+        raise ComfyError(
+            f"{response.method} {response.url.path} answered {response.status}: {body}"
+        )
+
+
+def _execution_failed(prompt_id: str, data: dict[str, Any]) -> ExecutionFailed:
+    node_id = data.get("node_id")
+    return ExecutionFailed(
+        prompt_id,
+        None if node_id is None else str(node_id),
+        data.get("node_type"),
+        str(data.get("exception_message") or "unknown error"),
+        str(data.get("exception_type") or ""),
+    )

@@ -1,0 +1,180 @@
+"""One websocket per client, fanned out to the prompts being followed.
+
+The listener keeps a single `/ws` connection open, reconnecting with backoff, and hands each
+JSON message to the queues subscribed to its `prompt_id`. It never interprets messages beyond
+routing; `ComfyClient.follow` does that. After every reconnect it tells all subscribers to
+reconcile with `/history`, since anything sent while the socket was down is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from comfy.errors import AuthError, ComfyError, HostUnavailable
+
+log = logging.getLogger(__name__)
+
+INITIAL_BACKOFF = 0.05
+MAX_BACKOFF = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A JSON websocket message: `{"type": kind, "data": data}`."""
+
+    kind: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Reconcile:
+    """Events may have been lost (reconnect, queue change): check `/history`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The listener gave up; followers raise `error`."""
+
+    error: ComfyError
+
+
+Delivery = Message | Reconcile | Failed
+Connect = Callable[[], Awaitable[aiohttp.ClientWebSocketResponse]]
+
+
+class EventListener:
+    """Routes websocket messages by prompt id to subscriber queues."""
+
+    def __init__(self, connect: Connect, *, reconnect_window: float) -> None:
+        self._connect = connect
+        self._reconnect_window = reconnect_window
+        self._subscribers: dict[str, set[asyncio.Queue[Delivery]]] = {}
+        self._task: asyncio.Task[ComfyError | None] | None = None
+        self._connected = asyncio.Event()
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+
+    def subscribe(self, prompt_id: str) -> asyncio.Queue[Delivery]:
+        queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._subscribers.setdefault(prompt_id, set()).add(queue)
+        return queue
+
+    def unsubscribe(self, prompt_id: str, queue: asyncio.Queue[Delivery]) -> None:
+        queues = self._subscribers.get(prompt_id)
+        if queues is not None:
+            queues.discard(queue)
+            if not queues:
+                del self._subscribers[prompt_id]
+
+    def nudge(self, prompt_id: str) -> None:
+        """Ask the followers of `prompt_id` to reconcile with `/history`."""
+        for queue in self._subscribers.get(prompt_id, ()):
+            queue.put_nowait(Reconcile())
+
+    async def ensure_connected(self) -> None:
+        """Start the listener if needed and wait until its websocket is up.
+
+        Raises the listener's error (`HostUnavailable`, `AuthError`) if it gives up first.
+        """
+        if self._task is None or self._task.done():
+            self._connected.clear()
+            self._task = asyncio.create_task(self._run(), name="comfy-ws-listener")
+        if self._connected.is_set():
+            return
+        waiter = asyncio.create_task(self._connected.wait())
+        try:
+            await asyncio.wait({waiter, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        if not self._connected.is_set():
+            error = self._task.result() if self._task.done() else None
+            raise error or HostUnavailable("websocket listener stopped")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._ws is not None:
+            await self._ws.close()
+            self._ws = None
+
+    async def _run(self) -> ComfyError | None:
+        """Connect, pump, reconnect; returns (and broadcasts) the error it gave up with."""
+        ever_connected = False
+        down_since: float | None = None
+        backoff = INITIAL_BACKOFF
+        while True:
+            try:
+                ws = await self._connect()
+            except AuthError as exc:
+                return self._give_up(exc)
+            except ComfyError as exc:
+                now = time.monotonic()
+                down_since = now if down_since is None else down_since
+                left = self._reconnect_window - (now - down_since)
+                if left <= 0:
+                    return self._give_up(
+                        HostUnavailable(
+                            f"websocket unreachable for {self._reconnect_window:.0f}s: {exc}"
+                        )
+                    )
+                await asyncio.sleep(min(backoff, left))
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            self._ws = ws
+            self._connected.set()
+            if ever_connected:
+                self._broadcast(Reconcile())
+            ever_connected = True
+            down_since, backoff = None, INITIAL_BACKOFF
+            try:
+                await self._pump(ws)
+            except (aiohttp.ClientError, OSError) as exc:
+                log.warning("ComfyUI websocket failed: %s", exc)
+            finally:
+                self._connected.clear()
+                self._ws = None
+                await ws.close()
+            down_since = time.monotonic()
+            log.warning("ComfyUI websocket closed; reconnecting")
+
+    async def _pump(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                self._route(msg.data)
+            # Binary frames are previews (event type, image format, bytes): not needed.
+
+    def _route(self, raw: str) -> None:
+        try:
+            message = json.loads(raw)
+            kind = str(message["type"])
+            data = message.get("data") or {}
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignoring malformed websocket message: %.200s", raw)
+            return
+        if not isinstance(data, dict):
+            return
+        prompt_id = data.get("prompt_id")
+        if prompt_id is None:
+            return
+        for queue in self._subscribers.get(str(prompt_id), ()):
+            queue.put_nowait(Message(kind, data))
+
+    def _broadcast(self, delivery: Delivery) -> None:
+        for queues in self._subscribers.values():
+            for queue in queues:
+                queue.put_nowait(delivery)
+
+    def _give_up(self, error: ComfyError) -> ComfyError:
+        self._broadcast(Failed(error))
+        return error
