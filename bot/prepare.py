@@ -1,0 +1,156 @@
+"""From raw user input to a request whose files are ready to upload.
+
+Resolves parameters, then normalizes every input file with `bot.media` (photo to the video
+size, audio to 16 kHz WAV, pose frames to one clip) and derives what follows from the media:
+the size from the photo's orientation, InfiniteTalk's length from the audio, WanAnimate's
+from the pose frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.config import Config
+from bot.errors import InputError
+from bot.media.audio import frames_for_duration, prepare_audio
+from bot.media.frames import check_matching, frames_for_count, prepare_frames
+from bot.media.images import prepare_image
+from bot.params import resolve_params
+from bot.request import InputFiles, JobRequest, Mode
+
+FACE_SIZE = 512  # WanAnimate's face encoder works on 512x512 crops
+
+
+@dataclass(frozen=True)
+class PreparedFiles:
+    """Normalized local files, one per workflow input."""
+
+    image: Path
+    audio: Path | None = None
+    pose_video: Path | None = None
+    face_video: Path | None = None
+    background: Path | None = None
+
+
+@dataclass(frozen=True)
+class PreparedJob:
+    request: JobRequest
+    files: PreparedFiles
+
+
+def _require_inputs(mode: Mode, inputs: InputFiles) -> None:
+    if mode is Mode.INFINITETALK and inputs.audio is None:
+        raise InputError(
+            "InfiniteTalk needs a speech recording: send a voice note or an audio file "
+            "(WAV, MP3, M4A or OGG) together with the portrait."
+        )
+    if mode is Mode.ANIMATE and not inputs.pose:
+        raise InputError(
+            "WanAnimate needs pose frames: send pose images (or a zip of them) or a pose video "
+            "together with the reference image."
+        )
+
+
+async def prepare_job(
+    mode: Mode,
+    inputs: InputFiles,
+    prompt: str,
+    overrides: dict[str, Any],
+    config: Config,
+    schedulers: Sequence[str],
+    work_dir: Path,
+) -> PreparedJob:
+    """Validate parameters and inputs, normalize the files into `work_dir`."""
+    _require_inputs(mode, inputs)
+    resolved = resolve_params(mode, overrides, config, schedulers)
+    request = JobRequest(
+        mode=mode,
+        prompt=prompt,
+        negative_prompt=resolved.negative_prompt,
+        params=resolved.params,
+        inputs=inputs,
+        notes=list(resolved.notes),
+    )
+    return await prepare_request(request, config, work_dir)
+
+
+async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -> PreparedJob:
+    """Normalize the files of an already resolved request (also used to re-run an archive)."""
+    _require_inputs(request.mode, request.inputs)
+    await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
+    params = request.params.model_copy()
+    notes = list(request.notes)
+    limits = config.limits
+    image = await prepare_image(
+        request.inputs.image,
+        work_dir / "image.png",
+        width=params.width,
+        height=params.height,
+        follow_orientation=not params.size_from_user,
+        fit=config.delivery.image_fit,
+        limits=limits,
+    )
+    if (image.width, image.height) != (params.width, params.height):
+        notes.append(f"size {image.width}x{image.height} chosen to follow the photo's orientation.")
+        params.width, params.height = image.width, image.height
+    files: dict[str, Path] = {"image": image.path}
+
+    if request.mode is Mode.INFINITETALK:
+        assert request.inputs.audio is not None
+        audio = await prepare_audio(request.inputs.audio, work_dir / "audio.wav", limits=limits)
+        if audio.was_cut:
+            notes.append(
+                f"audio cut to {audio.duration:.0f} s (it was {audio.source_duration:.0f} s; "
+                f"the limit is {limits.max_audio_seconds:.0f} s)."
+            )
+        params.frames = frames_for_duration(audio.duration, params.fps)
+        files["audio"] = audio.path
+
+    if request.mode is Mode.ANIMATE:
+        pose = await prepare_frames(
+            request.inputs.pose,
+            work_dir / "pose.mp4",
+            width=params.width,
+            height=params.height,
+            fps=params.fps,
+            limits=limits,
+            what="pose",
+        )
+        frames = frames_for_count(pose.count)
+        if frames > limits.max_frames:
+            frames = frames_for_count(limits.max_frames)
+            notes.append(
+                f"only the first {frames} pose frames are used (limit {limits.max_frames})."
+            )
+        params.frames = frames
+        files["pose_video"] = pose.path
+        if request.inputs.face:
+            face = await prepare_frames(
+                request.inputs.face,
+                work_dir / "face.mp4",
+                width=FACE_SIZE,
+                height=FACE_SIZE,
+                fps=params.fps,
+                limits=limits,
+                what="face",
+            )
+            await check_matching(pose, face)
+            files["face_video"] = face.path
+        if request.inputs.background is not None:
+            background = await prepare_image(
+                request.inputs.background,
+                work_dir / "background.png",
+                width=params.width,
+                height=params.height,
+                follow_orientation=False,
+                fit="crop",
+                limits=limits,
+            )
+            files["background"] = background.path
+
+    final = request.model_copy(update={"params": params, "notes": notes})
+    return PreparedJob(final, PreparedFiles(**files))
