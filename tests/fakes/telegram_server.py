@@ -1,0 +1,446 @@
+"""A fake Telegram Bot API: a real aiohttp server on 127.0.0.1 that python-telegram-bot talks to.
+
+Point the real client at it with `ApplicationBuilder().base_url(fake.base_url)
+.base_file_url(fake.base_file_url)`. Tests push updates as users would send them
+(`send_message`, `press_button`), then wait for what the bot sent (`wait_for`), and assert on
+the recorded calls: every request's fields (JSON-decoded where they are JSON) and uploaded files.
+
+Speaks: getMe, deleteWebhook, setWebhook, getUpdates (offsets, long-poll timeout that returns as
+soon as an update is queued), getFile + downloads under the file URL, sendMessage,
+editMessageText, editMessageReplyMarkup, sendVideo (multipart, `attach://` resolved),
+sendChatAction, answerCallbackQuery, setMyCommands. `fail_next(method, retry_after)` answers the
+next call of a method with 429 Too Many Requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "123456:TEST-TOKEN"
+BOT_ID = 123456
+BOT_USERNAME = "wan_test_bot"
+
+
+@dataclass
+class Call:
+    """One request the bot made: method name, decoded fields and uploaded files."""
+
+    method: str
+    fields: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+    filenames: dict[str, str] = field(default_factory=dict)
+    response: Any = None
+
+    def file(self, name: str) -> bytes:
+        """The bytes uploaded for parameter `name` (following an `attach://` reference)."""
+        value = self.fields.get(name)
+        if isinstance(value, str) and value.startswith("attach://"):
+            return self.files[value.removeprefix("attach://")]
+        return self.files[name]
+
+
+def _decode(value: str) -> Any:
+    # PTB JSON-encodes every non-string parameter and sends strings as they are.
+    if value[:1] in "{[" or value in ("true", "false", "null") or value.lstrip("-").isdigit():
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class FakeTelegram:
+    """The fake server and its state. Use `async with FakeTelegram() as tg:`."""
+
+    def __init__(self, token: str = TOKEN, username: str = BOT_USERNAME) -> None:
+        self.token = token
+        self.username = username
+        self.calls: list[Call] = []
+        self.commands: list[dict[str, Any]] = []
+        # The text each bot message shows now, by (chat_id, message_id).
+        self.shown: dict[tuple[int, int], str] = {}
+        self.identical_edits = 0
+        self._updates: list[dict[str, Any]] = []
+        self._acknowledged = 0
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._file_ids = itertools.count(1)
+        self._files: dict[str, tuple[str, bytes, int]] = {}
+        self._failures: dict[str, list[int]] = {}
+        self._changed = asyncio.Condition()
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=2**31)
+        app.router.add_post(f"/bot{self.token}/{{method}}", self._api)
+        app.router.add_get(f"/bot{self.token}/{{method}}", self._api)
+        app.router.add_get(f"/file/bot{self.token}/{{path:.*}}", self._download)
+        self._runner = web.AppRunner(app, shutdown_timeout=1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def close(self) -> None:
+        self._closing = True
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeTelegram:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    # -- what users do -----------------------------------------------------------------------
+
+    def add_file(self, data: bytes, *, size: int | None = None, name: str = "file") -> str:
+        """Store a file the bot may download; returns its file_id. `size` may lie (big files)."""
+        file_id = f"file-{next(self._file_ids)}"
+        self._files[file_id] = (
+            f"documents/{file_id}_{name}",
+            data,
+            len(data) if size is None else size,
+        )
+        return file_id
+
+    def file_meta(self, file_id: str) -> dict[str, Any]:
+        _, _, size = self._files[file_id]
+        return {"file_id": file_id, "file_unique_id": "u" + file_id, "file_size": size}
+
+    def photo(self, data: bytes, width: int = 64, height: int = 48) -> list[dict[str, Any]]:
+        """A `photo` array (a thumbnail and the full size), as Telegram sends it."""
+        small = self.add_file(data[: max(1, len(data) // 4)], name="thumb.jpg")
+        full = self.add_file(data, name="photo.jpg")
+        return [
+            {**self.file_meta(small), "width": width // 4 or 1, "height": height // 4 or 1},
+            {**self.file_meta(full), "width": width, "height": height},
+        ]
+
+    def voice(self, data: bytes, duration: int = 2) -> dict[str, Any]:
+        fid = self.add_file(data, name="voice.ogg")
+        return {**self.file_meta(fid), "duration": duration, "mime_type": "audio/ogg"}
+
+    def audio(self, data: bytes, duration: int = 2, mime: str = "audio/x-wav") -> dict[str, Any]:
+        fid = self.add_file(data, name="song.wav")
+        return {**self.file_meta(fid), "duration": duration, "mime_type": mime}
+
+    def video(self, data: bytes, width: int = 64, height: int = 48) -> dict[str, Any]:
+        fid = self.add_file(data, name="clip.mp4")
+        meta = {"width": width, "height": height, "duration": 1, "mime_type": "video/mp4"}
+        return {**self.file_meta(fid), **meta}
+
+    def document(
+        self, data: bytes, mime: str, name: str = "file.bin", size: int | None = None
+    ) -> dict[str, Any]:
+        fid = self.add_file(data, size=size, name=name)
+        return {**self.file_meta(fid), "file_name": name, "mime_type": mime}
+
+    def make_message(
+        self,
+        *,
+        user_id: int = 111,
+        chat_id: int | None = None,
+        text: str | None = None,
+        caption: str | None = None,
+        reply_to: dict[str, Any] | None = None,
+        media_group_id: str | None = None,
+        chat_type: str = "private",
+        **media: Any,
+    ) -> dict[str, Any]:
+        """A Message object from a user; `media` are fields like photo=, voice=, document=."""
+        chat_id = user_id if chat_id is None else chat_id
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        if chat_type != "private":
+            chat["title"] = "Test group"
+        else:
+            chat["first_name"] = f"user{user_id}"
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
+            **media,
+        }
+        for key, value in (("text", text), ("caption", caption)):
+            if value is not None:
+                message[key] = value
+                entities = _command_entities(value)
+                if entities:
+                    message[f"{key}_entities" if key == "caption" else "entities"] = entities
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
+        return message
+
+    async def push(self, **kinds: Any) -> int:
+        """Queue one update (e.g. `message=...`); wakes any waiting getUpdates."""
+        update_id = next(self._update_ids)
+        async with self._changed:
+            self._updates.append({"update_id": update_id, **kinds})
+            self._changed.notify_all()
+        return update_id
+
+    async def send_message(self, **kwargs: Any) -> dict[str, Any]:
+        """Build a message from a user (see `make_message`), queue it, return it."""
+        message = self.make_message(**kwargs)
+        await self.push(message=message)
+        return message
+
+    async def press_button(self, message: dict[str, Any], data: str, *, user_id: int = 111) -> str:
+        """A user presses an inline button with `data` under the bot's `message`."""
+        query_id = f"cq-{next(self._update_ids)}"
+        query = {
+            "id": query_id,
+            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
+            "chat_instance": "ci",
+            "message": message,
+            "data": data,
+        }
+        await self.push(callback_query=query)
+        return query_id
+
+    def fail_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with 429 and `retry_after`."""
+        self._failures.setdefault(method, []).extend([retry_after] * times)
+
+    # -- waiting and asserting ---------------------------------------------------------------
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(
+        self,
+        method: str,
+        where: Callable[[Call], bool] | None = None,
+        *,
+        count: int = 1,
+        within: float = 20.0,
+    ) -> Call:
+        """The `count`-th recorded call of `method` matching `where`, waiting as needed."""
+
+        def found() -> list[Call]:
+            return [c for c in self.of(method) if where is None or where(c)]
+
+        async with asyncio.timeout(within):
+            async with self._changed:
+                await self._changed.wait_for(lambda: len(found()) >= count)
+        return found()[count - 1]
+
+    async def wait_text(self, needle: str, *, within: float = 20.0) -> Call:
+        """The first sendMessage/editMessageText whose text contains `needle`."""
+
+        def has(call: Call) -> bool:
+            return needle in str(call.fields.get("text", ""))
+
+        async with asyncio.timeout(within):
+            async with self._changed:
+                await self._changed.wait_for(
+                    lambda: any(has(c) for c in self.calls if "text" in c.fields)
+                )
+        return next(c for c in self.calls if "text" in c.fields and has(c))
+
+    def texts(self, chat_id: int | None = None) -> list[str]:
+        """Texts the bot sent or edited, in order."""
+        return [
+            str(c.fields["text"])
+            for c in self.calls
+            if "text" in c.fields
+            and c.method in ("sendMessage", "editMessageText")
+            and (chat_id is None or c.fields.get("chat_id") == chat_id)
+        ]
+
+    # -- the API -----------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        fields: dict[str, Any] = {}
+        files: dict[str, bytes] = {}
+        filenames: dict[str, str] = {}
+        if request.can_read_body:
+            form = await request.post()
+            for key, value in form.items():
+                if isinstance(value, web.FileField):
+                    files[key] = value.file.read()
+                    filenames[key] = value.filename
+                else:
+                    fields[key] = _decode(str(value))
+        fields.update({k: _decode(v) for k, v in request.query.items()})
+        if method == "getUpdates":
+            return await self._get_updates(fields)
+        call = Call(method, fields, files, filenames)
+        pending = self._failures.get(method)
+        if pending:
+            retry = pending.pop(0)
+            call.response = {"retry_after": retry}
+            await self._record(call)
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {retry}",
+                    "parameters": {"retry_after": retry},
+                },
+                status=429,
+            )
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            result: Any = True
+        else:
+            result = handler(call)
+            if isinstance(result, web.Response):
+                await self._record(call)
+                return result
+        call.response = result
+        await self._record(call)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _record(self, call: Call) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    async def _get_updates(self, fields: dict[str, Any]) -> web.Response:
+        offset = int(fields.get("offset") or 0)
+        if offset:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        timeout = float(fields.get("timeout") or 0)
+        limit = int(fields.get("limit") or 100)
+
+        def ready() -> list[dict[str, Any]]:
+            return [u for u in self._updates if u["update_id"] >= offset][:limit]
+
+        if not ready() and timeout > 0 and not self._closing:
+            try:
+                async with asyncio.timeout(timeout), self._changed:
+                    await self._changed.wait_for(lambda: bool(ready()) or self._closing)
+            except TimeoutError:
+                pass
+        return web.json_response({"ok": True, "result": ready()})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        for stored_path, data, _ in self._files.values():
+            if stored_path == path:
+                return web.Response(body=data)
+        return web.Response(status=404)
+
+    def _bot_user(self) -> dict[str, Any]:
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "WanBot",
+            "username": self.username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def _bot_message(self, call: Call, **extra: Any) -> dict[str, Any]:
+        chat_id = call.fields["chat_id"]
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "from": self._bot_user(),
+            **extra,
+        }
+        if "reply_markup" in call.fields:
+            message["reply_markup"] = call.fields["reply_markup"]
+        return message
+
+    def _m_getMe(self, call: Call) -> Any:
+        return self._bot_user()
+
+    def _m_getFile(self, call: Call) -> Any:
+        file_id = call.fields["file_id"]
+        if file_id not in self._files:
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
+                status=400,
+            )
+        path, _, size = self._files[file_id]
+        if size > 20 * 1024 * 1024:
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request: file is too big"},
+                status=400,
+            )
+        return {**self.file_meta(file_id), "file_path": path}
+
+    def _m_sendMessage(self, call: Call) -> Any:
+        message = self._bot_message(call, text=call.fields["text"])
+        self.shown[(call.fields["chat_id"], message["message_id"])] = call.fields["text"]
+        return message
+
+    def _m_editMessageText(self, call: Call) -> Any:
+        key = (call.fields["chat_id"], call.fields["message_id"])
+        if self.shown.get(key) == call.fields["text"]:
+            # Telegram refuses an edit that changes nothing.
+            self.identical_edits += 1
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: message is not modified",
+                },
+                status=400,
+            )
+        self.shown[key] = call.fields["text"]
+        message = self._bot_message(call, text=call.fields["text"])
+        message["message_id"] = call.fields["message_id"]
+        return message
+
+    def _m_sendVideo(self, call: Call) -> Any:
+        video = call.file("video")
+        fid = self.add_file(video, name="result.mp4")
+        meta = {
+            **self.file_meta(fid),
+            "width": call.fields.get("width", 0),
+            "height": call.fields.get("height", 0),
+            "duration": call.fields.get("duration", 0),
+        }
+        extra: dict[str, Any] = {"video": meta}
+        if "caption" in call.fields:
+            extra["caption"] = call.fields["caption"]
+        return self._bot_message(call, **extra)
+
+    def _m_setMyCommands(self, call: Call) -> Any:
+        self.commands = list(call.fields.get("commands", []))
+        return True
+
+
+def _command_entities(text: str) -> list[dict[str, Any]]:
+    """A `bot_command` entity when `text` opens with `/command[@bot]`, as Telegram marks it."""
+    if not text.startswith("/"):
+        return []
+    end = 1
+    while end < len(text) and (text[end].isalnum() or text[end] in "_@"):
+        end += 1
+    # Offsets count UTF-16 code units; commands are ASCII, so characters and units agree.
+    return [{"type": "bot_command", "offset": 0, "length": end}]
