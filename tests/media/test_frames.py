@@ -68,7 +68,7 @@ async def test_from_zip_sorted_by_name_ignoring_junk(tmp_path: Path) -> None:
     assert result.count == 3
     # Order follows names with numbers compared as numbers: f1, f2, f10.
     with Image.open(_first_frame(result.path, tmp_path)) as first:
-        red, green, blue = first.getpixel((80, 48))  # type: ignore[misc]
+        red, green, _blue = first.getpixel((80, 48))  # type: ignore[misc]
         assert green > 150
         assert red < 80
 
@@ -125,7 +125,7 @@ async def test_rejects_set_with_non_image(tmp_path: Path, text_file: Path) -> No
 async def test_rejects_zip_with_non_image(tmp_path: Path) -> None:
     good = make_image(tmp_path / "a.png", (200, 200), "PNG").read_bytes()
     src = _zip(tmp_path / "set.zip", {"1.png": good, "2.png": b"not really a png"})
-    with pytest.raises(InputError, match="2.png in your pose zip is not an image"):
+    with pytest.raises(InputError, match=r"2\.png in your pose zip is not an image"):
         await _prepare([src], tmp_path)
 
 
