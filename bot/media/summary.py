@@ -1,0 +1,117 @@
+"""The parameter summary sent with a result: short enough for a caption, complete in JSON.
+
+`summarize` keeps every value on a few compact lines and shortens the prompt (and, harder,
+the negative prompt) with "…" so the whole text fits the platform's limit. `full_summary`
+keeps everything for the archive.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.request import JobRequest, Mode
+
+TELEGRAM_CAPTION_LIMIT = 1024
+DISCORD_MESSAGE_LIMIT = 2000
+ELLIPSIS = "…"
+# The negative prompt is boilerplate most of the time; when space is short it gets at most
+# this share of what is left, the prompt the rest.
+NEGATIVE_SHARE = 0.2
+MAX_NOTES = 300
+
+MODE_NAMES = {
+    Mode.I2V: "Image to video",
+    Mode.INFINITETALK: "InfiniteTalk",
+    Mode.ANIMATE: "Animate",
+}
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` with whitespace collapsed, cut to `limit` characters ending in "…" if longer."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= limit:
+        return text
+    if limit <= 0:
+        return ""
+    return text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def _fixed_lines(
+    request: JobRequest, host: str | None, gpu_seconds: float | None, duration: float | None
+) -> list[str]:
+    p = request.params
+    seconds = duration if duration is not None else p.frames / p.fps
+    lines = [
+        f"{MODE_NAMES[request.mode]} · {p.width}x{p.height} · {p.frames} frames @ "
+        f"{_num(p.fps)} fps · {seconds:.1f} s",
+        f"Seed {p.seed} · steps {p.steps} · CFG {_num(p.cfg)} · shift {_num(p.shift)} · "
+        f"{p.scheduler}" + (f" · denoise {_num(p.denoise)}" if p.denoise != 1 else ""),
+    ]
+    if request.mode in (Mode.INFINITETALK, Mode.ANIMATE):
+        window = f"Window {p.frame_window} · motion frame {p.motion_frame}"
+        if request.mode == Mode.ANIMATE:
+            window += (
+                f" · pose {_num(p.pose_strength)} · face {_num(p.face_strength)} · "
+                f"color match {p.color_match}"
+            )
+        lines.append(window)
+    run = []
+    if gpu_seconds is not None:
+        run.append(f"GPU {gpu_seconds:.0f} s")
+    if host:
+        run.append(f"host {host}")
+    if run:
+        lines.append(" · ".join(run))
+    if request.notes:
+        lines.append(shorten("Notes: " + "; ".join(request.notes), MAX_NOTES))
+    return lines
+
+
+def summarize(
+    request: JobRequest,
+    *,
+    limit: int,
+    host: str | None = None,
+    gpu_seconds: float | None = None,
+    duration: float | None = None,
+) -> str:
+    """A compact, readable summary of `request` in at most `limit` characters.
+
+    Use `TELEGRAM_CAPTION_LIMIT` or `DISCORD_MESSAGE_LIMIT`. `duration` is the real video
+    length; without it, frames / fps.
+    """
+    fixed = "\n".join(_fixed_lines(request, host, gpu_seconds, duration))
+    prompt = re.sub(r"\s+", " ", request.prompt).strip()
+    negative = re.sub(r"\s+", " ", request.negative_prompt).strip()
+    prompt_label, negative_label = "\nPrompt: ", "\nNegative: "
+    room = limit - len(fixed) - len(prompt_label) - (len(negative_label) if negative else 0)
+    if len(prompt) + len(negative) <= room:
+        prompt_room, negative_room = len(prompt), len(negative)
+    else:
+        negative_room = min(len(negative), max(int(room * NEGATIVE_SHARE), room - len(prompt)))
+        prompt_room = room - negative_room
+    text = fixed + prompt_label + shorten(prompt, prompt_room)
+    if negative and negative_room > 0:
+        text += negative_label + shorten(negative, negative_room)
+    # Only a limit smaller than the fixed lines themselves gets here.
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + ELLIPSIS
+
+
+def full_summary(
+    request: JobRequest,
+    *,
+    host: str | None = None,
+    gpu_seconds: float | None = None,
+    duration: float | None = None,
+) -> dict[str, Any]:
+    """Everything about the job, JSON-ready, for the archive."""
+    data = request.model_dump(mode="json")
+    data["host"] = host
+    data["gpu_seconds"] = gpu_seconds
+    data["duration"] = duration
+    return data

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.media.summary import (
+    DISCORD_MESSAGE_LIMIT,
+    TELEGRAM_CAPTION_LIMIT,
+    full_summary,
+    summarize,
+)
+from bot.request import InputFiles, JobRequest, Mode, Params
+
+LONG_PROMPT = ("A red fox dances on a snowy hill under the northern lights, " * 60)[:3000]
+LONG_NEGATIVE = ("blurry, low quality, extra fingers, " * 40)[:1400]
+
+
+def _request(mode: Mode, prompt: str = LONG_PROMPT, negative: str = LONG_NEGATIVE) -> JobRequest:
+    params = Params(
+        width=832,
+        height=480,
+        frames=81,
+        steps=30,
+        cfg=6.5,
+        shift=5.0,
+        seed=1234567890123,
+        scheduler="unipc",
+        denoise=1.0,
+        fps=16.0,
+        frame_window=77,
+        motion_frame=4,
+        pose_strength=0.8,
+        face_strength=1.2,
+        color_match="mkl",
+    )
+    return JobRequest(
+        mode=mode,
+        prompt=prompt,
+        negative_prompt=negative,
+        params=params,
+        inputs=InputFiles(image=Path("in/photo.png"), pose=[Path("in/pose.zip")]),
+        notes=["frames rounded to 81"],
+    )
+
+
+@pytest.mark.parametrize("limit", [TELEGRAM_CAPTION_LIMIT, DISCORD_MESSAGE_LIMIT])
+@pytest.mark.parametrize("mode", list(Mode))
+def test_long_prompt_fits_limit_with_all_values(limit: int, mode: Mode) -> None:
+    text = summarize(_request(mode), limit=limit, host="gpu-1", gpu_seconds=312.4, duration=5.06)
+    assert len(text) <= limit
+    assert len(text) >= limit - 5  # the prompt uses the room there is
+    for value in (
+        "832x480",
+        "81 frames",
+        "16 fps",
+        "5.1 s",
+        "1234567890123",
+        "steps 30",
+        "CFG 6.5",
+        "shift 5",
+        "unipc",
+        "GPU 312 s",
+        "host gpu-1",
+        "Prompt: A red fox",
+        "Negative: blurry",
+        "frames rounded to 81",
+    ):
+        assert value in text
+    assert "…" in text
+    prompt_part = text.split("Prompt: ")[1].split("\nNegative: ")[0]
+    negative_part = text.split("\nNegative: ")[1]
+    assert len(negative_part) < len(prompt_part)  # the negative is cut harder
+    if mode == Mode.ANIMATE:
+        for value in ("Window 77", "motion frame 4", "pose 0.8", "face 1.2", "color match mkl"):
+            assert value in text
+    if mode == Mode.INFINITETALK:
+        assert "Window 77 · motion frame 4" in text
+        assert "pose 0.8" not in text
+    if mode == Mode.I2V:
+        assert "Window" not in text
+
+
+def test_short_prompt_is_kept_whole() -> None:
+    request = _request(Mode.I2V, prompt="a cat", negative="blurry")
+    text = summarize(request, limit=TELEGRAM_CAPTION_LIMIT)
+    assert "Prompt: a cat" in text
+    assert text.endswith("Negative: blurry")
+    assert "…" not in text
+    assert "GPU" not in text
+    assert "5.1 s" in text  # frames / fps without a measured duration
+
+
+def test_tiny_limit_is_still_respected() -> None:
+    assert len(summarize(_request(Mode.ANIMATE), limit=50)) <= 50
+
+
+def test_full_summary_keeps_everything() -> None:
+    data = full_summary(_request(Mode.ANIMATE), host="gpu-1", gpu_seconds=312.4, duration=5.06)
+    assert data["prompt"] == LONG_PROMPT
+    assert data["negative_prompt"] == LONG_NEGATIVE
+    assert data["params"]["seed"] == 1234567890123
+    assert data["params"]["color_match"] == "mkl"
+    assert data["mode"] == "animate"
+    assert data["host"] == "gpu-1"
+    assert data["inputs"]["pose"] == ["in/pose.zip"]
+    json.dumps(data)
