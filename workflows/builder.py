@@ -3,6 +3,15 @@
 Each mode has a template in `templates/<mode>.json` with stable node ids. `BINDINGS` says, per
 mode, which value lands in which node input; `build_prompt` copies the template, applies the
 bindings, and removes the nodes of optional inputs the request does not have.
+
+Node ids shared by all templates: 1 LoadImage (start/reference image), 2 ImageResizeKJv2,
+3 CLIPVisionLoader, 4 WanVideoClipVisionEncode, 5 LoadWanVideoT5TextEncoder,
+6 WanVideoTextEncode, 7 WanVideoVAELoader, 8 WanVideoBlockSwap, 9 WanVideoModelLoader,
+10 the mode's image-embeds node, 11 WanVideoSampler, 12 decode (WanVideoDecode, or
+WanVideoPassImagesFromSamples for InfiniteTalk), 13 VHS_VideoCombine.
+InfiniteTalk adds 14 MultiTalkModelLoader, 15 Wav2VecModelLoader, 16 LoadAudio,
+17 MultiTalkWav2VecEmbeds. Animate adds 20 VHS_LoadVideo (pose), 21 VHS_LoadVideo (face),
+22 LoadImage (background), 23 ImageResizeKJv2, 24 RepeatImageBatch.
 """
 
 from __future__ import annotations
