@@ -182,6 +182,59 @@ class Delivery(_Strict):
     image_fit: Literal["crop", "pad"] = "crop"
 
 
+TELEGRAM_TOKEN_ENV = "WANBOT_TELEGRAM_TOKEN"
+TELEGRAM_CLOUD_UPLOAD = 50 * 1024 * 1024
+TELEGRAM_LOCAL_UPLOAD = 2000 * 1024 * 1024
+TELEGRAM_CLOUD_DOWNLOAD = 20 * 1024 * 1024
+
+
+class TelegramConfig(_Strict):
+    """The `[telegram]` section. Plain data: `bot/` never imports the Telegram library."""
+
+    token: str | None = None
+    # A local Bot API server (https://github.com/tdlib/telegram-bot-api) lifts the upload limit
+    # to 2000 MB and the download limit from 20 MB. Both URLs get the token appended.
+    base_url: str | None = Field(default=None, pattern=r"^https?://")
+    base_file_url: str | None = Field(default=None, pattern=r"^https?://")
+    local_mode: bool = False
+    allowed_users: list[int] = Field(default_factory=list)
+    allowed_chats: list[int] = Field(default_factory=list)
+    mode: Literal["polling", "webhook"] = "polling"
+    poll_timeout: float = Field(default=30.0, ge=0, le=300)
+    webhook_url: str | None = Field(default=None, pattern=r"^https://")
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_path: str = Field(default="/telegram", pattern=r"^/")
+    webhook_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,256}$")
+    edit_interval: float = Field(default=3.0, ge=0)
+    album_window: float = Field(default=1.5, ge=0)
+    talk_wait: float = Field(default=300.0, gt=0)
+    upload_limit: int | None = Field(default=None, ge=1024)
+    download_limit: int | None = Field(default=None, ge=1024)
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> TelegramConfig:
+        if self.mode == "webhook" and not self.webhook_url:
+            raise ValueError("mode = 'webhook' needs webhook_url = 'https://your.host/telegram'")
+        return self
+
+    @property
+    def uses_local_server(self) -> bool:
+        return self.base_url is not None
+
+    def max_upload_bytes(self) -> int:
+        """What `send_video` may carry: 50 MB to Telegram's cloud, 2000 MB to a local server."""
+        if self.upload_limit is not None:
+            return self.upload_limit
+        return TELEGRAM_LOCAL_UPLOAD if self.uses_local_server else TELEGRAM_CLOUD_UPLOAD
+
+    def max_download_bytes(self) -> int:
+        """What `getFile` may fetch: 20 MB from the cloud, 2000 MB from a local server."""
+        if self.download_limit is not None:
+            return self.download_limit
+        return TELEGRAM_LOCAL_UPLOAD if self.uses_local_server else TELEGRAM_CLOUD_DOWNLOAD
+
+
 class Config(_Strict):
     comfy: ComfySection
     models: Models = Field(default_factory=Models)
@@ -189,6 +242,7 @@ class Config(_Strict):
     limits: Limits = Field(default_factory=Limits)
     storage: Storage = Field(default_factory=Storage)
     delivery: Delivery = Field(default_factory=Delivery)
+    telegram: TelegramConfig | None = None
 
     def host(self, name: str | None) -> HostConfig:
         """The host called `name`, or the first one when `name` is None."""
@@ -240,6 +294,15 @@ def parse_config(
                 _format_errors(exc, f"{source} [comfy.hosts.hardware] of host {host.name!r}")
             ) from exc
         del hw
+    if config.telegram is not None:
+        token = env.get(TELEGRAM_TOKEN_ENV)
+        if token and not config.telegram.token:
+            config.telegram.token = token
+        if not config.telegram.token:
+            raise ConfigError(
+                f"Invalid configuration in {source}:\n  - key 'telegram.token' is required: "
+                f"set it, or the environment variable {TELEGRAM_TOKEN_ENV} (from @BotFather)."
+            )
     return config
 
 

@@ -1,0 +1,314 @@
+"""What the bot does with each message and button press.
+
+All messages go through one `MessageHandler`: `CommandHandler` ignores captions, and most
+requests here are captioned photos or replies, so `parse.py` finds the command and the files.
+Every handler runs inside `_guarded`: a `UserError` is answered with its message, anything else
+is logged with its traceback and answered with a short reference, never the exception text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit
+from telegram.ext import ContextTypes
+
+from adapters.telegram import texts
+from adapters.telegram.albums import AlbumCollector
+from adapters.telegram.files import download_draft
+from adapters.telegram.frontend import PLATFORM, TelegramFrontEnd, reply_to
+from adapters.telegram.parse import (
+    JOB_COMMANDS,
+    AwaitPhoto,
+    Command,
+    Draft,
+    album_command,
+    draft_from_album,
+    draft_from_message,
+    image_of,
+    message_command,
+)
+from adapters.telegram.pending import PendingTalks
+from bot.config import Config, TelegramConfig
+from bot.errors import UserError
+from bot.media.summary import full_summary
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+def incident_ref() -> str:
+    return secrets.token_hex(3)
+
+
+class Handlers:
+    def __init__(
+        self,
+        engine: Engine,
+        frontend: TelegramFrontEnd,
+        config: Config,
+        telegram: TelegramConfig,
+    ) -> None:
+        self.engine = engine
+        self.frontend = frontend
+        self.config = config
+        self.telegram = telegram
+        self.albums = AlbumCollector(telegram.album_window, self._on_album)
+        self.pending = PendingTalks(telegram.talk_wait)
+        self.username = ""
+
+    @property
+    def bot(self) -> Any:
+        return self.frontend.bot
+
+    def allowed(self, user_id: int | None, chat_id: int | None) -> bool:
+        """Everyone when both lists are empty; else a listed user, or anyone in a listed chat."""
+        users, chats = self.telegram.allowed_users, self.telegram.allowed_chats
+        if not users and not chats:
+            return True
+        return (user_id is not None and user_id in users) or (
+            chat_id is not None and chat_id in chats
+        )
+
+    # -- entry points (registered in app.py) ---------------------------------------------------
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return
+        if message.media_group_id is not None:
+            self.albums.add(message)
+            return
+        await self._guarded(message, None, lambda: self._route(message))
+
+    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None or not query.data:
+            return
+        try:
+            await self._button(query)
+        except UserError as exc:
+            await query.answer(str(exc)[:200], show_alert=True)
+        except Exception:
+            ref = incident_ref()
+            log.exception("button %r failed (reference %s)", query.data, ref)
+            await query.answer(texts.INTERNAL.format(ref=ref)[:200], show_alert=True)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("unhandled error for update %r", update, exc_info=context.error)
+
+    # -- messages --------------------------------------------------------------------------
+
+    async def _guarded(
+        self, message: Message, status: Message | None, work: Callable[[], Awaitable[None]]
+    ) -> None:
+        try:
+            await work()
+        except UserError as exc:
+            await self._say(message, status, str(exc))
+        except Exception:
+            ref = incident_ref()
+            log.exception("handling message %s failed (reference %s)", message.message_id, ref)
+            await self._say(message, status, texts.INTERNAL.format(ref=ref))
+
+    async def _say(self, message: Message, status: Message | None, text: str) -> None:
+        if status is not None:
+            await status.edit_text(text)
+        else:
+            await message.reply_text(text)
+
+    async def _route(self, message: Message) -> None:
+        user_id = message.from_user.id if message.from_user else None
+        command = message_command(message, self.username)
+        if command is None:
+            # A plain photo may complete a /talk that is waiting for its portrait.
+            if image_of(message) is not None:
+                waiting = self.pending.take(message.chat_id, user_id or 0)
+                if waiting is not None:
+                    await self._complete_talk(message, waiting)
+            return
+        if not self.allowed(user_id, message.chat_id):
+            await message.reply_text(texts.NOT_ALLOWED)
+            return
+        if command.name in ("help", "start"):
+            await message.reply_text(self._help())
+        elif command.name == "queue":
+            await self._queue(message)
+        elif command.name == "cancel":
+            await self._cancel(message, command)
+        elif command.name in JOB_COMMANDS:
+            await self._job_command(message, command)
+        elif message.chat.type == ChatType.PRIVATE:
+            await message.reply_text(texts.UNKNOWN_COMMAND.format(command=command.name))
+
+    def _help(self) -> str:
+        limit = min(self.telegram.max_download_bytes(), self.config.limits.max_input_bytes)
+        return texts.HELP.format(download_mb=limit // (1024 * 1024))
+
+    async def _job_command(self, message: Message, command: Command) -> None:
+        draft = draft_from_message(message, command)
+        if isinstance(draft, AwaitPhoto):
+            assert message.from_user is not None
+            self.pending.put(message.chat_id, message.from_user.id, draft)
+            minutes = max(1, round(self.telegram.talk_wait / 60))
+            await message.reply_text(texts.AWAIT_PHOTO.format(minutes=minutes))
+            return
+        await self._submit(message, draft)
+
+    async def _complete_talk(self, message: Message, waiting: AwaitPhoto) -> None:
+        image = image_of(message)
+        assert image is not None
+        draft = Draft(
+            JOB_COMMANDS["talk"], waiting.prompt, waiting.overrides, image, audio=waiting.audio
+        )
+        await self._submit(message, draft)
+
+    async def _on_album(self, messages: list[Message]) -> None:
+        first = min(messages, key=lambda m: m.message_id)
+        if first.from_user is None or first.from_user.is_bot:
+            return
+        command = album_command(messages, self.username)
+        if command is None:
+            return
+        if not self.allowed(first.from_user.id, first.chat_id):
+            await first.reply_text(texts.NOT_ALLOWED)
+            return
+
+        async def work() -> None:
+            if command.name == "animate":
+                await self._submit(first, draft_from_album(messages, command))
+                return
+            if command.name not in JOB_COMMANDS:
+                await first.reply_text(texts.ALBUM_NEEDS_ANIMATE)
+                return
+            # /i2v or /talk on one album item: that item alone is the request.
+            captioned = next(m for m in messages if message_command(m, self.username))
+            await self._job_command(captioned, command)
+
+        await self._guarded(first, None, work)
+
+    async def _submit(self, message: Message, draft: Draft) -> None:
+        """Acknowledge at once, download, hand to the engine; errors edit the acknowledgement."""
+        assert message.from_user is not None
+        status = await message.reply_text(texts.RECEIVED)
+        self.frontend.editor.remember(message.chat_id, status.message_id, texts.RECEIVED)
+
+        async def work() -> None:
+            folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="wanbot-tg-"))
+            try:
+                limit = min(self.telegram.max_download_bytes(), self.config.limits.max_input_bytes)
+                inputs = await download_draft(self.bot, draft, folder, limit)
+                target = {
+                    "chat_id": message.chat_id,
+                    "message_id": message.message_id,
+                    "ack_message_id": status.message_id,
+                    "thread_id": message.message_thread_id,
+                }
+                await self.engine.submit(
+                    platform=PLATFORM,
+                    user_id=str(message.from_user.id),
+                    chat_id=str(message.chat_id),
+                    reply_target=target,
+                    mode=draft.mode,
+                    inputs=inputs,
+                    prompt=draft.prompt,
+                    overrides=draft.overrides,
+                )
+            finally:
+                await asyncio.to_thread(shutil.rmtree, folder, True)
+
+        await self._guarded(message, status, work)
+
+    async def _queue(self, message: Message) -> None:
+        assert message.from_user is not None
+        text, markup = await self._queue_view(message.from_user.id)
+        await message.reply_text(text, reply_markup=markup)
+
+    async def _queue_view(self, user_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
+        status = await self.engine.status(PLATFORM, str(user_id))
+        buttons = [
+            [InlineKeyboardButton(f"✖ Cancel {v.id}", callback_data=f"cancel:{v.id}")]
+            for v in status.jobs
+        ]
+        return texts.queue_text(status), InlineKeyboardMarkup(buttons) if buttons else None
+
+    async def _cancel(self, message: Message, command: Command) -> None:
+        assert message.from_user is not None
+        job_id = command.args.split()[0] if command.args.split() else None
+        job = await self.engine.cancel(PLATFORM, str(message.from_user.id), job_id)
+        await message.reply_text(texts.CANCELLED.format(job=job.id))
+
+    # -- buttons ---------------------------------------------------------------------------
+
+    async def _button(self, query: CallbackQuery) -> None:
+        action, _, job_id = (query.data or "").partition(":")
+        user_id = query.from_user.id
+        chat_id = query.message.chat.id if query.message is not None else None
+        if not self.allowed(user_id, chat_id):
+            await query.answer(texts.NOT_ALLOWED, show_alert=True)
+            return
+        if action == "cancel":
+            job = await self.engine.cancel(PLATFORM, str(user_id), job_id)
+            await query.answer(texts.CANCELLED.format(job=job.id))
+            if isinstance(query.message, Message):
+                text, markup = await self._queue_view(user_id)
+                await query.message.edit_text(text, reply_markup=markup)
+        elif action == "reroll":
+            old = await self.engine.get(job_id)
+            if old is None:
+                raise UserError(texts.UNKNOWN_JOB.format(job=job_id))
+            ack = old.reply_target.get("ack_message_id")
+            if ack is not None:
+                # The old job's status message stays as it is; the new job gets its own.
+                self.frontend.claim(int(old.reply_target["chat_id"]), int(ack))
+            job = await self.engine.reroll(job_id, platform=PLATFORM, user_id=str(user_id))
+            await query.answer(f"🎲 Rerolling as job {job.id}")
+        elif action == "details":
+            await self._details(query, job_id)
+        else:
+            await query.answer()
+
+    async def _details(self, query: CallbackQuery, job_id: str) -> None:
+        job = await self.engine.get(job_id)
+        if job is None:
+            raise UserError(texts.UNKNOWN_JOB.format(job=job_id))
+        data = full_summary(job.request, host=job.host, gpu_seconds=job.gpu_seconds)
+        data.pop("inputs", None)  # local paths mean nothing to the user
+        lines = [f"Job {job.id}"] + [
+            f"{k}: {_flat(v)}" for k, v in data.items() if v not in (None, [], "")
+        ]
+        text = "\n".join(lines)
+        await query.answer()
+        if isinstance(query.message, Message):
+            for start in range(0, len(text), MessageLimit.MAX_TEXT_LENGTH):
+                chunk = text[start : start + MessageLimit.MAX_TEXT_LENGTH]
+                await query.message.reply_text(
+                    chunk, reply_parameters=reply_to({"message_id": query.message.message_id})
+                )
+
+    async def close(self) -> None:
+        await self.albums.close()
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_flat(v)}" for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        return "; ".join(_flat(v) for v in value)
+    return str(value)

@@ -1,0 +1,236 @@
+"""From Telegram messages to a platform-neutral draft request (files still on Telegram).
+
+Pure functions over `telegram.Message`: which command was sent, which attachments of the
+message and of the message it replies to are the image, the audio or the pose input, and so
+which mode is meant. Nothing here touches the network; `files.py` downloads what a draft names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from telegram import Message
+
+from adapters.telegram import texts
+from bot.errors import InputError
+from bot.params import parse_command
+from bot.request import Mode
+
+Kind = Literal["image", "audio", "video"]
+
+# `/command`, `/command@botname`, then the rest. Telegram allows 1-32 [A-Za-z0-9_] characters.
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?=\s|$)(.*)$", re.S)
+JOB_COMMANDS = {"i2v": Mode.I2V, "talk": Mode.INFINITETALK, "animate": Mode.ANIMATE}
+ALIASES = {"infinitetalk": "talk", "wananimate": "animate", "video": "i2v"}
+# An album item captioned with this word starts the face images (WanAnimate).
+FACE_MARKER = "face"
+DEFAULT_TALK_PROMPT = "a person talking naturally, looking at the camera"
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: str
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A file on Telegram's servers: what `getFile` needs, and what it will be saved as."""
+
+    file_id: str
+    size: int | None
+    kind: Kind
+    name: str
+
+
+@dataclass
+class Draft:
+    """A job request whose files are still on Telegram."""
+
+    mode: Mode
+    prompt: str
+    overrides: dict[str, Any]
+    image: FileRef
+    audio: FileRef | None = None
+    pose: list[FileRef] = field(default_factory=list)
+    face: list[FileRef] = field(default_factory=list)
+
+    def files(self) -> list[FileRef]:
+        refs = [self.image, *self.pose, *self.face]
+        return refs + ([self.audio] if self.audio else [])
+
+
+@dataclass(frozen=True)
+class AwaitPhoto:
+    """`/talk` replying to audio without a photo: the next photo from the user completes it."""
+
+    prompt: str
+    overrides: dict[str, Any]
+    audio: FileRef
+
+
+def command_of(text: str | None, bot_username: str) -> Command | None:
+    """The command at the start of `text`, unless it is addressed to another bot."""
+    if not text:
+        return None
+    match = _COMMAND.match(text.strip())
+    if match is None:
+        return None
+    name, target, rest = match.groups()
+    if target is not None and target.lower() != bot_username.lower():
+        return None
+    name = ALIASES.get(name.lower(), name.lower())
+    return Command(name, rest.strip())
+
+
+def message_command(message: Message, bot_username: str) -> Command | None:
+    return command_of(message.text or message.caption, bot_username)
+
+
+def _ext(name: str | None, default: str) -> str:
+    if name and "." in name:
+        ext = name.rsplit(".", 1)[1].lower()
+        if ext.isalnum() and len(ext) <= 5:
+            return "." + ext
+    return default
+
+
+def image_of(message: Message | None) -> FileRef | None:
+    """The photo (largest size) or an image sent as a document."""
+    if message is None:
+        return None
+    if message.photo:
+        best = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+        return FileRef(best.file_id, best.file_size, "image", "image.jpg")
+    doc = message.document
+    if doc is not None and (doc.mime_type or "").startswith("image/"):
+        return FileRef(doc.file_id, doc.file_size, "image", "image" + _ext(doc.file_name, ".png"))
+    return None
+
+
+def audio_of(message: Message | None) -> FileRef | None:
+    """A voice note, an audio file, or an audio document."""
+    if message is None:
+        return None
+    if message.voice is not None:
+        return FileRef(message.voice.file_id, message.voice.file_size, "audio", "audio.ogg")
+    if message.audio is not None:
+        a = message.audio
+        return FileRef(a.file_id, a.file_size, "audio", "audio" + _ext(a.file_name, ".mp3"))
+    doc = message.document
+    if doc is not None and (doc.mime_type or "").startswith("audio/"):
+        return FileRef(doc.file_id, doc.file_size, "audio", "audio" + _ext(doc.file_name, ".ogg"))
+    return None
+
+
+def video_of(message: Message | None) -> FileRef | None:
+    """A video, a round video note, a GIF animation or a video document (a pose clip)."""
+    if message is None:
+        return None
+    for item in (message.video, message.video_note, message.animation):
+        if item is not None:
+            return FileRef(item.file_id, item.file_size, "video", "pose.mp4")
+    doc = message.document
+    if doc is not None and (doc.mime_type or "").startswith("video/"):
+        return FileRef(doc.file_id, doc.file_size, "video", "pose" + _ext(doc.file_name, ".mp4"))
+    return None
+
+
+def _words(command: Command, mode: Mode) -> tuple[str, dict[str, Any]]:
+    parsed = parse_command(command.args, mode)
+    prompt = parsed.prompt
+    if not prompt:
+        if mode is Mode.INFINITETALK:
+            prompt = DEFAULT_TALK_PROMPT
+        else:
+            raise InputError(texts.NEED_PROMPT.format(command=command.name))
+    return prompt, parsed.overrides
+
+
+def draft_from_message(message: Message, command: Command) -> Draft | AwaitPhoto:
+    """The request one message (and the message it replies to) makes. Raises `UserError`."""
+    mode = JOB_COMMANDS[command.name]
+    reply = message.reply_to_message
+    own_image, own_audio = image_of(message), audio_of(message)
+    if mode is Mode.I2V and own_image is not None and audio_of(reply) is not None:
+        mode = Mode.INFINITETALK  # a photo captioned /i2v that replies to audio: InfiniteTalk
+    prompt, overrides = _words(command, mode)
+
+    if mode is Mode.I2V:
+        image = own_image or image_of(reply)
+        if image is None:
+            raise InputError(texts.NOT_AN_IMAGE)
+        return Draft(mode, prompt, overrides, image)
+
+    if mode is Mode.INFINITETALK:
+        image = own_image or image_of(reply)
+        audio = own_audio or audio_of(reply)
+        if audio is None:
+            raise InputError(texts.NOT_AUDIO)
+        if image is None:
+            if own_audio is None and reply is not None:
+                return AwaitPhoto(prompt, overrides, audio)
+            raise InputError(texts.TALK_NEEDS_PHOTO)
+        return Draft(mode, prompt, overrides, image, audio=audio)
+
+    # WanAnimate from one message: a photo replying to the pose video.
+    image = own_image
+    pose = video_of(reply)
+    if image is None:
+        raise InputError(texts.ANIMATE_NEEDS_PHOTO)
+    if pose is None:
+        raise InputError(texts.ANIMATE_NEEDS_POSE)
+    return Draft(mode, prompt, overrides, image, pose=[pose])
+
+
+def draft_from_album(messages: Sequence[Message], command: Command) -> Draft:
+    """WanAnimate from an album: the first image is the reference, the rest pose frames.
+
+    Items from the one captioned `face` on are face images. A video in the album is the pose
+    clip. Raises `UserError`.
+    """
+    mode = Mode.ANIMATE
+    prompt, overrides = _words(command, mode)
+    ordered = sorted(messages, key=lambda m: m.message_id)
+    reference: FileRef | None = None
+    pose: list[FileRef] = []
+    face: list[FileRef] = []
+    in_face = False
+    for item in ordered:
+        caption = (item.caption or "").strip().lower()
+        if caption == FACE_MARKER:
+            in_face = True
+        ref = image_of(item) or video_of(item)
+        if ref is None:
+            raise InputError(texts.ALBUM_ITEM_UNUSABLE)
+        if reference is None:
+            if ref.kind != "image":
+                raise InputError(texts.ANIMATE_NEEDS_PHOTO)
+            reference = ref
+            continue
+        (face if in_face else pose).append(ref)
+    if reference is None:
+        raise InputError(texts.ANIMATE_NEEDS_PHOTO)
+    if not pose:
+        raise InputError(texts.ANIMATE_NEEDS_POSE)
+    numbered = [
+        FileRef(r.file_id, r.size, r.kind, f"pose_{i:04d}{_ext(r.name, '.jpg')}")
+        for i, r in enumerate(pose)
+    ]
+    faces = [
+        FileRef(r.file_id, r.size, r.kind, f"face_{i:04d}{_ext(r.name, '.jpg')}")
+        for i, r in enumerate(face)
+    ]
+    return Draft(mode, prompt, overrides, reference, pose=numbered, face=faces)
+
+
+def album_command(messages: Sequence[Message], bot_username: str) -> Command | None:
+    """The command in an album's captions (Telegram shows one caption; any item may hold it)."""
+    for item in sorted(messages, key=lambda m: m.message_id):
+        command = message_command(item, bot_username)
+        if command is not None:
+            return command
+    return None
