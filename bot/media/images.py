@@ -45,7 +45,9 @@ class PreparedImage:
 
 
 def mib(size: int) -> str:
-    """`size` bytes as a short human text, e.g. '20 MB'."""
+    """`size` bytes as a short human text, e.g. '20 MB' or '19.5 KB'."""
+    if size < 1024 * 1024:
+        return f"{size / 1024:.3g} KB"
     return f"{size / (1024 * 1024):.3g} MB"
 
 
