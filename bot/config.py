@@ -182,6 +182,31 @@ class Delivery(_Strict):
     image_fit: Literal["crop", "pad"] = "crop"
 
 
+class Queue(_Strict):
+    """The job queue: per-user and global caps, retries, progress and scheduling timing."""
+
+    max_queued_per_user: int = Field(default=5, ge=1)
+    max_running_per_user: int = Field(default=1, ge=1)
+    max_total_queued: int = Field(default=200, ge=1)
+    # "platform:user_id" strings, e.g. "telegram:12345"; admins skip the caps and may cancel
+    # anyone's job.
+    admins: list[str] = Field(default_factory=list)
+    max_attempts: int = Field(default=3, ge=1)
+    progress_interval: float = Field(default=3.0, ge=0)
+    affinity_max_wait: float = Field(default=120.0, ge=0)
+    health_interval: float = Field(default=10.0, gt=0)
+    default_seconds_per_frame: float = Field(default=4.0, gt=0)
+
+    @model_validator(mode="after")
+    def _admin_format(self) -> Queue:
+        bad = [a for a in self.admins if ":" not in a or a.startswith(":") or a.endswith(":")]
+        if bad:
+            raise ValueError(
+                f"admins must look like 'platform:user_id' (e.g. 'telegram:12345'); got {bad}"
+            )
+        return self
+
+
 TELEGRAM_TOKEN_ENV = "WANBOT_TELEGRAM_TOKEN"
 TELEGRAM_CLOUD_UPLOAD = 50 * 1024 * 1024
 TELEGRAM_LOCAL_UPLOAD = 2000 * 1024 * 1024
@@ -242,6 +267,7 @@ class Config(_Strict):
     limits: Limits = Field(default_factory=Limits)
     storage: Storage = Field(default_factory=Storage)
     delivery: Delivery = Field(default_factory=Delivery)
+    queue: Queue = Field(default_factory=Queue)
     telegram: TelegramConfig | None = None
 
     def host(self, name: str | None) -> HostConfig:

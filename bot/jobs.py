@@ -1,0 +1,119 @@
+"""Jobs as the engine and the front ends see them: status, the stored row, views and results."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from bot.prepare import PreparedFiles
+from bot.request import JobRequest, Mode
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its life. `queued` → `running` → `delivering` → `done`."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DELIVERING = "delivering"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        """Not finished yet: the engine still owes this job work."""
+        return self in ACTIVE
+
+
+ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DELIVERING})
+
+
+def new_job_id() -> str:
+    """A short unique id users can type: 10 hex characters."""
+    return secrets.token_hex(5)
+
+
+def user_key(platform: str, user_id: str) -> str:
+    """The "platform:user_id" form used for admins and per-user accounting."""
+    return f"{platform}:{user_id}"
+
+
+@dataclass(eq=False)
+class Job:
+    """One row of the `jobs` table. The engine owns the live copy of every active job."""
+
+    id: str
+    platform: str
+    user_id: str
+    chat_id: str
+    reply_target: dict[str, Any]
+    request: JobRequest
+    files: PreparedFiles
+    input_dir: Path
+    status: JobStatus = JobStatus.QUEUED
+    seq: int = 0
+    host: str | None = None
+    prompt_id: str | None = None
+    progress: float = 0.0
+    step: int = 0
+    steps: int = 0
+    attempts: int = 0
+    error: str | None = None
+    created_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+    output: Path | None = None
+    gpu_seconds: float | None = None
+    delivered: bool = False
+    workflow: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mode(self) -> Mode:
+        return self.request.mode
+
+    @property
+    def user(self) -> str:
+        return user_key(self.platform, self.user_id)
+
+    @property
+    def frames(self) -> int:
+        return self.request.params.frames
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """A finished video, as handed to `FrontEnd.deliver`."""
+
+    video: Path
+    json: Path
+    gpu_seconds: float
+    host: str
+    request: JobRequest
+
+
+@dataclass(frozen=True)
+class JobView:
+    """What a user sees about one of their jobs in a status reply."""
+
+    id: str
+    mode: Mode
+    status: JobStatus
+    position: int | None  # 1 = next to start; None unless queued
+    progress: float  # 0-100
+    step: int
+    steps: int
+    eta_seconds: float | None
+    host: str | None
+    prompt: str
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    """A user's own active jobs and the size of the whole queue."""
+
+    jobs: list[JobView]
+    queued: int
+    running: int

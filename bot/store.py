@@ -1,0 +1,274 @@
+"""The job store: SQLite (WAL) through aiosqlite, with numbered migrations.
+
+Every state change of a job is committed before the engine acts on it, so a crash at any
+point leaves a row that says what to do next (see `bot.recovery`). Migrations are the files
+`bot/migrations/NNNN_name.sql`, applied in order; `PRAGMA user_version` records the last one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import asdict
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.jobs import ACTIVE, Job, JobStatus
+from bot.prepare import PreparedFiles
+from bot.request import JobRequest, Mode
+
+# Columns the engine may change after a job was added.
+UPDATABLE = frozenset(
+    {
+        "status",
+        "host",
+        "prompt_id",
+        "progress",
+        "step",
+        "steps",
+        "attempts",
+        "error",
+        "started_at",
+        "finished_at",
+        "output",
+        "gpu_seconds",
+        "delivered",
+        "workflow",
+        "request",
+    }
+)
+# Weight of a new measurement in the running average of seconds per frame.
+SPEED_WEIGHT = 0.3
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(number, name, SQL) of every migration file, in order."""
+    found: list[tuple[int, str, str]] = []
+    for entry in resources.files("bot").joinpath("migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    numbers = [n for n, _, _ in found]
+    if numbers != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migrations must be numbered 0001, 0002, ... without gaps: {numbers}")
+    return found
+
+
+class JobStore:
+    """Persistent jobs and measured speeds. Open with `await JobStore.open(path)`."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path) -> JobStore:
+        """Open (creating if needed) the database at `path` and bring its schema up to date."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None)
+        db.row_factory = aiosqlite.Row
+        # WAL: readers never block the writer; NORMAL sync is durable across process crashes
+        # (only an OS crash or power loss can lose the last commits).
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.execute("PRAGMA busy_timeout=5000")
+        store = cls(db, path)
+        await store._migrate()
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _migrate(self) -> None:
+        async with self._db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        version = int(row[0]) if row else 0
+        for number, _name, sql in migrations():
+            if number <= version:
+                continue
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(sql):
+                    await self._db.execute(statement)
+                await self._db.execute(f"PRAGMA user_version = {number}")
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+
+    async def schema_version(self) -> int:
+        async with self._db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    async def add(self, job: Job) -> Job:
+        """Insert a new job; sets `job.seq` (its place in FIFO order)."""
+        cursor = await self._db.execute(
+            """INSERT INTO jobs (id, platform, user_id, chat_id, reply_target, mode, request,
+                   files, input_dir, status, attempts, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                job.id,
+                job.platform,
+                job.user_id,
+                job.chat_id,
+                json.dumps(job.reply_target),
+                job.mode.value,
+                job.request.model_dump_json(),
+                _files_json(job.files),
+                str(job.input_dir),
+                job.status.value,
+                job.attempts,
+                job.created_at,
+            ),
+        )
+        job.seq = int(cursor.lastrowid or 0)
+        return job
+
+    async def update(self, job: Job, *fields: str) -> None:
+        """Commit the named attributes of `job` (already changed in memory)."""
+        unknown = set(fields) - UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        values = [_column_value(name, getattr(job, name)) for name in fields]
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        await self._db.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*values, job.id))
+
+    async def get(self, job_id: str) -> Job | None:
+        async with self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _job(row)
+
+    async def active(self) -> list[Job]:
+        """Every queued, running or delivering job, oldest first."""
+        return await self._select(
+            "WHERE status IN (?, ?, ?) ORDER BY seq", [s.value for s in ACTIVE]
+        )
+
+    async def recent(self, limit: int = 50) -> list[Job]:
+        """Active jobs and the `limit` most recently created others, oldest first."""
+        marks = ", ".join("?" for _ in ACTIVE)
+        return await self._select(
+            f"WHERE status IN ({marks}) OR seq IN "
+            f"(SELECT seq FROM jobs ORDER BY seq DESC LIMIT ?) ORDER BY seq",
+            [*(s.value for s in ACTIVE), limit],
+        )
+
+    async def for_user(self, platform: str, user_id: str, limit: int = 20) -> list[Job]:
+        """A user's newest jobs, newest first."""
+        return await self._select(
+            "WHERE platform = ? AND user_id = ? ORDER BY seq DESC LIMIT ?",
+            [platform, user_id, limit],
+        )
+
+    async def count(self, status: JobStatus) -> int:
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM jobs WHERE status = ?", (status.value,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _select(self, where: str, params: Iterable[Any]) -> list[Job]:
+        async with self._db.execute(f"SELECT * FROM jobs {where}", tuple(params)) as cursor:
+            rows = await cursor.fetchall()
+        return [_job(row) for row in rows]
+
+    # -- speeds -----------------------------------------------------------------------------
+
+    async def record_speed(self, host: str, mode: Mode, seconds_per_frame: float) -> float:
+        """Fold one measurement into the host's running average for `mode`; returns it."""
+        speeds = await self.speeds()
+        old = speeds.get((host, mode))
+        new = seconds_per_frame if old is None else old + SPEED_WEIGHT * (seconds_per_frame - old)
+        await self._db.execute(
+            """INSERT INTO speeds (host, mode, seconds_per_frame, samples, updated_at)
+               VALUES (?, ?, ?, 1, ?)
+               ON CONFLICT (host, mode) DO UPDATE SET
+                   seconds_per_frame = excluded.seconds_per_frame,
+                   samples = samples + 1,
+                   updated_at = excluded.updated_at""",
+            (host, mode.value, new, time.time()),
+        )
+        return new
+
+    async def speeds(self) -> dict[tuple[str, Mode], float]:
+        async with self._db.execute("SELECT host, mode, seconds_per_frame FROM speeds") as cursor:
+            rows = await cursor.fetchall()
+        return {(row[0], Mode(row[1])): float(row[2]) for row in rows}
+
+    # -- meta -------------------------------------------------------------------------------
+
+    async def client_id(self) -> str:
+        """This bot's stable ComfyUI client id, so a restarted engine gets its prompts' events."""
+        async with self._db.execute("SELECT value FROM meta WHERE key = 'client_id'") as cursor:
+            row = await cursor.fetchone()
+        if row is not None:
+            return str(row[0])
+        value = f"wanbot-{uuid.uuid4().hex}"
+        await self._db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('client_id', ?)", (value,)
+        )
+        return await self.client_id()
+
+
+def _statements(sql: str) -> list[str]:
+    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _files_json(files: PreparedFiles) -> str:
+    return json.dumps({k: None if v is None else str(v) for k, v in asdict(files).items()})
+
+
+def _column_value(name: str, value: Any) -> Any:
+    if name == "workflow":
+        return json.dumps(value) if value else None
+    if name == "request":
+        return value.model_dump_json()
+    if isinstance(value, JobStatus):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _job(row: aiosqlite.Row) -> Job:
+    files: dict[str, Any] = {
+        k: None if v is None else Path(v) for k, v in json.loads(row["files"]).items()
+    }
+    return Job(
+        id=row["id"],
+        seq=row["seq"],
+        platform=row["platform"],
+        user_id=row["user_id"],
+        chat_id=row["chat_id"],
+        reply_target=json.loads(row["reply_target"]),
+        request=JobRequest.model_validate_json(row["request"]),
+        files=PreparedFiles(**files),
+        input_dir=Path(row["input_dir"]),
+        status=JobStatus(row["status"]),
+        host=row["host"],
+        prompt_id=row["prompt_id"],
+        progress=row["progress"],
+        step=row["step"],
+        steps=row["steps"],
+        attempts=row["attempts"],
+        error=row["error"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        output=None if row["output"] is None else Path(row["output"]),
+        gpu_seconds=row["gpu_seconds"],
+        delivered=bool(row["delivered"]),
+        workflow=json.loads(row["workflow"]) if row["workflow"] else {},
+    )

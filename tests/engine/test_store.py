@@ -1,0 +1,76 @@
+"""The SQLite job store: migrations, round trips, speeds, the stable client id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.jobs import Job, JobStatus
+from bot.prepare import PreparedFiles
+from bot.request import InputFiles, JobRequest, Mode, Params
+from bot.store import JobStore, migrations
+
+
+def _job(job_id: str, tmp: Path) -> Job:
+    params = Params(
+        width=480, height=320, frames=17, steps=4, cfg=6.0, shift=5.0, seed=7,
+        scheduler="unipc", denoise=1.0, fps=16.0,
+    )  # fmt: skip
+    request = JobRequest(
+        mode=Mode.I2V,
+        prompt="a cat",
+        negative_prompt="",
+        params=params,
+        inputs=InputFiles(image=tmp / "in.png"),
+    )
+    return Job(
+        id=job_id,
+        platform="test",
+        user_id="u1",
+        chat_id="c1",
+        reply_target={"message_id": 5},
+        request=request,
+        files=PreparedFiles(image=tmp / "image.png"),
+        input_dir=tmp,
+        created_at=1.0,
+    )
+
+
+async def test_migrations_are_applied_once(tmp_path: Path) -> None:
+    store = await JobStore.open(tmp_path / "db.sqlite")
+    assert await store.schema_version() == len(migrations())
+    await store.close()
+    store = await JobStore.open(tmp_path / "db.sqlite")
+    assert await store.schema_version() == len(migrations())
+    await store.close()
+
+
+async def test_job_round_trip_and_updates(tmp_path: Path) -> None:
+    store = await JobStore.open(tmp_path / "db.sqlite")
+    try:
+        first = await store.add(_job("aaaa", tmp_path))
+        second = await store.add(_job("bbbb", tmp_path))
+        assert first.seq < second.seq
+        first.status, first.host, first.prompt_id = JobStatus.RUNNING, "gpu", "p-1"
+        first.workflow = {"1": {"class_type": "X", "inputs": {}}}
+        await store.update(first, "status", "host", "prompt_id", "workflow")
+        loaded = await store.get("aaaa")
+        assert loaded is not None
+        assert (loaded.status, loaded.host, loaded.prompt_id) == (JobStatus.RUNNING, "gpu", "p-1")
+        assert loaded.reply_target == {"message_id": 5}
+        assert loaded.request == first.request
+        assert loaded.files == first.files
+        assert loaded.workflow == first.workflow
+        assert [j.id for j in await store.active()] == ["aaaa", "bbbb"]
+    finally:
+        await store.close()
+
+
+async def test_speeds_average_and_client_id_is_stable(tmp_path: Path) -> None:
+    store = await JobStore.open(tmp_path / "db.sqlite")
+    try:
+        assert await store.record_speed("gpu", Mode.I2V, 2.0) == 2.0
+        assert 2.0 < await store.record_speed("gpu", Mode.I2V, 4.0) < 4.0
+        assert set(await store.speeds()) == {("gpu", Mode.I2V)}
+        assert await store.client_id() == await store.client_id()
+    finally:
+        await store.close()
