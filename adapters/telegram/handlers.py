@@ -57,6 +57,17 @@ def incident_ref() -> str:
     return secrets.token_hex(3)
 
 
+async def answer(message: Message, text: str, **kwargs: Any) -> Message:
+    """Reply to `message`, quoting it (also in private chats), in its forum topic if any."""
+    return await message.get_bot().send_message(
+        message.chat_id,
+        text,
+        reply_parameters=reply_to({"message_id": message.message_id}),
+        message_thread_id=message.message_thread_id if message.is_topic_message else None,
+        **kwargs,
+    )
+
+
 class Handlers:
     def __init__(
         self,
@@ -131,7 +142,7 @@ class Handlers:
         if status is not None:
             await status.edit_text(text)
         else:
-            await message.reply_text(text)
+            await answer(message, text)
 
     async def _route(self, message: Message) -> None:
         user_id = message.from_user.id if message.from_user else None
@@ -144,10 +155,10 @@ class Handlers:
                     await self._complete_talk(message, waiting)
             return
         if not self.allowed(user_id, message.chat_id):
-            await message.reply_text(texts.NOT_ALLOWED)
+            await answer(message, texts.NOT_ALLOWED)
             return
         if command.name in ("help", "start"):
-            await message.reply_text(self._help())
+            await answer(message, self._help())
         elif command.name == "queue":
             await self._queue(message)
         elif command.name == "cancel":
@@ -155,7 +166,7 @@ class Handlers:
         elif command.name in JOB_COMMANDS:
             await self._job_command(message, command)
         elif message.chat.type == ChatType.PRIVATE:
-            await message.reply_text(texts.UNKNOWN_COMMAND.format(command=command.name))
+            await answer(message, texts.UNKNOWN_COMMAND.format(command=command.name))
 
     def _help(self) -> str:
         limit = min(self.telegram.max_download_bytes(), self.config.limits.max_input_bytes)
@@ -167,7 +178,7 @@ class Handlers:
             assert message.from_user is not None
             self.pending.put(message.chat_id, message.from_user.id, draft)
             minutes = max(1, round(self.telegram.talk_wait / 60))
-            await message.reply_text(texts.AWAIT_PHOTO.format(minutes=minutes))
+            await answer(message, texts.AWAIT_PHOTO.format(minutes=minutes))
             return
         await self._submit(message, draft)
 
@@ -187,7 +198,7 @@ class Handlers:
         if command is None:
             return
         if not self.allowed(first.from_user.id, first.chat_id):
-            await first.reply_text(texts.NOT_ALLOWED)
+            await answer(first, texts.NOT_ALLOWED)
             return
 
         async def work() -> None:
@@ -195,7 +206,7 @@ class Handlers:
                 await self._submit(first, draft_from_album(messages, command))
                 return
             if command.name not in JOB_COMMANDS:
-                await first.reply_text(texts.ALBUM_NEEDS_ANIMATE)
+                await answer(first, texts.ALBUM_NEEDS_ANIMATE)
                 return
             # /i2v or /talk on one album item: that item alone is the request.
             captioned = next(m for m in messages if message_command(m, self.username))
@@ -206,7 +217,7 @@ class Handlers:
     async def _submit(self, message: Message, draft: Draft) -> None:
         """Acknowledge at once, download, hand to the engine; errors edit the acknowledgement."""
         assert message.from_user is not None
-        status = await message.reply_text(texts.RECEIVED)
+        status = await answer(message, texts.RECEIVED)
         self.frontend.editor.remember(message.chat_id, status.message_id, texts.RECEIVED)
 
         async def work() -> None:
@@ -238,7 +249,7 @@ class Handlers:
     async def _queue(self, message: Message) -> None:
         assert message.from_user is not None
         text, markup = await self._queue_view(message.from_user.id)
-        await message.reply_text(text, reply_markup=markup)
+        await answer(message, text, reply_markup=markup)
 
     async def _queue_view(self, user_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
         status = await self.engine.status(PLATFORM, str(user_id))
@@ -252,7 +263,7 @@ class Handlers:
         assert message.from_user is not None
         job_id = command.args.split()[0] if command.args.split() else None
         job = await self.engine.cancel(PLATFORM, str(message.from_user.id), job_id)
-        await message.reply_text(texts.CANCELLED.format(job=job.id))
+        await answer(message, texts.CANCELLED.format(job=job.id))
 
     # -- buttons ---------------------------------------------------------------------------
 

@@ -1,0 +1,107 @@
+"""The real bot (PTB Application, polling) and the real engine, against fake Telegram and ComfyUI.
+
+`harness(**telegram)` starts FakeTelegram, FakeComfy, the engine on a SQLite store under
+`tmp_path`, and the Telegram adapter; `restart()` stops the bot and the engine and starts new
+ones on the same store, as after a process restart.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["PTB_TIMEDELTA"] = "1"  # before telegram is imported: no duration warnings
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.telegram import create
+from adapters.telegram.app import TelegramBot
+from bot.archive import Archive
+from bot.config import Config, parse_config
+from bot.engine import Engine
+from bot.store import JobStore
+from tests.fakes.comfy_server import FakeComfy
+from tests.fakes.telegram_server import FakeTelegram
+from workflows.schema import bundled_object_info
+
+
+@dataclass
+class Harness:
+    tg: FakeTelegram
+    comfy: FakeComfy
+    config: Config
+    tmp: Path
+    engine: Engine
+    store: JobStore
+    bot: TelegramBot
+
+    async def start(self) -> None:
+        self.store = await JobStore.open(self.config.storage.database)
+        self.engine = Engine(self.config, self.store, Archive(self.config.storage.outputs))
+        self.bot = create(self.config, self.engine)
+        self.engine.register(self.bot)
+        await self.engine.start()
+        await self.bot.start()
+
+    async def stop(self) -> None:
+        await self.bot.stop()
+        await self.engine.stop()
+        await self.store.close()
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    def archived_videos(self) -> list[Path]:
+        return sorted(self.config.storage.outputs.rglob("*.mp4"))
+
+
+def make_config(tmp: Path, tg: FakeTelegram, comfy: FakeComfy, telegram: dict[str, Any]) -> Config:
+    data: dict[str, Any] = {
+        "comfy": {"hosts": [{"name": "fake", "url": comfy.url}], "request_timeout": 10.0},
+        "storage": {
+            "database": str(tmp / "wanbot.db"),
+            "outputs": str(tmp / "outputs"),
+            "jobs": str(tmp / "jobs"),
+        },
+        "queue": {"progress_interval": 0.0},
+        "telegram": {
+            "token": tg.token,
+            "base_url": tg.base_url,
+            "base_file_url": tg.base_file_url,
+            "edit_interval": 0.0,
+            "album_window": 0.05,
+            "poll_timeout": 5.0,
+            **telegram,
+        },
+    }
+    return parse_config(data, "test config", env={})
+
+
+HarnessFactory = Callable[..., AbstractAsyncContextManager[Harness]]
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> HarnessFactory:
+    @asynccontextmanager
+    async def factory(
+        comfy: dict[str, Any] | None = None, **telegram: Any
+    ) -> AsyncIterator[Harness]:
+        async with (
+            FakeTelegram() as tg,
+            FakeComfy(object_info=bundled_object_info(), **(comfy or {})) as fake,
+        ):
+            config = make_config(tmp_path, tg, fake, telegram)
+            h = Harness(tg, fake, config, tmp_path, None, None, None)  # type: ignore[arg-type]
+            await h.start()
+            try:
+                yield h
+            finally:
+                await h.stop()
+
+    return factory
