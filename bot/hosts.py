@@ -1,0 +1,161 @@
+"""The ComfyUI hosts: one client each, which are up, what runs where, what each has loaded.
+
+A health loop per host calls `/system_stats` every `health_interval` seconds. A host that
+fails `down_after` checks in a row (or that a job found unreachable) is marked down; the
+engine then takes its jobs back. A down host keeps being checked and rejoins by itself as
+soon as it answers again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.config import Config, HostConfig
+from bot.request import Mode
+from bot.runner import SchemaCache
+from bot.scheduler import Slot
+from comfy.client import ComfyClient
+from comfy.errors import ComfyError
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[HostConfig, str], ComfyClient]
+HostCallback = Callable[["Host"], None]
+
+
+@dataclass(eq=False)
+class Host:
+    """One ComfyUI server and what the engine knows about it."""
+
+    config: HostConfig
+    client: ComfyClient
+    schema: SchemaCache
+    up: bool = False
+    running: set[str] = field(default_factory=set)
+    last_mode: Mode | None = None
+    failures: int = 0
+    error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def free(self) -> int:
+        """Jobs this host can take now."""
+        return max(0, self.config.max_concurrent - len(self.running)) if self.up else 0
+
+
+class HostPool:
+    """Every configured host, its client and its health loop."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        client_factory: ClientFactory | None = None,
+        down_after: int = 2,
+    ) -> None:
+        self._config = config
+        self._factory = client_factory or self._default_client
+        self.down_after = down_after
+        self.hosts: dict[str, Host] = {}
+        self._loops: list[asyncio.Task[None]] = []
+        self._on_up: HostCallback = lambda host: None
+        self._on_down: HostCallback = lambda host: None
+
+    def _default_client(self, host: HostConfig, client_id: str) -> ComfyClient:
+        comfy = self._config.comfy
+        return ComfyClient(
+            host.url,
+            token=host.token,
+            client_id=client_id,
+            timeout=comfy.request_timeout,
+            upload_timeout=comfy.upload_timeout,
+            reconnect_window=max(30.0, 3 * self._config.queue.health_interval),
+        )
+
+    def __getitem__(self, name: str) -> Host:
+        return self.hosts[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.hosts
+
+    async def start(self, client_id: str, on_up: HostCallback, on_down: HostCallback) -> None:
+        """Create the clients, check every host once, then keep checking in the background."""
+        self._on_up, self._on_down = on_up, on_down
+        ttl = self._config.comfy.schema_cache_seconds
+        for host_config in self._config.comfy.hosts:
+            client = self._factory(host_config, client_id)
+            self.hosts[host_config.name] = Host(host_config, client, SchemaCache(ttl))
+        await asyncio.gather(*(self.check(host) for host in self.hosts.values()))
+        self._loops = [
+            asyncio.create_task(self._watch(host), name=f"health-{host.name}")
+            for host in self.hosts.values()
+        ]
+
+    async def close(self) -> None:
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        self._loops = []
+        for host in self.hosts.values():
+            with contextlib.suppress(Exception):
+                await host.client.close()
+
+    def slots(self) -> list[Slot]:
+        """One entry per host that can take a job now."""
+        return [Slot(h.name, h.last_mode) for h in self.hosts.values() if h.free > 0]
+
+    def capacity(self) -> int:
+        """Jobs the up hosts run at once (all hosts' when none is up, for ETAs)."""
+        up = [h for h in self.hosts.values() if h.up] or list(self.hosts.values())
+        return max(1, sum(h.config.max_concurrent for h in up))
+
+    def any_up(self) -> Host | None:
+        return next((h for h in self.hosts.values() if h.up), None)
+
+    async def check(self, host: Host) -> bool:
+        """One health check; updates `host.up` and calls back on a change."""
+        try:
+            await asyncio.wait_for(
+                host.client.system_stats(), timeout=self._config.comfy.request_timeout
+            )
+        except (ComfyError, TimeoutError) as exc:
+            host.failures += 1
+            host.error = str(exc) or type(exc).__name__
+            if host.up and host.failures >= self.down_after:
+                self.mark_down(host, host.error)
+            elif not host.up and host.failures == 1:
+                log.warning("host %s is not answering: %s", host.name, host.error)
+            return False
+        host.failures, host.error = 0, None
+        if not host.up:
+            host.up = True
+            # It may have restarted with other nodes or models.
+            host.schema.clear()
+            log.warning("host %s is up", host.name)
+            self._on_up(host)
+        return True
+
+    def mark_down(self, host: Host, reason: str) -> None:
+        """Stop giving `host` work until a health check succeeds again."""
+        host.failures = max(host.failures, self.down_after)
+        host.error = reason
+        if host.up:
+            host.up = False
+            log.warning("host %s is down: %s", host.name, reason)
+            self._on_down(host)
+
+    async def _watch(self, host: Host) -> None:
+        interval = self._config.queue.health_interval
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.check(host)
+            except Exception:
+                log.exception("health check of host %s failed", host.name)

@@ -1,0 +1,115 @@
+"""Running one job on one host: submit (or re-attach), follow, download, archive.
+
+The engine decides what happens to the job afterwards; this module only does the work and
+raises what went wrong (ComfyUI errors, `HostNotReady`, `PromptLost`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.archive import Archive, ArchiveRecord, Timings
+from bot.config import Config
+from bot.hosts import Host
+from bot.jobs import Job
+from bot.prepare import PreparedJob
+from bot.runner import Submission, collect_result, submit_job
+from comfy.client import ComfyClient
+from comfy.errors import ComfyError
+from comfy.events import ComfyEvent, Started
+
+ProgressHandler = Callable[[ComfyEvent], Awaitable[None]]
+SubmittedHandler = Callable[[Submission], Awaitable[None]]
+
+
+class PromptLost(ComfyError):
+    """After a restart, the host no longer knows the job's prompt: it has to run again."""
+
+
+@dataclass(frozen=True)
+class Collected:
+    """A downloaded result, not yet archived."""
+
+    video: Path
+    gpu_seconds: float
+
+
+async def execute(
+    job: Job,
+    host: Host,
+    config: Config,
+    on_event: ProgressHandler,
+    on_submitted: SubmittedHandler,
+) -> Collected:
+    """Run `job` on `host` to a downloaded video.
+
+    A job that already has a `prompt_id` (the engine restarted while it ran) is re-attached:
+    followed to the end, or fetched when it finished meanwhile. `on_submitted` is awaited as
+    soon as ComfyUI accepted a new prompt, so the engine can persist its id.
+    """
+    client = host.client
+    if job.prompt_id is None:
+        object_info = await host.schema.get(client)
+        prepared = PreparedJob(job.request, job.files)
+        submission = await submit_job(
+            prepared, client, host.config, config, object_info, prefix=f"wanbot_{job.id}"
+        )
+        await on_submitted(submission)
+    else:
+        await ensure_known(client, job.prompt_id)
+    assert job.prompt_id is not None
+    began = time.monotonic()
+    started: list[float] = []
+
+    async def handle(event: ComfyEvent) -> None:
+        if isinstance(event, Started) and not started:
+            started.append(time.monotonic())
+        await on_event(event)
+
+    video = await collect_result(client, job.prompt_id, job.input_dir / "result.mp4", handle)
+    gpu_seconds = time.monotonic() - (started[0] if started else began)
+    return Collected(video, gpu_seconds)
+
+
+async def ensure_known(client: ComfyClient, prompt_id: str) -> None:
+    """Raise `PromptLost` unless the host has `prompt_id` queued, running or in its history."""
+    if await client.history(prompt_id) is not None:
+        return
+    queue = await client.queue()
+    for key in ("queue_running", "queue_pending"):
+        if any(len(item) > 1 and item[1] == prompt_id for item in queue.get(key, [])):
+            return
+    # It may have finished between the two calls.
+    if await client.history(prompt_id) is None:
+        raise PromptLost(f"host no longer knows prompt {prompt_id}")
+
+
+async def archive_result(
+    job: Job, host: Host, config: Config, archive: Archive, collected: Collected
+) -> Path:
+    """Save the video with a full record; returns the archived MP4's path."""
+    finished = datetime.now(UTC)
+    queued_at = datetime.fromtimestamp(job.created_at, UTC)
+    record = ArchiveRecord(
+        job_id=job.id,
+        request=job.request,
+        host=host.name,
+        prompt_id=job.prompt_id,
+        models=host.config.resolved_models(config.models).model_dump(),
+        hardware=host.config.resolved_hardware().model_dump(),
+        workflow=job.workflow,
+        timings=Timings(
+            queued_at=queued_at,
+            started_at=None
+            if job.started_at is None
+            else datetime.fromtimestamp(job.started_at, UTC),
+            finished_at=finished,
+            gpu_seconds=round(collected.gpu_seconds, 3),
+            total_seconds=round((finished - queued_at).total_seconds(), 3),
+        ),
+    )
+    return await archive.save(collected.video, record)

@@ -1,0 +1,128 @@
+"""The real engine on a SQLite file under `tmp_path`, fake ComfyUI hosts, a recording front end.
+
+async with engine_world(hosts=2, comfy={"hold": True}, queue={...}) as world:
+    job = await world.submit("alice")
+    await world.engine.drain()
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.archive import Archive
+from bot.config import Config, parse_config
+from bot.engine import Engine
+from bot.jobs import Job
+from bot.request import InputFiles, Mode
+from bot.store import JobStore
+from tests.fakes.comfy_server import FakeComfy
+from tests.fakes.frontend import RecordingFrontEnd
+from tests.fakes.media import png_bytes, wav_bytes
+from workflows.schema import bundled_object_info
+
+# Small, fast jobs: the fake ComfyUI makes a real (tiny) MP4 for them.
+FAST = {"frames": 17, "steps": 4, "size": (256, 256)}
+
+
+def make_config(tmp: Path, urls: list[str], **queue: Any) -> Config:
+    data: dict[str, Any] = {
+        "comfy": {
+            "hosts": [{"name": f"gpu-{i}", "url": url} for i, url in enumerate(urls, start=1)],
+            "request_timeout": 5.0,
+        },
+        "storage": {
+            "database": str(tmp / "wanbot.db"),
+            "outputs": str(tmp / "outputs"),
+            "jobs": str(tmp / "jobs"),
+        },
+        "queue": {"progress_interval": 0.0, "health_interval": 0.05, **queue},
+    }
+    return parse_config(data, "test config", env={})
+
+
+def write_inputs(folder: Path) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    image = folder / "photo.png"
+    image.write_bytes(png_bytes(320, 240))
+    audio = folder / "speech.wav"
+    audio.write_bytes(wav_bytes(seconds=0.6))
+    return {"image": image, "audio": audio}
+
+
+@dataclass
+class World:
+    tmp: Path
+    fakes: list[FakeComfy]
+    config: Config
+    inputs: dict[str, Path]
+    front: RecordingFrontEnd = field(default_factory=RecordingFrontEnd)
+    engine: Engine = field(init=False)
+    store: JobStore = field(init=False)
+
+    async def start(self) -> None:
+        self.store = await JobStore.open(self.config.storage.database)
+        self.engine = Engine(self.config, self.store, Archive(self.config.storage.outputs))
+        self.engine.delivery_backoff = 0.0
+        self.engine.register(self.front)
+        await self.engine.start()
+
+    async def stop(self) -> None:
+        await self.engine.stop()
+        await self.store.close()
+
+    async def restart(self, front: RecordingFrontEnd | None = None) -> None:
+        await self.stop()
+        if front is not None:
+            self.front = front
+        await self.start()
+
+    async def submit(
+        self, user: str, mode: Mode = Mode.I2V, prompt: str = "a cat", **overrides: Any
+    ) -> Job:
+        inputs = InputFiles(
+            image=self.inputs["image"],
+            audio=self.inputs["audio"] if mode is Mode.INFINITETALK else None,
+        )
+        return await self.engine.submit(
+            platform=self.front.platform,
+            user_id=user,
+            chat_id=f"chat-{user}",
+            reply_target={"chat": user},
+            mode=mode,
+            inputs=inputs,
+            prompt=prompt,
+            overrides={**FAST, **overrides},
+        )
+
+
+WorldFactory = Callable[..., AbstractAsyncContextManager[World]]
+
+
+@pytest.fixture
+def engine_world(tmp_path: Path) -> WorldFactory:
+    @asynccontextmanager
+    async def factory(
+        hosts: int = 1, comfy: dict[str, Any] | None = None, **queue: Any
+    ) -> AsyncIterator[World]:
+        async with AsyncExitStack() as stack:
+            fakes = [
+                await stack.enter_async_context(
+                    FakeComfy(object_info=bundled_object_info(), **(comfy or {}))
+                )
+                for _ in range(hosts)
+            ]
+            config = make_config(tmp_path, [f.url for f in fakes], **queue)
+            world = World(tmp_path, fakes, config, write_inputs(tmp_path / "chat"))
+            await world.start()
+            try:
+                yield world
+            finally:
+                await world.stop()
+
+    return factory

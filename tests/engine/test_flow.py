@@ -1,0 +1,42 @@
+"""One job through the whole engine: accepted, started, progress, archived, delivered once."""
+
+from __future__ import annotations
+
+import json
+
+from bot.events import JobAccepted, JobFinished, JobProgress, JobStarted
+from bot.jobs import JobStatus
+from bot.request import Mode
+from tests.engine.conftest import WorldFactory
+
+
+async def test_job_is_run_archived_and_delivered_once(engine_world: WorldFactory) -> None:
+    async with engine_world(hosts=1) as world:
+        job = await world.submit("alice", prompt="a cat surfing")
+        await world.engine.drain()
+        front = world.front
+        assert front.delivered_ids() == [job.id]
+        kinds = [type(e) for e in front.events_of(job.id)]
+        assert kinds[0] is JobAccepted and kinds[1] is JobStarted
+        assert JobProgress in kinds and kinds[-1] is JobFinished
+        result = front.deliveries[0].result
+        assert result.video.exists() and result.json.exists()
+        record = json.loads(result.json.read_text())
+        assert record["job_id"] == job.id
+        assert record["request"]["prompt"] == "a cat surfing"
+        assert record["workflow"] == world.fakes[0].prompts[0]
+        stored = await world.store.get(job.id)
+        assert stored is not None
+        assert stored.status is JobStatus.DONE and stored.delivered
+        assert stored.prompt_id == world.fakes[0].accepted[0]
+        assert stored.output == result.video
+        # The inputs were copied under jobs/<id>/ when the job was accepted.
+        assert (world.config.storage.jobs / job.id / "input" / "image.png").exists()
+        assert await world.store.speeds()
+
+
+async def test_infinitetalk_job(engine_world: WorldFactory) -> None:
+    async with engine_world(hosts=1) as world:
+        job = await world.submit("bob", mode=Mode.INFINITETALK)
+        await world.engine.drain()
+        assert world.front.delivered_ids() == [job.id]
