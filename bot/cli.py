@@ -19,7 +19,7 @@ from bot.config import Config, load_config
 from bot.errors import UserError, WanBotError
 from bot.params import FLAGS, convert_flag
 from bot.request import InputFiles, Mode
-from comfy.errors import ComfyError
+from comfy.errors import ComfyError, HostUnavailable
 
 DEFAULT_CONFIG = Path("config.toml")
 log = logging.getLogger("wanbot")
@@ -122,6 +122,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "check": commands.check,
         }[args.command]
         return asyncio.run(handler(args, config))
+    except HostUnavailable as exc:
+        print(
+            f"wanbot: ComfyUI host unreachable: {_one_line(str(exc))} "
+            "(is it running? `wanbot check` tests every host)",
+            file=sys.stderr,
+        )
+        return 1
     except (WanBotError, ComfyError) as exc:
         print(f"wanbot: {_one_line(str(exc))}", file=sys.stderr)
         return 1

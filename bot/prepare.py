@@ -120,12 +120,14 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
             limits=limits,
             what="pose",
         )
-        frames = frames_for_count(pose.count)
-        if frames > limits.max_frames:
-            frames = frames_for_count(limits.max_frames)
-            notes.append(
-                f"only the first {frames} pose frames are used (limit {limits.max_frames})."
+        frames = frames_for_count(pose.count, limits.max_frames)
+        if frames != pose.count:
+            why = (
+                "Wan needs 4n+1 frames"
+                if pose.count <= limits.max_frames
+                else f"the limit is {limits.max_frames} frames"
             )
+            notes.append(f"using the first {frames} of the {pose.count} pose frames ({why}).")
         params.frames = frames
         files["pose_video"] = pose.path
         if request.inputs.face:

@@ -147,7 +147,9 @@ async def test_generate_infinitetalk_and_animate(tmp_path: Path, inputs: dict[st
         )
         assert embeds["inputs"]["num_frames"] == 33
         animate_record = json.loads(Path(animate.out.strip()).with_suffix(".json").read_text())
-        assert animate_record["request"]["params"]["frames"] == 13  # 12 pose frames -> 4n+1
+        # 12 pose frames -> the largest 4n+1 that has a pose for every frame.
+        assert animate_record["request"]["params"]["frames"] == 9
+        assert "9 of the 12 pose frames" in animate.err
 
 
 async def test_from_json_reproduces_the_request(tmp_path: Path, inputs: dict[str, Path]) -> None:
