@@ -38,6 +38,7 @@ class Call:
     files: dict[str, bytes] = field(default_factory=dict)
     filenames: dict[str, str] = field(default_factory=dict)
     response: Any = None
+    at: float = field(default_factory=time.monotonic)
 
     def file(self, name: str) -> bytes:
         """The bytes uploaded for parameter `name` (following an `attach://` reference)."""
