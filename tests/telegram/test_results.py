@@ -1,0 +1,72 @@
+"""After delivery: Reroll and Details survive a restart; oversize videos are re-encoded."""
+
+from __future__ import annotations
+
+import re
+
+from tests.fakes.media import png_bytes
+from tests.telegram.conftest import HarnessFactory
+
+
+def seed_of(caption: str) -> str:
+    match = re.search(r"seed\D*(\d+)", caption, re.I)
+    assert match, caption
+    return match.group(1)
+
+
+async def test_reroll_and_details_work_after_a_restart(harness: HarnessFactory) -> None:
+    async with harness() as h:
+        tg = h.tg
+        sent = await tg.send_message(
+            photo=tg.photo(png_bytes(320, 240), 320, 240), caption="/i2v a red kite --steps 3"
+        )
+        first = await tg.wait_for("sendVideo")
+        await h.engine.drain()
+        await h.restart()
+
+        markup = first.fields["reply_markup"]["inline_keyboard"][0]
+        reroll, details = markup[0]["callback_data"], markup[1]["callback_data"]
+        query = await tg.press_button(first.response, reroll)
+        answer = await tg.wait_for(
+            "answerCallbackQuery", lambda c: c.fields["callback_query_id"] == query
+        )
+        assert "Rerolling" in answer.fields["text"]
+        second = await tg.wait_for("sendVideo", count=2)
+        assert second.fields["reply_parameters"]["message_id"] == sent["message_id"]
+        assert "a red kite" in second.fields["caption"]
+        assert seed_of(second.fields["caption"]) != seed_of(first.fields["caption"])
+        assert len(h.comfy.prompts) == 2
+        # The re-roll got its own status message; the first job's one still says done.
+        acks = [c for c in tg.of("sendMessage") if "Accepted" in str(c.fields["text"])]
+        assert len(acks) == 1
+
+        query = await tg.press_button(first.response, details)
+        info = await tg.wait_for("sendMessage", lambda c: str(c.fields["text"]).startswith("Job "))
+        assert "a red kite" in info.fields["text"]
+        assert "seed" in info.fields["text"]
+        assert info.fields["reply_parameters"]["message_id"] == first.response["message_id"]
+
+
+async def test_oversize_video_is_reencoded_to_fit(harness: HarnessFactory) -> None:
+    async with harness(comfy={"scale": 1.0}, upload_limit=40_000) as h:
+        tg = h.tg
+        await tg.send_message(
+            photo=tg.photo(png_bytes(640, 360), 640, 360),
+            caption="/i2v noisy waves --steps 3 --size 832x480",
+        )
+        video = await tg.wait_for("sendVideo")
+        archived = h.archived_videos()[0].read_bytes()
+        assert len(archived) > 40_000, "the fake's video must be over the limit for this test"
+        assert len(video.file("video")) <= 40_000
+        assert "Re-encoded" in video.fields["caption"]
+
+
+async def test_video_that_cannot_fit_is_named(harness: HarnessFactory) -> None:
+    async with harness(upload_limit=1024) as h:
+        tg = h.tg
+        await tg.send_message(
+            photo=tg.photo(png_bytes(320, 240), 320, 240), caption="/i2v a kite --steps 3"
+        )
+        message = await tg.wait_text("too large to send here")
+        assert "i2v" in message.fields["text"]
+        assert tg.of("sendVideo") == []
