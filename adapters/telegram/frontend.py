@@ -50,6 +50,12 @@ def result_buttons(job_id: str) -> InlineKeyboardMarkup:
     )
 
 
+def thread_of(target: dict[str, Any]) -> int | None:
+    """The forum topic the request came from, so answers stay in it."""
+    thread = target.get("thread_id")
+    return None if thread is None else int(thread)
+
+
 def reply_to(target: dict[str, Any]) -> ReplyParameters | None:
     message_id = target.get("message_id")
     if message_id is None:
@@ -102,7 +108,10 @@ class TelegramFrontEnd:
                 self.claim(chat_id, message_id, job.id)
         if message_id is None:
             sent = await self.bot.send_message(
-                chat_id, text, reply_parameters=reply_to(job.reply_target)
+                chat_id,
+                text,
+                reply_parameters=reply_to(job.reply_target),
+                message_thread_id=thread_of(job.reply_target),
             )
             self.claim(chat_id, sent.message_id, job.id)
             self.editor.remember(chat_id, sent.message_id, text)
@@ -129,6 +138,7 @@ class TelegramFrontEnd:
                 chat_id,
                 plan.message or "",
                 reply_parameters=reply_to(target),
+                message_thread_id=thread_of(target),
                 reply_markup=result_buttons(job.id),
             )
         await asyncio.to_thread(_mark_delivered, job.input_dir)
@@ -166,6 +176,7 @@ class TelegramFrontEnd:
             supports_streaming=True,
             caption=caption,
             reply_parameters=reply_to(job.reply_target),
+            message_thread_id=thread_of(job.reply_target),
             reply_markup=result_buttons(job.id),
         )
 

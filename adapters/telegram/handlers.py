@@ -216,7 +216,8 @@ class Handlers:
 
     async def _submit(self, message: Message, draft: Draft) -> None:
         """Acknowledge at once, download, hand to the engine; errors edit the acknowledgement."""
-        assert message.from_user is not None
+        user = message.from_user
+        assert user is not None
         status = await answer(message, texts.RECEIVED)
         self.frontend.editor.remember(message.chat_id, status.message_id, texts.RECEIVED)
 
@@ -229,11 +230,11 @@ class Handlers:
                     "chat_id": message.chat_id,
                     "message_id": message.message_id,
                     "ack_message_id": status.message_id,
-                    "thread_id": message.message_thread_id,
+                    "thread_id": message.message_thread_id if message.is_topic_message else None,
                 }
                 await self.engine.submit(
                     platform=PLATFORM,
-                    user_id=str(message.from_user.id),
+                    user_id=str(user.id),
                     chat_id=str(message.chat_id),
                     reply_target=target,
                     mode=draft.mode,

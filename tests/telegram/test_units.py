@@ -1,0 +1,95 @@
+"""Small pieces: command parsing, pending /talk expiry, the edit throttle, the config section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from telegram import Bot
+
+from adapters.telegram.edits import MessageEditor
+from adapters.telegram.parse import AwaitPhoto, Command, FileRef, command_of
+from adapters.telegram.pending import PendingTalks
+from bot.config import parse_config
+from bot.errors import ConfigError
+from tests.fakes.telegram_server import FakeTelegram
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/i2v a cat", Command("i2v", "a cat")),
+        ("/i2v@wan_test_bot a cat --steps 3", Command("i2v", "a cat --steps 3")),
+        ("/I2V@WAN_TEST_BOT x", Command("i2v", "x")),
+        ("/talk", Command("talk", "")),
+        ("/i2v@other_bot a cat", None),
+        ("/i2vx a cat", Command("i2vx", "a cat")),
+        ("hello /i2v", None),
+        (None, None),
+    ],
+)
+def test_command_of(text: str | None, expected: Command | None) -> None:
+    assert command_of(text, "wan_test_bot") == expected
+
+
+def test_pending_talk_expires() -> None:
+    now = [0.0]
+    pending = PendingTalks(ttl=60, clock=lambda: now[0])
+    request = AwaitPhoto("hi", {}, FileRef("f", 10, "audio", "audio.ogg"))
+    pending.put(1, 2, request)
+    assert pending.take(1, 3) is None  # another user
+    assert pending.take(1, 2) is request
+    assert pending.take(1, 2) is None  # taken once
+    pending.put(1, 2, request)
+    now[0] = 61
+    assert pending.take(1, 2) is None
+
+
+async def test_editor_throttles_and_never_repeats() -> None:
+    async with (
+        FakeTelegram() as tg,
+        Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url) as bot,
+    ):
+        sent = await bot.send_message(5, "start")
+        editor = MessageEditor(bot, interval=0.3)
+        editor.remember(5, sent.message_id, "start")
+        await editor.edit(5, sent.message_id, "start")  # identical: skipped
+        for percent in range(10):
+            await editor.edit(5, sent.message_id, f"{percent}%")
+        await tg.wait_for("editMessageText")
+        await editor.edit(5, sent.message_id, "done", final=True)
+        texts = [c.fields["text"] for c in tg.of("editMessageText")]
+        assert texts[-1] == "done"
+        assert len(texts) <= 3  # the burst was coalesced
+        assert tg.identical_edits == 0
+        await editor.close()
+
+
+def _config(telegram: dict[str, Any]) -> dict[str, Any]:
+    return {"comfy": {"hosts": [{"name": "a", "url": "http://x"}]}, "telegram": telegram}
+
+
+def test_token_from_environment_and_limits() -> None:
+    config = parse_config(_config({}), env={"WANBOT_TELEGRAM_TOKEN": "1:abc"})
+    assert config.telegram is not None
+    assert config.telegram.token == "1:abc"
+    assert config.telegram.max_upload_bytes() == 50 * 1024 * 1024
+    assert config.telegram.max_download_bytes() == 20 * 1024 * 1024
+    local = parse_config(_config({"token": "1:a", "base_url": "http://127.0.0.1:8081/bot"}), env={})
+    assert local.telegram is not None
+    assert local.telegram.max_upload_bytes() == 2000 * 1024 * 1024
+
+
+def test_missing_token_names_the_key_and_the_variable() -> None:
+    with pytest.raises(ConfigError, match=r"telegram\.token.*WANBOT_TELEGRAM_TOKEN"):
+        parse_config(_config({}), env={})
+
+
+def test_webhook_needs_a_url() -> None:
+    with pytest.raises(ConfigError, match="webhook_url"):
+        parse_config(_config({"token": "1:a", "mode": "webhook"}), env={})
+
+
+def test_no_telegram_section_is_fine() -> None:
+    config = parse_config({"comfy": {"hosts": [{"name": "a", "url": "http://x"}]}}, env={})
+    assert config.telegram is None
