@@ -119,7 +119,10 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
             fps=params.fps,
             limits=limits,
             what="pose",
+            fit=config.delivery.image_fit,
         )
+        if pose.was_cut:
+            notes.append(f"the pose video was cut to its first {pose.count} frames.")
         frames = frames_for_count(pose.count, limits.max_frames)
         if frames != pose.count:
             why = (
