@@ -33,6 +33,9 @@ EventCallback = Callable[[ComfyEvent], Awaitable[None] | None]
 
 CHUNK = 1 << 20
 HISTORY_WAIT = 5.0
+# ComfyUI moves a prompt from the queue to history under one lock, so a prompt in neither
+# was deleted; this only covers proxies or caches in front of /history.
+LOST_WAIT = 1.0
 HEARTBEAT = 20.0
 
 
@@ -60,6 +63,7 @@ class ComfyClient:
         self._upload_timeout = aiohttp.ClientTimeout(total=upload_timeout)
         self._stream_timeout = aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)
         self._session: aiohttp.ClientSession | None = None
+        self._reconnect_window = reconnect_window
         self._listener = EventListener(self._connect_ws, reconnect_window=reconnect_window)
 
     async def __aenter__(self) -> Self:
@@ -126,6 +130,9 @@ class ComfyClient:
         self, prompt: dict[str, Any], *, extra_data: dict[str, Any] | None = None
     ) -> str:
         """Queue an API-format prompt; returns its prompt id. Raises `PromptRejected` on 400."""
+        # Connect the websocket first: ComfyUI only sends a prompt's events to a client
+        # that is connected while it runs, and short prompts finish quickly.
+        await self._listener.ensure_connected()
         payload: dict[str, Any] = {"prompt": prompt, "client_id": self.client_id}
         if extra_data:
             payload["extra_data"] = extra_data
@@ -164,7 +171,10 @@ class ComfyClient:
     async def delete_pending(self, prompt_id: str) -> None:
         """Remove `prompt_id` from the pending queue; its followers then end."""
         await self._json("POST", "/queue", json={"delete": [prompt_id]})
-        self._listener.nudge(prompt_id)
+        # Queue first, then history: a prompt that started meanwhile shows up in one of them.
+        if await self._queue_state(prompt_id) is None and await self.history(prompt_id) is None:
+            removed = ExecutionInterrupted(f"prompt {prompt_id} was removed from the queue")
+            self._listener.fail(prompt_id, removed)
 
     async def cancel(self, prompt_id: str) -> bool:
         """Delete `prompt_id` if pending, interrupt it if running; False if it was neither."""
@@ -187,13 +197,13 @@ class ComfyClient:
         queue = self._listener.subscribe(prompt_id)
         try:
             await self._listener.ensure_connected()
-            entry = await self._reconcile(prompt_id)
+            entry = await self._reconcile_patiently(prompt_id)
             while entry is None:
                 delivery = await queue.get()
                 if isinstance(delivery, Failed):
                     raise delivery.error
                 if isinstance(delivery, Reconcile):
-                    entry = await self._reconcile(prompt_id)
+                    entry = await self._reconcile_patiently(prompt_id)
                 else:
                     entry = await self._on_message(prompt_id, delivery, on_event)
             return entry
@@ -220,13 +230,26 @@ class ComfyClient:
                 await result
         return None
 
+    async def _reconcile_patiently(self, prompt_id: str) -> HistoryEntry | None:
+        """`_reconcile`, retried while the host is briefly away (up to `reconnect_window`)."""
+        deadline = time.monotonic() + self._reconnect_window
+        delay = 0.05
+        while True:
+            try:
+                return await self._reconcile(prompt_id)
+            except HostUnavailable:
+                if time.monotonic() + delay > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
     async def _reconcile(self, prompt_id: str) -> HistoryEntry | None:
         """Settle from `/history` (the source of truth); None while queued or running."""
         entry = await self.history(prompt_id)
         if entry is None:
             if await self._queue_state(prompt_id) is not None:
                 return None
-            entry = await self._wait_history(prompt_id)
+            entry = await self._wait_history(prompt_id, LOST_WAIT)
             if entry is None:
                 raise ExecutionInterrupted(
                     f"prompt {prompt_id} is not queued, running or in history (deleted?)"
@@ -252,12 +275,14 @@ class ComfyClient:
             entry = await self._wait_history(prompt_id) or entry
         return entry
 
-    async def _wait_history(self, prompt_id: str) -> HistoryEntry | None:
-        """`/history` may lag the websocket: retry briefly until the entry has outputs."""
-        deadline = time.monotonic() + HISTORY_WAIT
+    async def _wait_history(
+        self, prompt_id: str, bound: float = HISTORY_WAIT
+    ) -> HistoryEntry | None:
+        """`/history` may lag the websocket: retry briefly until the entry is complete."""
+        deadline = time.monotonic() + bound
         delay = 0.02
         entry = await self.history(prompt_id)
-        while not (entry and entry.get("outputs")) and time.monotonic() < deadline:
+        while _incomplete(entry) and time.monotonic() < deadline:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.5)
             entry = await self.history(prompt_id) or entry
@@ -349,6 +374,14 @@ def _raise_for_status(response: aiohttp.ClientResponse, body: Any) -> None:
         raise ComfyError(
             f"{response.method} {response.url.path} answered {response.status}: {body}"
         )
+
+
+def _incomplete(entry: HistoryEntry | None) -> bool:
+    """No entry yet, or a successful one whose outputs are not there yet."""
+    if not entry:
+        return True
+    status = entry.get("status") or {}
+    return status.get("status_str", "success") == "success" and not entry.get("outputs")
 
 
 def _execution_failed(prompt_id: str, data: dict[str, Any]) -> ExecutionFailed:

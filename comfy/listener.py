@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,10 @@ log = logging.getLogger(__name__)
 
 INITIAL_BACKOFF = 0.05
 MAX_BACKOFF = 2.0
+# Messages for prompts nobody follows yet are kept briefly: a prompt's first events often
+# arrive before `submit` has even returned its id.
+BACKLOG_PROMPTS = 64
+BACKLOG_MESSAGES = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +66,12 @@ class EventListener:
         self._task: asyncio.Task[ComfyError | None] | None = None
         self._connected = asyncio.Event()
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._backlog: OrderedDict[str, list[Message]] = OrderedDict()
 
     def subscribe(self, prompt_id: str) -> asyncio.Queue[Delivery]:
         queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        for message in self._backlog.pop(prompt_id, []):
+            queue.put_nowait(message)
         self._subscribers.setdefault(prompt_id, set()).add(queue)
         return queue
 
@@ -74,10 +82,10 @@ class EventListener:
             if not queues:
                 del self._subscribers[prompt_id]
 
-    def nudge(self, prompt_id: str) -> None:
-        """Ask the followers of `prompt_id` to reconcile with `/history`."""
+    def fail(self, prompt_id: str, error: ComfyError) -> None:
+        """End the followers of `prompt_id` with `error`."""
         for queue in self._subscribers.get(prompt_id, ()):
-            queue.put_nowait(Reconcile())
+            queue.put_nowait(Failed(error))
 
     async def ensure_connected(self) -> None:
         """Start the listener if needed and wait until its websocket is up.
@@ -167,8 +175,21 @@ class EventListener:
         prompt_id = data.get("prompt_id")
         if prompt_id is None:
             return
-        for queue in self._subscribers.get(str(prompt_id), ()):
-            queue.put_nowait(Message(kind, data))
+        message = Message(kind, data)
+        queues = self._subscribers.get(str(prompt_id))
+        if queues:
+            for queue in queues:
+                queue.put_nowait(message)
+        else:
+            self._keep(str(prompt_id), message)
+
+    def _keep(self, prompt_id: str, message: Message) -> None:
+        backlog = self._backlog.setdefault(prompt_id, [])
+        self._backlog.move_to_end(prompt_id)
+        if len(backlog) < BACKLOG_MESSAGES or message.kind != "progress":
+            backlog.append(message)
+        while len(self._backlog) > BACKLOG_PROMPTS:
+            self._backlog.popitem(last=False)
 
     def _broadcast(self, delivery: Delivery) -> None:
         for queues in self._subscribers.values():

@@ -1,0 +1,432 @@
+"""A fake ComfyUI host: a real aiohttp server on 127.0.0.1 speaking ComfyUI's wire format.
+
+    async with FakeComfy(object_info=info) as fake:
+        client = ComfyClient(fake.url)
+
+Prompts are validated against `object_info` like ComfyUI does (see `comfy_validation`), run
+one at a time, stream the real websocket events to the submitting `client_id`, and leave a
+real small MP4 behind under the output key of `VHS_VideoCombine` (`gifs`) or `SaveVideo`
+(`images` + `animated`). Tests wait on state with the `wait_*` helpers, never by sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import struct
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.fakes import media
+from tests.fakes.comfy_validation import validate_prompt
+from tests.fakes.fake_jobs import JobRunner
+
+PREVIEW_IMAGE = 1  # protocol.BinaryEventTypes.PREVIEW_IMAGE
+PNG_FORMAT = 2
+
+
+@dataclass
+class Job:
+    prompt_id: str
+    number: int
+    prompt: dict[str, Any]
+    extra_data: dict[str, Any]
+    outputs: list[str]
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    interrupted: bool = False
+    history_lag: int = 0
+
+    @property
+    def client_id(self) -> str | None:
+        return self.extra_data.get("client_id")
+
+    def queue_item(self) -> list[Any]:
+        return [self.number, self.prompt_id, self.prompt, self.extra_data, self.outputs]
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+class FakeComfy:
+    """Fake ComfyUI host. See the module docstring; every knob is also a public attribute."""
+
+    def __init__(
+        self,
+        object_info: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        hold: bool = False,
+        steps: int = 3,
+        job_seconds: float = 0.0,
+        fail_with: str | None = None,
+        drop_ws_mid_job: bool = False,
+        history_lag: int = 0,
+        scale: float = 1 / 8,
+        max_frames: int = 25,
+    ) -> None:
+        self.object_info = object_info or {}
+        self.token = token
+        self.hold = hold
+        self.steps = steps
+        self.job_seconds = job_seconds
+        self.fail_with = fail_with
+        self.drop_ws_mid_job = drop_ws_mid_job
+        self.history_lag = history_lag
+        self.scale = scale
+        self.max_frames = max_frames
+        # What the fake received.
+        self.prompts: list[dict[str, Any]] = []
+        self.uploads: dict[str, bytes] = {}
+        self.interrupts: list[str | None] = []
+        self.deleted: list[str] = []
+        self.requests: list[Request] = []
+        self.ws_connects = 0
+        # Host state, in ComfyUI's terms.
+        self.pending: list[Job] = []
+        self.running: Job | None = None
+        self.history: dict[str, dict[str, Any]] = {}
+        self.files: dict[tuple[str, str, str], bytes] = {}
+        self.accepted: list[str] = []
+        self.sockets: dict[str, web.WebSocketResponse] = {}
+        self.refuse_ws = False
+        self._jobs: dict[str, Job] = {}
+        self._number = 0
+        self._tick = asyncio.Event()
+        self._work = asyncio.Event()
+        self._down = False
+        self._port = 0
+        self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._jobs_runner = JobRunner(self)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeComfy:
+        app = web.Application(middlewares=[self._middleware], client_max_size=1 << 30)
+        app.router.add_routes(
+            [
+                web.get("/ws", self._ws),
+                web.get("/system_stats", self._system_stats),
+                web.get("/object_info", self._object_info),
+                web.get("/prompt", self._queue_info),
+                web.post("/prompt", self._post_prompt),
+                web.get("/queue", self._get_queue),
+                web.post("/queue", self._post_queue),
+                web.post("/interrupt", self._interrupt),
+                web.get("/history", self._history_all),
+                web.get("/history/{prompt_id}", self._history_one),
+                web.get("/view", self._view),
+                web.post("/upload/image", self._upload),
+            ]
+        )
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        await self._start_site()
+        self._worker = asyncio.create_task(self._work_loop())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        await self._close_sockets()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    async def down(self) -> None:
+        """Stop answering: new connections are refused, open ones are cut."""
+        self._down = True
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
+        await self._close_sockets()
+        assert self._runner is not None
+        server = self._runner.server
+        for handler in list(server.connections if server is not None else []):
+            if handler.transport is not None:
+                handler.transport.close()
+
+    async def up(self) -> None:
+        """Answer again, on the same port."""
+        self._down = False
+        await self._start_site()
+
+    # -- controls and waiting ------------------------------------------------------------
+
+    def release(self, prompt_id: str | None = None) -> None:
+        """Let a held job (or every job so far, with None) run to the end."""
+        for job in self._jobs.values():
+            if prompt_id is None or job.prompt_id == prompt_id:
+                job.gate.set()
+
+    async def wait_for_prompt(self, count: int = 1) -> str:
+        """Wait until `count` prompts were accepted; returns the id of the `count`-th."""
+        await self.wait_until(lambda: len(self.accepted) >= count)
+        return self.accepted[count - 1]
+
+    async def wait_running(self, prompt_id: str) -> None:
+        await self.wait_until(
+            lambda: self.running is not None and self.running.prompt_id == prompt_id
+        )
+
+    async def wait_done(self, prompt_id: str) -> dict[str, Any]:
+        await self.wait_until(lambda: prompt_id in self.history)
+        return self.history[prompt_id]
+
+    async def wait_for_ws(self, count: int = 1) -> None:
+        await self.wait_until(lambda: self.ws_connects >= count)
+
+    async def wait_until(self, predicate: Callable[[], bool]) -> None:
+        while True:
+            tick = self._tick
+            if predicate():
+                return
+            await tick.wait()
+
+    def changed(self) -> None:
+        self._tick.set()
+        self._tick = asyncio.Event()
+
+    # -- sending events ------------------------------------------------------------------
+
+    def queue_remaining(self) -> int:
+        return len(self.pending) + (1 if self.running else 0)
+
+    async def send(self, client_id: str | None, kind: str, data: dict[str, Any]) -> None:
+        """Send to one client, like ComfyUI's `send_sync(event, data, sid)`; lost if absent."""
+        ws = self.sockets.get(client_id or "")
+        if ws is not None and not ws.closed:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await ws.send_str(json.dumps({"type": kind, "data": data}))
+
+    async def send_preview(self, client_id: str | None) -> None:
+        ws = self.sockets.get(client_id or "")
+        if ws is not None and not ws.closed:
+            frame = struct.pack(">II", PREVIEW_IMAGE, PNG_FORMAT) + media.png_bytes(8, 8)
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await ws.send_bytes(frame)
+
+    async def broadcast_status(self) -> None:
+        for sid in list(self.sockets):
+            await self.send(sid, "status", {"status": self._exec_info()})
+
+    async def drop_websockets(self) -> None:
+        """Cut every websocket and refuse new ones until the running job ends."""
+        self.refuse_ws = True
+        await self._close_sockets()
+
+    # -- internals -----------------------------------------------------------------------
+
+    async def _start_site(self) -> None:
+        assert self._runner is not None
+        self._site = web.TCPSite(self._runner, "127.0.0.1", self._port, reuse_address=True)
+        await self._site.start()
+        if not self._port:
+            server = self._site._server  # the bound socket is only reachable here
+            assert server is not None
+            self._port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def _close_sockets(self) -> None:
+        for ws in list(self.sockets.values()):
+            await ws.close()
+        self.sockets.clear()
+
+    async def _work_loop(self) -> None:
+        while True:
+            await self._work.wait()
+            self._work.clear()
+            while self.pending:
+                self.pending.sort(key=lambda job: job.number)
+                job = self.pending.pop(0)
+                self.running = job
+                self.changed()
+                await self._jobs_runner.run(job)
+                self.running = None
+                self.refuse_ws = False
+                self.changed()
+                await self.broadcast_status()
+
+    def _exec_info(self) -> dict[str, Any]:
+        return {"exec_info": {"queue_remaining": self.queue_remaining()}}
+
+    @web.middleware
+    async def _middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Any]
+    ) -> web.StreamResponse:
+        if self._down and request.transport is not None:
+            request.transport.close()
+        self.requests.append(Request(request.method, request.path, dict(request.headers)))
+        self.changed()
+        if self.token and request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.json_response({"error": "Unauthorized"}, status=401)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    async def _ws(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse_ws:
+            return web.Response(status=503, text="websocket temporarily unavailable")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        sid = request.query.get("clientId") or uuid.uuid4().hex
+        self.sockets[sid] = ws
+        self.ws_connects += 1
+        self.changed()
+        try:
+            await self.send(sid, "status", {"status": self._exec_info(), "sid": sid})
+            async for msg in ws:
+                if msg.type == WSMsgType.ERROR:
+                    break
+        finally:
+            if self.sockets.get(sid) is ws:
+                del self.sockets[sid]
+        return ws
+
+    async def _system_stats(self, request: web.Request) -> web.Response:
+        system = {"os": "linux", "comfyui_version": "0.33.0", "python_version": "3.11.7"}
+        devices = [{"name": "fake", "type": "cpu", "index": None, "vram_total": 0, "vram_free": 0}]
+        return web.json_response({"system": system, "devices": devices})
+
+    async def _object_info(self, request: web.Request) -> web.Response:
+        return web.json_response(self.object_info)
+
+    async def _queue_info(self, request: web.Request) -> web.Response:
+        return web.json_response(self._exec_info())
+
+    async def _post_prompt(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if "prompt" not in body:
+            error = {
+                "type": "no_prompt",
+                "message": "No prompt provided",
+                "details": "No prompt provided",
+                "extra_info": {},
+            }
+            return web.json_response({"error": error, "node_errors": {}}, status=400)
+        prompt = body["prompt"]
+        self.prompts.append(prompt)
+        uploaded = set(self.uploads)
+        verdict = await asyncio.to_thread(validate_prompt, prompt, self.object_info, uploaded)
+        if not verdict.ok:
+            return web.json_response(
+                {"error": verdict.error, "node_errors": verdict.node_errors}, status=400
+            )
+        extra_data = dict(body.get("extra_data") or {})
+        if "client_id" in body:
+            extra_data["client_id"] = body["client_id"]
+        extra_data["create_time"] = int(time.time() * 1000)
+        self._number += 1
+        job = Job(
+            str(body.get("prompt_id") or uuid.uuid4()),
+            self._number,
+            prompt,
+            extra_data,
+            verdict.outputs,
+        )
+        if not self.hold:
+            job.gate.set()
+        self._jobs[job.prompt_id] = job
+        self.pending.append(job)
+        self.accepted.append(job.prompt_id)
+        self._work.set()
+        self.changed()
+        await self.broadcast_status()
+        return web.json_response(
+            {"prompt_id": job.prompt_id, "number": job.number, "node_errors": verdict.node_errors}
+        )
+
+    async def _get_queue(self, request: web.Request) -> web.Response:
+        running = [self.running.queue_item()] if self.running else []
+        pending = [job.queue_item() for job in sorted(self.pending, key=lambda j: j.number)]
+        return web.json_response({"queue_running": running, "queue_pending": pending})
+
+    async def _post_queue(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("clear"):
+            self.deleted += [job.prompt_id for job in self.pending]
+            self.pending.clear()
+        for prompt_id in body.get("delete", []):
+            before = len(self.pending)
+            self.pending = [job for job in self.pending if job.prompt_id != prompt_id]
+            if len(self.pending) < before:
+                self.deleted.append(prompt_id)
+        self.changed()
+        await self.broadcast_status()
+        return web.Response(status=200)
+
+    async def _interrupt(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            body = {}
+        prompt_id = body.get("prompt_id") if isinstance(body, dict) else None
+        self.interrupts.append(prompt_id)
+        job = self.running
+        if job is not None and (prompt_id is None or job.prompt_id == prompt_id):
+            job.interrupted = True
+            job.gate.set()
+        self.changed()
+        return web.Response(status=200)
+
+    async def _history_all(self, request: web.Request) -> web.Response:
+        visible = {
+            pid: entry for pid, entry in self.history.items() if not self._jobs[pid].history_lag
+        }
+        return web.json_response(visible)
+
+    async def _history_one(self, request: web.Request) -> web.Response:
+        prompt_id = request.match_info["prompt_id"]
+        job = self._jobs.get(prompt_id)
+        if prompt_id not in self.history or job is None:
+            return web.json_response({})
+        if job.history_lag > 0:
+            job.history_lag -= 1
+            self.changed()
+            return web.json_response({})
+        return web.json_response({prompt_id: self.history[prompt_id]})
+
+    async def _view(self, request: web.Request) -> web.StreamResponse:
+        query = request.query
+        key = (query.get("type", "output"), query.get("subfolder", ""), query.get("filename", ""))
+        data = self.files.get(key)
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="video/mp4")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        post = await request.post()
+        image = post.get("image")
+        if not isinstance(image, web.FileField) or not image.filename:
+            return web.Response(status=400)
+        subfolder = str(post.get("subfolder", ""))
+        data = image.file.read()
+        name = image.filename
+        stored = str(PurePosixPath(subfolder, name)) if subfolder else name
+        if str(post.get("overwrite")) not in ("true", "1"):
+            stem, dot, suffix = name.rpartition(".")
+            counter = 1
+            while stored in self.uploads and self.uploads[stored] != data:
+                name = f"{stem} ({counter}).{suffix}" if dot else f"{name} ({counter})"
+                stored = str(PurePosixPath(subfolder, name)) if subfolder else name
+                counter += 1
+        self.uploads[stored] = data
+        self.changed()
+        return web.json_response(
+            {"name": name, "subfolder": subfolder, "type": post.get("type", "input")}
+        )
