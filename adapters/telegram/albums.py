@@ -36,7 +36,11 @@ class AlbumCollector:
 
     async def _wait(self, key: Key) -> None:
         await asyncio.sleep(self.window)
-        self._timers.pop(key, None)
+        # From here on a new item starts a new group instead of cancelling this one.
+        task = self._timers.pop(key, None)
+        if task is not None:
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
         await self._complete(key)
 
     async def _complete(self, key: Key) -> None:
@@ -57,7 +61,7 @@ class AlbumCollector:
 
     async def close(self) -> None:
         """Drop open groups without handling them."""
-        timers = list(self._timers.values())
+        timers = [*self._timers.values(), *self._running]
         for timer in timers:
             timer.cancel()
         await asyncio.gather(*timers, return_exceptions=True)

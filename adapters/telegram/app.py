@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 # Large uploads (up to 2000 MB to a local Bot API server) need far more than PTB's 20 s.
 MEDIA_WRITE_TIMEOUT = 600.0
 READ_TIMEOUT = 30.0
+CONCURRENT_UPDATES = 32
 
 
 def build_application(telegram: TelegramConfig) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -51,7 +52,8 @@ def build_application(telegram: TelegramConfig) -> Application[Any, Any, Any, An
     builder = builder.local_mode(telegram.local_mode)
     builder = builder.media_write_timeout(MEDIA_WRITE_TIMEOUT).read_timeout(READ_TIMEOUT)
     builder = builder.get_updates_read_timeout(telegram.poll_timeout + READ_TIMEOUT)
-    # The bot drives its own lifecycle (start/stop), so PTB's updater runs inside our loop.
+    # Downloads and media preparation take seconds; one user's request must not hold up others'.
+    builder = builder.concurrent_updates(CONCURRENT_UPDATES)
     return builder.build()
 
 

@@ -77,6 +77,7 @@ class TelegramFrontEnd:
         self._status: dict[str, int] = {}
         self._taken: set[tuple[int, int]] = set()
         self._hosts: dict[str, str] = {}
+        self._delivered: set[str] = set()
 
     def claim(self, chat_id: int, message_id: int, job_id: str | None = None) -> None:
         """Mark a status message as used (by `job_id`, or by a job that has finished)."""
@@ -88,6 +89,8 @@ class TelegramFrontEnd:
         return self._status.get(job.id)
 
     async def on_event(self, job: Job, event: JobEvent) -> None:
+        if job.id in self._delivered:
+            return  # "done" is shown; a late "sending…" must not replace it
         if isinstance(event, JobStarted):
             self._hosts[job.id] = event.host
         text = texts.status_line(job.id, event, self._hosts.get(job.id) or job.host)
@@ -95,17 +98,24 @@ class TelegramFrontEnd:
             return
         final = isinstance(event, FINAL)
         await self._show(job, text, final=final)
-        if final:
+        if isinstance(event, JobFailed | JobCancelled):
             self._hosts.pop(job.id, None)
+            self._status.pop(job.id, None)
 
-    async def _show(self, job: Job, text: str, *, final: bool) -> None:
-        chat_id = int(job.reply_target["chat_id"])
+    def _message_of(self, job: Job) -> int | None:
+        """The job's status message: known, or the acknowledgement if no other job took it."""
         message_id = self._status.get(job.id)
         if message_id is None:
+            chat_id = int(job.reply_target["chat_id"])
             ack = job.reply_target.get("ack_message_id")
             if ack is not None and (chat_id, int(ack)) not in self._taken:
                 message_id = int(ack)
                 self.claim(chat_id, message_id, job.id)
+        return message_id
+
+    async def _show(self, job: Job, text: str, *, final: bool) -> None:
+        chat_id = int(job.reply_target["chat_id"])
+        message_id = self._message_of(job)
         if message_id is None:
             sent = await self.bot.send_message(
                 chat_id,
@@ -142,7 +152,10 @@ class TelegramFrontEnd:
                 reply_markup=result_buttons(job.id),
             )
         await asyncio.to_thread(_mark_delivered, job.input_dir)
-        message_id = self._status.pop(job.id, None)
+        self._delivered.add(job.id)
+        self._hosts.pop(job.id, None)
+        message_id = self._message_of(job)
+        self._status.pop(job.id, None)
         if message_id is not None:
             await self.editor.edit(
                 chat_id, message_id, texts.DELIVERY_DONE.format(job=job.id), final=True

@@ -67,6 +67,7 @@ async def test_cancel_button_of_someone_else_is_refused(harness: HarnessFactory)
     async with harness(comfy={"hold": True}) as h:
         tg = h.tg
         await submit(h, ALICE, "alice's cat")
+        await tg.wait_for("editMessageText", to_chat(ALICE, "Accepted"))
         await tg.send_message(user_id=ALICE, text="/queue")
         view = await tg.wait_for("sendMessage", to_chat(ALICE, "Your jobs"))
         data = view.fields["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
