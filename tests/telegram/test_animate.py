@@ -54,3 +54,22 @@ async def test_animate_without_pose_says_what_to_send(harness: HarnessFactory) -
         )
         await tg.wait_text("pose")
         assert h.comfy.prompts == []
+
+
+async def test_album_items_from_the_one_captioned_face_are_face_frames(
+    harness: HarnessFactory,
+) -> None:
+    async with harness() as h:
+        tg = h.tg
+        captions = ["/animate a dancer --steps 3", None, None, "face", None]
+        for caption in captions:
+            await tg.push(
+                message=tg.make_message(
+                    photo=tg.photo(png_bytes(320, 480), 320, 480),
+                    caption=caption,
+                    media_group_id="album-2",
+                )
+            )
+        await tg.wait_for("sendVideo")
+        videos = [name for name in h.comfy.uploads if name.endswith(".mp4")]
+        assert len(videos) == 2  # pose clip and face clip

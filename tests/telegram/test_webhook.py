@@ -1,0 +1,42 @@
+"""Webhook mode: the bot registers its URL and secret and serves updates on its own port."""
+
+from __future__ import annotations
+
+import socket
+
+import aiohttp
+
+from tests.telegram.conftest import HarnessFactory
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_webhook_checks_the_secret_and_handles_updates(harness: HarnessFactory) -> None:
+    port = free_port()
+    settings = {
+        "mode": "webhook",
+        "webhook_url": "https://bot.example.org/hook",
+        "webhook_listen": "127.0.0.1",
+        "webhook_port": port,
+        "webhook_path": "/hook",
+        "webhook_secret": "s3cret",
+    }
+    async with harness(**settings) as h:
+        tg = h.tg
+        registered = await tg.wait_for("setWebhook")
+        assert registered.fields["url"] == "https://bot.example.org/hook"
+        assert registered.fields["secret_token"] == "s3cret"
+        update = {"update_id": 1, "message": tg.make_message(text="/help")}
+        url = f"http://127.0.0.1:{port}/hook"
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, json=update) as refused:
+                assert refused.status == 403
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+            async with session.post(url, json=update, headers=headers) as accepted:
+                assert accepted.status == 200
+        await tg.wait_text("WanBot turns photos")
+        assert tg.of("getUpdates") == []
