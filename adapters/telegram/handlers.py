@@ -307,12 +307,13 @@ class Handlers:
         ]
         text = "\n".join(lines)
         await query.answer()
-        if isinstance(query.message, Message):
-            for start in range(0, len(text), MessageLimit.MAX_TEXT_LENGTH):
-                chunk = text[start : start + MessageLimit.MAX_TEXT_LENGTH]
-                await query.message.reply_text(
-                    chunk, reply_parameters=reply_to({"message_id": query.message.message_id})
-                )
+        if query.message is None:
+            return
+        # The message may be too old to be accessible; the reply still goes to its chat.
+        target = reply_to({"message_id": query.message.message_id})
+        for start in range(0, len(text), MessageLimit.MAX_TEXT_LENGTH):
+            chunk = text[start : start + MessageLimit.MAX_TEXT_LENGTH]
+            await self.bot.send_message(query.message.chat.id, chunk, reply_parameters=target)
 
     async def close(self) -> None:
         await self.albums.close()
