@@ -25,10 +25,12 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, MessageLimit
+from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
 from adapters.telegram import texts
 from adapters.telegram.albums import AlbumCollector
+from adapters.telegram.edits import retry_seconds
 from adapters.telegram.files import download_draft
 from adapters.telegram.frontend import PLATFORM, TelegramFrontEnd, reply_to
 from adapters.telegram.parse import (
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from bot.engine import Engine
 
 log = logging.getLogger(__name__)
+ANSWER_ATTEMPTS = 3
 
 
 def incident_ref() -> str:
@@ -58,14 +61,24 @@ def incident_ref() -> str:
 
 
 async def answer(message: Message, text: str, **kwargs: Any) -> Message:
-    """Reply to `message`, quoting it (also in private chats), in its forum topic if any."""
-    return await message.get_bot().send_message(
-        message.chat_id,
-        text,
-        reply_parameters=reply_to({"message_id": message.message_id}),
-        message_thread_id=message.message_thread_id if message.is_topic_message else None,
-        **kwargs,
-    )
+    """Reply to `message`, quoting it (also in private chats), in its forum topic if any.
+
+    Flood control (`RetryAfter`) is waited out a few times before giving up.
+    """
+    for attempt in range(ANSWER_ATTEMPTS):
+        try:
+            return await message.get_bot().send_message(
+                message.chat_id,
+                text,
+                reply_parameters=reply_to({"message_id": message.message_id}),
+                message_thread_id=message.message_thread_id if message.is_topic_message else None,
+                **kwargs,
+            )
+        except RetryAfter as exc:
+            if attempt == ANSWER_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(retry_seconds(exc))
+    raise AssertionError("unreachable")
 
 
 class Handlers:

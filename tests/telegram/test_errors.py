@@ -128,3 +128,14 @@ async def test_flood_control_on_edit_is_honoured(harness: HarnessFactory) -> Non
         ack_id = tg.of("sendMessage")[0].response["message_id"]
         assert "done" in tg.shown[(111, ack_id)]
         assert tg.identical_edits == 0
+
+
+async def test_flood_control_on_a_reply_is_waited_out(harness: HarnessFactory) -> None:
+    async with harness() as h:
+        tg = h.tg
+        tg.fail_next("sendMessage", retry_after=1)
+        await tg.send_message(text="/help")
+        reply = await tg.wait_text("WanBot turns photos")
+        refused = tg.of("sendMessage")[0]
+        assert refused.response == {"retry_after": 1}
+        assert reply.at - refused.at >= 0.95
