@@ -1,1 +1,4 @@
-"""Chat front ends. Each platform lives in its own subpackage and depends on `bot`, never the reverse."""
+"""Chat front ends, one subpackage per platform.
+
+Adapters depend on `bot`, never the reverse.
+"""
