@@ -128,6 +128,10 @@ class Engine:
         # Seconds before the 2nd and 3rd delivery attempt are this times 1 and 2.
         self.delivery_backoff = 1.0
 
+    @property
+    def hosts(self) -> HostPool:
+        return self._hosts
+
     # -- lifecycle --------------------------------------------------------------------------
 
     def register(self, frontend: FrontEnd) -> None:

@@ -67,6 +67,7 @@ class HostPool:
         self._loops: list[asyncio.Task[None]] = []
         self._on_up: HostCallback = lambda host: None
         self._on_down: HostCallback = lambda host: None
+        self._change = asyncio.Event()
 
     def _default_client(self, host: HostConfig, client_id: str) -> ComfyClient:
         comfy = self._config.comfy
@@ -119,6 +120,16 @@ class HostPool:
     def any_up(self) -> Host | None:
         return next((h for h in self.hosts.values() if h.up), None)
 
+    async def wait_until(self, name: str, *, up: bool) -> None:
+        """Wait until host `name` is (or is no longer) up."""
+        while self.hosts[name].up is not up:
+            change = self._change
+            await change.wait()
+
+    def _changed(self) -> None:
+        self._change.set()
+        self._change = asyncio.Event()
+
     async def check(self, host: Host) -> bool:
         """One health check; updates `host.up` and calls back on a change."""
         try:
@@ -139,6 +150,7 @@ class HostPool:
             # It may have restarted with other nodes or models.
             host.schema.clear()
             log.warning("host %s is up", host.name)
+            self._changed()
             self._on_up(host)
         return True
 
@@ -149,6 +161,7 @@ class HostPool:
         if host.up:
             host.up = False
             log.warning("host %s is down: %s", host.name, reason)
+            self._changed()
             self._on_down(host)
 
     async def _watch(self, host: Host) -> None:

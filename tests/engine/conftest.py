@@ -7,6 +7,8 @@ async with engine_world(hosts=2, comfy={"hold": True}, queue={...}) as world:
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from tests.fakes.frontend import RecordingFrontEnd
 from tests.fakes.media import png_bytes, wav_bytes
 from workflows.schema import bundled_object_info
 
+DRAIN_LIMIT = 40.0  # seconds; far more than any test needs
 # Small, fast jobs: the fake ComfyUI makes a real (tiny) MP4 for them.
 FAST = {"frames": 17, "steps": 4, "size": (256, 256)}
 
@@ -81,6 +84,16 @@ class World:
         if front is not None:
             self.front = front
         await self.start()
+
+    async def drain(self) -> None:
+        """`engine.drain()`, dumping every task's stack if it hangs (to debug, not to wait)."""
+        try:
+            async with asyncio.timeout(DRAIN_LIMIT):
+                await self.engine.drain()
+        except TimeoutError:
+            for task in asyncio.all_tasks():
+                task.print_stack(file=sys.stderr)
+            raise
 
     async def submit(
         self, user: str, mode: Mode = Mode.I2V, prompt: str = "a cat", **overrides: Any

@@ -13,7 +13,7 @@ from tests.engine.conftest import WorldFactory
 async def test_job_is_run_archived_and_delivered_once(engine_world: WorldFactory) -> None:
     async with engine_world(hosts=1) as world:
         job = await world.submit("alice", prompt="a cat surfing")
-        await world.engine.drain()
+        await world.drain()
         front = world.front
         assert front.delivered_ids() == [job.id]
         kinds = [type(e) for e in front.events_of(job.id)]
@@ -38,5 +38,5 @@ async def test_job_is_run_archived_and_delivered_once(engine_world: WorldFactory
 async def test_infinitetalk_job(engine_world: WorldFactory) -> None:
     async with engine_world(hosts=1) as world:
         job = await world.submit("bob", mode=Mode.INFINITETALK)
-        await world.engine.drain()
+        await world.drain()
         assert world.front.delivered_ids() == [job.id]

@@ -1,0 +1,52 @@
+"""Hosts dropping out: jobs move to another host, wait while none is up, and are never lost."""
+
+from __future__ import annotations
+
+from bot.events import JobStarted
+from bot.jobs import JobStatus
+from tests.engine.conftest import WorldFactory
+
+
+async def test_host_dies_mid_job_and_the_job_finishes_elsewhere(
+    engine_world: WorldFactory,
+) -> None:
+    async with engine_world(hosts=2, comfy={"hold": True}) as world:
+        dying, healthy = world.fakes
+        healthy.hold = False
+        jobs = [await world.submit(user) for user in ("alice", "bob", "carol")]
+        await dying.wait_for_prompt(1)
+        await dying.wait_running(dying.accepted[0])
+        on_dying = next(j for j in jobs if j.host == "gpu-1")
+        await dying.down()
+        await world.drain()
+        assert sorted(world.front.delivered_ids()) == sorted(j.id for j in jobs)
+        stored = await world.store.get(on_dying.id)
+        assert stored is not None
+        assert (stored.status, stored.host, stored.attempts) == (JobStatus.DONE, "gpu-2", 2)
+        assert world.engine.hosts["gpu-1"].up is False
+
+
+async def test_jobs_wait_while_no_host_is_up_and_run_when_one_returns(
+    engine_world: WorldFactory,
+) -> None:
+    async with engine_world(hosts=1) as world:
+        fake = world.fakes[0]
+        await fake.down()
+        await world.engine.hosts.wait_until("gpu-1", up=False)
+        job = await world.submit("alice")
+        assert (await world.engine.get(job.id)).status is JobStatus.QUEUED  # type: ignore[union-attr]
+        await fake.up()
+        await world.front.wait_for(job.id, JobStarted)
+        await world.drain()
+        assert world.front.delivered_ids() == [job.id]
+
+
+async def test_websocket_drop_mid_job_is_reconciled_from_history(
+    engine_world: WorldFactory,
+) -> None:
+    async with engine_world(hosts=1, comfy={"drop_ws_mid_job": True, "history_lag": 1}) as world:
+        job = await world.submit("alice")
+        await world.drain()
+        assert world.front.delivered_ids() == [job.id]
+        assert world.fakes[0].ws_connects >= 2
+        assert len(world.fakes[0].accepted) == 1
