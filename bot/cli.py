@@ -1,4 +1,4 @@
-"""The `wanbot` command line: generate, workflow, check (and later serve, queue).
+"""The `wanbot` command line: generate, workflow, check, serve, queue.
 
 Exit codes: 0 on success; 1 with a one-line reason on any failure; 2 for usage errors.
 """
@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_job_arguments(wf)
     check = sub.add_parser("check", help="validate config and probe every host")
     check.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    serve = sub.add_parser("serve", help="run the job engine and the configured chat front ends")
+    serve.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    queue = sub.add_parser("queue", help="print the job queue from the database (operators)")
+    queue.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    queue.add_argument("--limit", type=int, default=50, help="finished jobs to show (default 50)")
     return parser
 
 
@@ -110,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    from bot import commands  # imported late: keeps `wanbot --help` fast
+    # Imported late: keeps `wanbot --help` fast.
+    from bot import commands, serve
 
     try:
         config: Config | None = None
@@ -120,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "generate": commands.generate,
             "workflow": commands.workflow,
             "check": commands.check,
+            "serve": serve.serve,
+            "queue": serve.queue,
         }[args.command]
         return asyncio.run(handler(args, config))
     except HostUnavailable as exc:

@@ -149,7 +149,7 @@ class HostPool:
             host.up = True
             # It may have restarted with other nodes or models.
             host.schema.clear()
-            log.warning("host %s is up", host.name)
+            log.info("host %s is up", host.name)
             self._changed()
             self._on_up(host)
         return True

@@ -1,0 +1,95 @@
+"""`wanbot serve` (run the bot until SIGINT/SIGTERM) and `wanbot queue` (show the queue)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from bot.app import App
+from bot.config import Config
+from bot.jobs import Job
+from bot.store import JobStore
+
+ALONE = "no chat platform configured; running the engine alone"
+
+
+async def serve(args: argparse.Namespace, config: Config | None) -> int:
+    """Start the engine and the configured front ends; stop cleanly on SIGINT or SIGTERM."""
+    assert config is not None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    app = App(config)
+    try:
+        await app.start()
+        hosts = ", ".join(h.name for h in config.comfy.hosts)
+        if app.adapters:
+            names = ", ".join(a.platform for a in app.adapters)
+            print(f"wanbot: serving {names} with hosts {hosts}", file=sys.stderr, flush=True)
+        else:
+            print(f"wanbot: {ALONE} (hosts {hosts})", file=sys.stderr, flush=True)
+        await stop.wait()
+        print("wanbot: stopping", file=sys.stderr, flush=True)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await app.stop()
+    return 0
+
+
+async def queue(args: argparse.Namespace, config: Config | None) -> int:
+    """Print active jobs and the latest finished ones, oldest first."""
+    assert config is not None
+    if not config.storage.database.exists():
+        print(f"no database at {config.storage.database} yet: no jobs.")
+        return 0
+    store = await JobStore.open(config.storage.database)
+    try:
+        jobs = await store.recent(limit=args.limit)
+    finally:
+        await store.close()
+    print_queue(jobs, sys.stdout)
+    return 0
+
+
+COLUMNS = ("ID", "USER", "MODE", "STATUS", "HOST", "PROGRESS", "AGE")
+
+
+def print_queue(jobs: Sequence[Job], out: TextIO, now: float | None = None) -> None:
+    """A plain table, one job per line."""
+    now = time.time() if now is None else now
+    rows = [COLUMNS] + [
+        (
+            job.id,
+            job.user,
+            job.mode.value,
+            job.status.value,
+            job.host or "-",
+            f"{job.progress:.0f}%" if job.status.active else "-",
+            format_age(now - job.created_at),
+        )
+        for job in jobs
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    for row in rows:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        out.write("\n")
+    if not jobs:
+        out.write("(no jobs)\n")
+
+
+def format_age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
