@@ -1,0 +1,270 @@
+"""Benchmark: how close does the engine keep K GPU hosts to 100 % busy?
+
+Run from the repository root: `python -m bench.dispatch [--hosts 4 --jobs 24 --seconds 2]`.
+
+K fake ComfyUI hosts (real aiohttp servers, `job_seconds` of simulated GPU time per job) get
+N jobs twice, in one run, side by side:
+
+- engine: the real `Engine` (SQLite store, archive, event-driven dispatch, max_concurrent 1,
+  so every gap includes noticing the end, downloading, uploading and submitting the next);
+- poller: a client like the seed's example script, one loop per host: upload, submit, poll
+  `/history` until done, download, next. The script polls every 10 s against jobs of several
+  minutes; here it polls every `--poll` seconds (default 0.25 s against 2 s jobs, i.e. the same
+  10 s poll scaled to 80 s jobs; far kinder to it than the real ratio).
+
+Reported: makespan / ideal makespan (ideal = ceil(N/K) x job seconds, the hosts never idle)
+as efficiency, and each host's idle gap between the end of one job and the start of the next
+(median, p99), measured inside the fake host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import math
+import statistics
+import tempfile
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.archive import Archive
+from bot.config import Config, parse_config
+from bot.engine import Engine
+from bot.prepare import PreparedJob, prepare_job
+from bot.request import InputFiles, Mode
+from bot.runner import submit_job
+from bot.store import JobStore
+from comfy.client import ComfyClient
+from comfy.outputs import pick_video
+from tests.fakes.comfy_server import FakeComfy
+from tests.fakes.frontend import RecordingFrontEnd
+from tests.fakes.media import png_bytes, wav_bytes
+from workflows.schema import bundled_object_info
+from workflows.validate import choices
+
+FAST: dict[str, Any] = {"frames": 17, "steps": 4, "size": (256, 256)}
+
+
+@dataclass
+class Busy:
+    """When each job ran on one fake host (perf_counter seconds) and what it was."""
+
+    intervals: list[tuple[float, float, str]]
+
+    def gaps(self) -> list[float]:
+        spans = sorted(self.intervals)
+        return [b[0] - a[1] for a, b in itertools.pairwise(spans)]
+
+    def busy_seconds(self) -> float:
+        return sum(end - start for start, end, _ in self.intervals)
+
+    def modes(self) -> list[str]:
+        return [mode for _, _, mode in sorted(self.intervals)]
+
+    def since(self, mark: float) -> Busy:
+        return Busy([span for span in self.intervals if span[0] >= mark])
+
+    def before(self, mark: float) -> Busy:
+        return Busy([span for span in self.intervals if span[0] < mark])
+
+
+def mode_of(prompt: dict[str, Any], config: Config) -> str:
+    text = str(prompt)
+    for mode in (Mode.INFINITETALK, Mode.ANIMATE):
+        if getattr(config.models, mode.value) in text:
+            return mode.value
+    return Mode.I2V.value
+
+
+def instrument(fake: FakeComfy, config: Config | None = None, switch_seconds: float = 0.0) -> Busy:
+    """Record each job's run on `fake`; optionally charge a model switch like a real GPU."""
+    busy = Busy([])
+    runner = fake._jobs_runner
+    original = runner.run
+    loaded: list[str] = []
+
+    async def run(job: Any) -> None:
+        mode = mode_of(job.prompt, config) if config is not None else "?"
+        start = time.perf_counter()
+        if switch_seconds and loaded and loaded[-1] != mode:
+            await asyncio.sleep(switch_seconds)
+        loaded.append(mode)
+        try:
+            await original(job)
+        finally:
+            busy.intervals.append((start, time.perf_counter(), mode))
+
+    runner.run = run  # type: ignore[method-assign]
+    return busy
+
+
+def bench_config(tmp: Path, urls: list[str], **queue: Any) -> Config:
+    return parse_config(
+        {
+            "comfy": {
+                "hosts": [{"name": f"gpu-{i}", "url": u} for i, u in enumerate(urls, 1)],
+                "request_timeout": 10.0,
+            },
+            "storage": {
+                "database": str(tmp / "wanbot.db"),
+                "outputs": str(tmp / "outputs"),
+                "jobs": str(tmp / "jobs"),
+            },
+            "queue": {
+                "max_queued_per_user": 10_000,
+                "max_total_queued": 100_000,
+                "progress_interval": 1.0,
+                "health_interval": 1.0,
+                **queue,
+            },
+        },
+        "bench",
+        env={},
+    )
+
+
+def inputs(tmp: Path) -> dict[str, Path]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "in.png").write_bytes(png_bytes(320, 240))
+    (tmp / "in.wav").write_bytes(wav_bytes(seconds=0.6))
+    return {"image": tmp / "in.png", "audio": tmp / "in.wav"}
+
+
+async def run_engine(
+    config: Config, jobs: list[tuple[str, Mode]], files: dict[str, Path]
+) -> tuple[float, Engine, JobStore]:
+    """Submit every (user, mode) job, drain; returns the makespan and the (stopped) engine."""
+    store = await JobStore.open(config.storage.database)
+    engine = Engine(config, store, Archive(config.storage.outputs))
+    front = RecordingFrontEnd()
+    engine.register(front)
+    await engine.start()
+    started = time.perf_counter()
+    # Submitted together, as when a queue has built up: the hosts start at the same time.
+    await asyncio.gather(
+        *(
+            engine.submit(
+                platform="test",
+                user_id=user,
+                chat_id=user,
+                reply_target={},
+                mode=mode,
+                inputs=InputFiles(
+                    image=files["image"],
+                    audio=files["audio"] if mode is Mode.INFINITETALK else None,
+                ),
+                prompt="bench",
+                overrides=FAST,
+            )
+            for user, mode in jobs
+        )
+    )
+    await engine.drain()
+    makespan = time.perf_counter() - started
+    assert len(front.deliveries) == len(jobs), "every job must be delivered"
+    await engine.stop()
+    return makespan, engine, store
+
+
+async def run_poller(config: Config, prepared: list[PreparedJob], poll: float, tmp: Path) -> float:
+    queue: asyncio.Queue[PreparedJob] = asyncio.Queue()
+    for job in prepared:
+        queue.put_nowait(job)
+
+    async def host_loop(index: int) -> None:
+        host = config.comfy.hosts[index]
+        async with ComfyClient(host.url) as client:
+            info = await client.object_info()
+            while not queue.empty():
+                job = queue.get_nowait()
+                submission = await submit_job(job, client, host, config, info)
+                entry = await client.history(submission.prompt_id)
+                while entry is None or not entry.get("outputs"):
+                    await asyncio.sleep(poll)
+                    entry = await client.history(submission.prompt_id)
+                dest = tmp / f"{submission.prompt_id}.mp4"
+                await client.download(pick_video(entry), dest)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(host_loop(i) for i in range(len(config.comfy.hosts))))
+    return time.perf_counter() - started
+
+
+def summary(name: str, makespan: float, busy: list[Busy]) -> str:
+    """Efficiency = ideal / actual makespan on the hosts (first job start to last job end);
+    ideal = the hosts' measured busy time spread evenly, i.e. no host ever idle."""
+    spans = [span for b in busy for span in b.intervals]
+    window = max(end for _, end, _ in spans) - min(start for start, _, _ in spans)
+    gaps = sorted(g for b in busy for g in b.gaps())
+    p99 = gaps[min(len(gaps) - 1, math.ceil(0.99 * len(gaps)) - 1)] if gaps else 0.0
+    median = statistics.median(gaps) if gaps else 0.0
+    ideal = sum(b.busy_seconds() for b in busy) / len(busy)
+    return (
+        f"{name:<19} efficiency {ideal / window:5.3f}  gap median {median * 1000:6.1f} ms"
+        f"  p99 {p99 * 1000:6.1f} ms  GPU makespan {window:6.2f} s  end-to-end {makespan:6.2f} s"
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    info = bundled_object_info()
+    ideal = math.ceil(args.jobs / args.hosts) * args.seconds
+    with tempfile.TemporaryDirectory(prefix="wanbot-bench-") as name:
+        tmp = Path(name)
+        files = inputs(tmp / "in")
+        async with AsyncExitStack() as stack:
+            fakes = [
+                await stack.enter_async_context(
+                    FakeComfy(object_info=info, job_seconds=args.seconds, steps=20)
+                )
+                for _ in range(args.hosts)
+            ]
+            urls = [f.url for f in fakes]
+            busy = [instrument(f) for f in fakes]
+            jobs = [(f"user{n % 5}", Mode.I2V) for n in range(args.jobs)]
+            marks = [time.perf_counter()]
+            makespans = []
+            for concurrent in (1, 2):
+                config = bench_config(tmp / f"engine{concurrent}", urls, max_running_per_user=99)
+                for host in config.comfy.hosts:
+                    host.max_concurrent = concurrent
+                makespan, _, store = await run_engine(config, jobs, files)
+                await store.close()
+                makespans.append(makespan)
+                marks.append(time.perf_counter())
+            poll_config = bench_config(tmp / "poll", urls)
+            schedulers = choices(info, "WanVideoSampler", "scheduler")
+            prepared = [
+                await prepare_job(
+                    Mode.I2V,
+                    InputFiles(image=files["image"]),
+                    "bench",
+                    FAST,
+                    poll_config,
+                    schedulers,
+                    tmp / "poll" / f"job{n}",
+                )
+                for n in range(args.jobs)
+            ]
+            poll_makespan = await run_poller(poll_config, prepared, args.poll, tmp)
+    print(
+        f"dispatch: {args.hosts} hosts, {args.jobs} jobs of {args.seconds:g} s "
+        f"(ideal makespan {ideal:.2f} s); poller polls every {args.poll:g} s"
+    )
+    for i, label in enumerate(("engine", "engine, 2 per host")):
+        spans = [b.since(marks[i]).before(marks[i + 1]) for b in busy]
+        print(summary(label, makespans[i], spans))
+    print(summary("poller", poll_makespan, [b.since(marks[-1]) for b in busy]))
+    print(f"poller makespan / engine makespan = {poll_makespan / makespans[0]:.3f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=4)
+    parser.add_argument("--jobs", type=int, default=24)
+    parser.add_argument("--seconds", type=float, default=2.0, help="simulated GPU time per job")
+    parser.add_argument("--poll", type=float, default=0.25, help="baseline poll interval")
+    asyncio.run(main(parser.parse_args()))

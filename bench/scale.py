@@ -1,0 +1,107 @@
+"""Benchmark: 10,000 queued jobs from 1,000 users: intake rate, status latency, memory.
+
+Run from the repository root: `python -m bench.scale [--jobs 10000 --users 1000]`.
+
+No ComfyUI is needed: the only host is unreachable, so every job stays queued (jobs wait,
+they never fail, while no host is up). Each job goes through the real `Engine.submit`:
+caps, copying and preparing a tiny input image under `jobs/<id>/`, one SQLite insert.
+
+Reported: jobs accepted per second, `Engine.status` latency (p50, p99) over random users,
+the time a new engine needs to recover the whole queue from the database, and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import random
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.dispatch import bench_config
+from bot.archive import Archive
+from bot.engine import Engine
+from bot.request import InputFiles, Mode
+from bot.store import JobStore
+from tests.fakes.media import png_bytes
+
+TINY = {"frames": 17, "steps": 4, "size": (128, 128)}
+UNREACHABLE = "http://127.0.0.1:9"  # discard port: connection refused at once
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="wanbot-bench-") as name:
+        tmp = Path(name)
+        image = tmp / "in.png"
+        image.write_bytes(png_bytes(128, 128))
+        config = bench_config(tmp, [UNREACHABLE], health_interval=3600.0)
+        store = await JobStore.open(config.storage.database)
+        engine = Engine(config, store, Archive(config.storage.outputs))
+        await engine.start()
+        baseline = peak_mib()
+
+        async def submit(n: int) -> None:
+            await engine.submit(
+                platform="bench",
+                user_id=f"user{n % args.users}",
+                chat_id="chat",
+                reply_target={"message": n},
+                mode=Mode.I2V,
+                inputs=InputFiles(image=image),
+                prompt=f"job {n}",
+                overrides=TINY,
+            )
+
+        started = time.perf_counter()
+        for batch in range(0, args.jobs, args.batch):
+            await asyncio.gather(*(submit(n) for n in range(batch, min(args.jobs, batch + args.batch))))
+        intake = time.perf_counter() - started
+
+        rng = random.Random(1)
+        latencies: list[float] = []
+        for _ in range(args.queries):
+            user = f"user{rng.randrange(args.users)}"
+            t0 = time.perf_counter()
+            status = await engine.status("bench", user)
+            latencies.append(time.perf_counter() - t0)
+        assert status.queued == args.jobs and status.jobs and status.jobs[0].position
+        await engine.stop()
+
+        t0 = time.perf_counter()
+        again = Engine(config, store, Archive(config.storage.outputs))
+        await again.start()
+        recovery = time.perf_counter() - t0
+        assert (await again.status("bench", "user0")).queued == args.jobs
+        await again.stop()
+        await store.close()
+
+    print(f"scale: {args.jobs} jobs from {args.users} users, no host up")
+    print(f"intake        {args.jobs / intake:8.0f} jobs/s   ({intake:.1f} s in all)")
+    print(
+        f"status        p50 {statistics.median(latencies) * 1000:6.3f} ms   "
+        f"p99 {percentile(latencies, 0.99) * 1000:6.3f} ms   ({args.queries} queries)"
+    )
+    print(f"recovery      {recovery:6.2f} s to reload the queue in a new engine")
+    print(f"peak memory   {peak_mib():6.1f} MiB RSS (engine started at {baseline:.1f} MiB)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--users", type=int, default=1_000)
+    parser.add_argument("--queries", type=int, default=2_000)
+    parser.add_argument("--batch", type=int, default=100)
+    asyncio.run(main(parser.parse_args()))
