@@ -30,7 +30,6 @@ from bot.config import Config
 from bot.errors import LimitError, UserError
 from bot.eta import Estimator
 from bot.events import (
-    JobAccepted,
     JobCancelled,
     JobEvent,
     JobFailed,
@@ -38,7 +37,6 @@ from bot.events import (
     JobProgress,
     JobStarted,
     Notifier,
-    PositionChanged,
 )
 from bot.frontend import FrontEnd
 from bot.hosts import Host, HostPool
@@ -47,25 +45,21 @@ from bot.jobs import (
     Job,
     JobResult,
     JobStatus,
-    JobView,
     QueueStatus,
     new_job_id,
     user_key,
 )
+from bot.positions import Board
 from bot.prepare import PreparedJob
 from bot.recovery import plan_recovery
 from bot.request import InputFiles, Mode
-from bot.runner import HostNotReady, Submission
+from bot.runner import Submission
 from bot.scheduler import Entry, FairQueue, select
 from bot.store import JobStore
 from comfy.errors import (
     AuthError,
     ComfyError,
-    ExecutionFailed,
-    ExecutionInterrupted,
     HostUnavailable,
-    OutputMissing,
-    PromptRejected,
 )
 from comfy.events import ComfyEvent, Progress
 from workflows.schema import bundled_object_info
@@ -75,9 +69,6 @@ log = logging.getLogger(__name__)
 
 DELIVERY_ATTEMPTS = 3
 SEED_RANGE = 2**48
-# Queue positions worth telling a user about: the last few places, or a 10% move.
-ANNOUNCE_NEAR = 10
-ANNOUNCE_STEP = 0.9
 
 
 class Halt(StrEnum):
@@ -121,7 +112,9 @@ class Engine:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        self._announced: dict[str, int] = {}
+        self._board = Board(
+            self._queue, self._estimator, self._hosts, lambda: (r.job for r in self._runs.values())
+        )
         self._announce_pending = False
         self._dispatcher: asyncio.Task[None] | None = None
         self._bundled_schedulers: list[str] | None = None
@@ -144,9 +137,7 @@ class Engine:
         """Check the hosts, recover unfinished jobs, then start dispatching."""
         if self._dispatcher is not None:
             return
-        self._estimator = Estimator(
-            self._limits.default_seconds_per_frame, await self._store.speeds()
-        )
+        self._estimator.load(await self._store.speeds())
         client_id = await self._store.client_id()
         await self._hosts.start(client_id, self._host_up, self._host_down)
         await self._recover()
@@ -220,7 +211,7 @@ class Engine:
     async def status(self, platform: str, user_id: str) -> QueueStatus:
         """The user's active jobs with positions and ETAs, and the queue's totals."""
         own = self._user_jobs.get(user_key(platform, user_id), {})
-        views = [self._view(job) for job in sorted(own.values(), key=lambda j: j.seq)]
+        views = [self._board.view(job) for job in sorted(own.values(), key=lambda j: j.seq)]
         return QueueStatus(views, queued=len(self._queue), running=len(self._runs))
 
     async def cancel(self, platform: str, user_id: str, job_id: str | None = None) -> Job:
@@ -284,9 +275,7 @@ class Engine:
             self._reserved[user] -= 1
         self._track(job)
         self._queue.push(self._entry(job))
-        position = self._queue.position(job.id) or 1
-        self._announced[job.id] = position
-        self._emit(job, JobAccepted(position, self._eta(job, position)))
+        self._emit(job, self._board.accepted(job))
         self._wake.set()
         return job
 
@@ -472,27 +461,11 @@ class Engine:
     async def _after_error(self, job: Job, host: Host, exc: Exception) -> None:
         if isinstance(exc, HostUnavailable | AuthError):
             self._hosts.mark_down(host, str(exc))
-            await self._requeue(job, f"host {host.name} unreachable: {exc}")
-        elif isinstance(exc, worker.PromptLost):
-            await self._requeue(job, str(exc))
-        elif isinstance(exc, ExecutionFailed):
-            await self._fail(job, f"The video could not be made: {exc}")
-        elif isinstance(exc, ExecutionInterrupted):
-            await self._fail(job, "The job was stopped on the GPU host before it finished.")
-        elif isinstance(exc, PromptRejected | HostNotReady):
-            log.error("job %s cannot run on %s: %s", job.id, host.name, exc)
-            await self._fail(
-                job,
-                f"The GPU host {host.name} is not set up for this job, so it was not run; "
-                f"an operator has to fix the host. Details: {_first_line(str(exc))}",
-            )
-        elif isinstance(exc, OutputMissing):
-            await self._fail(job, "ComfyUI finished the job but produced no video.")
-        elif isinstance(exc, UserError):
-            await self._fail(job, str(exc))
+        requeue, reason = worker.verdict(exc, job, host.name)
+        if requeue:
+            await self._requeue(job, reason)
         else:
-            log.error("job %s failed on %s", job.id, host.name, exc_info=exc)
-            await self._fail(job, f"Something went wrong with job {job.id}; it has been logged.")
+            await self._fail(job, reason)
 
     async def _finish(self, job: Job, host: Host, collected: worker.Collected) -> None:
         try:
@@ -631,7 +604,7 @@ class Engine:
             if not own:
                 del self._user_jobs[job.user]
         self._queue.remove(job.id)
-        self._announced.pop(job.id, None)
+        self._board.forget(job.id)
         self._notifier.forget(job.id)
         if not self._jobs:
             self._idle.set()
@@ -644,42 +617,7 @@ class Engine:
         cost = self._estimator.cost(job.mode, job.frames)
         return Entry(job.seq, job.id, job.user, job.mode, job.created_at, cost)
 
-    # -- positions and estimates ------------------------------------------------------------
-
-    def _busy_seconds(self, now: float) -> float:
-        total = 0.0
-        for run in self._runs.values():
-            job = run.job
-            cost = self._estimator.cost(job.mode, job.frames, run.host.name)
-            total += Estimator.remaining(cost, now - (job.started_at or now), job.progress)
-        return total
-
-    def _eta(self, job: Job, position: int | None, now: float | None = None) -> float | None:
-        now = time.time() if now is None else now
-        own = self._estimator.cost(job.mode, job.frames, job.host)
-        if job.status is JobStatus.RUNNING:
-            return Estimator.remaining(own, now - (job.started_at or now), job.progress)
-        if job.status is not JobStatus.QUEUED or position is None:
-            return None
-        mean = self._queue.total_cost / len(self._queue) if len(self._queue) else own
-        busy = self._busy_seconds(now)
-        return Estimator.queued(position, mean, own, busy, self._hosts.capacity())
-
-    def _view(self, job: Job) -> JobView:
-        position = self._queue.position(job.id) if job.status is JobStatus.QUEUED else None
-        eta = self._eta(job, position)
-        return JobView(
-            id=job.id,
-            mode=job.mode,
-            status=job.status,
-            position=position,
-            progress=job.progress,
-            step=job.step,
-            steps=job.steps,
-            eta_seconds=None if eta is None else round(eta, 1),
-            host=job.host,
-            prompt=job.request.prompt,
-        )
+    # -- positions ------------------------------------------------------------------------
 
     def _schedule_announce(self) -> None:
         if not self._announce_pending:
@@ -689,22 +627,6 @@ class Engine:
     def _announce_positions(self) -> None:
         """Tell queued users their new place when it moved enough to be worth a message."""
         self._announce_pending = False
-        if not len(self._queue):
-            return
-        now = time.time()
-        mean = self._queue.total_cost / len(self._queue)
-        busy, capacity = self._busy_seconds(now), self._hosts.capacity()
-        for position, entry in enumerate(self._queue.fair_order(), start=1):
-            last = self._announced.get(entry.job_id)
-            if last is not None and position >= last:
-                continue
-            if last is not None and position > ANNOUNCE_NEAR and position > last * ANNOUNCE_STEP:
-                continue
-            job = self._jobs[entry.job_id]
-            eta = Estimator.queued(position, mean, entry.cost, busy, capacity)
-            if self._emit(job, PositionChanged(position, round(eta, 1))):
-                self._announced[entry.job_id] = position
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else text
+        for job_id, event in self._board.changes():
+            if self._emit(self._jobs[job_id], event):
+                self._board.announced(job_id, event.position)

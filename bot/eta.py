@@ -15,6 +15,10 @@ class Estimator:
         self.default_spf = default_spf
         self._speeds: dict[tuple[str, Mode], float] = dict(speeds or {})
 
+    def load(self, speeds: dict[tuple[str, Mode], float]) -> None:
+        """Replace the measurements (from the store, at start)."""
+        self._speeds = dict(speeds)
+
     def update(self, host: str, mode: Mode, seconds_per_frame: float) -> None:
         self._speeds[(host, mode)] = seconds_per_frame
 

@@ -46,6 +46,7 @@ class FairQueue:
         self._entries: dict[str, Entry] = {}
         self._last_served: dict[str, int] = {}
         self._tick = 0
+        self._rotation_cache: list[str] | None = None
         self.total_cost = 0.0
 
     def __len__(self) -> int:
@@ -65,6 +66,7 @@ class FairQueue:
             bisect.insort(own, entry)
         self._entries[entry.job_id] = entry
         self.total_cost += entry.cost
+        self._rotation_cache = None
 
     def remove(self, job_id: str) -> Entry | None:
         entry = self._entries.pop(job_id, None)
@@ -75,6 +77,7 @@ class FairQueue:
         if not own:
             del self._by_user[entry.user]
         self.total_cost -= entry.cost
+        self._rotation_cache = None
         return entry
 
     def take(self, job_id: str) -> Entry:
@@ -94,9 +97,15 @@ class FairQueue:
         return min(heads) if heads else None
 
     def _rotation(self, eligible: Callable[[str], bool] | None = None) -> list[str]:
-        users = [u for u in self._by_user if eligible is None or eligible(u)]
-        users.sort(key=lambda u: (self._last_served.get(u, 0), self._by_user[u][0].seq))
-        return users
+        """Users with queued work, the one to serve first first."""
+        if self._rotation_cache is None:
+            served, by_user = self._last_served, self._by_user
+            self._rotation_cache = sorted(
+                by_user, key=lambda u: (served.get(u, 0), by_user[u][0].seq)
+            )
+        if eligible is None:
+            return self._rotation_cache
+        return [u for u in self._rotation_cache if eligible(u)]
 
     def fair_order(self, eligible: Callable[[str], bool] | None = None) -> Iterator[Entry]:
         """Queued jobs in the order they would start: one per user per round.
@@ -128,12 +137,13 @@ class FairQueue:
         # rotation that still have a job go first.
         ahead = k
         earlier = True
+        by_user = self._by_user
         for user in self._rotation():
             if user == entry.user:
                 earlier = False
                 continue
-            count = len(self._by_user[user])
-            ahead += min(count, k) + (1 if earlier and count > k else 0)
+            count = len(by_user[user])
+            ahead += (k if count > k else count) + (earlier and count > k)
         return ahead + 1
 
     def positions(self) -> dict[str, int]:

@@ -6,6 +6,7 @@ raises what went wrong (ComfyUI errors, `HostNotReady`, `PromptLost`).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,13 +15,24 @@ from pathlib import Path
 
 from bot.archive import Archive, ArchiveRecord, Timings
 from bot.config import Config
+from bot.errors import UserError
 from bot.hosts import Host
 from bot.jobs import Job
 from bot.prepare import PreparedJob
-from bot.runner import Submission, collect_result, submit_job
+from bot.runner import HostNotReady, Submission, collect_result, submit_job
 from comfy.client import ComfyClient
-from comfy.errors import ComfyError
+from comfy.errors import (
+    AuthError,
+    ComfyError,
+    ExecutionFailed,
+    ExecutionInterrupted,
+    HostUnavailable,
+    OutputMissing,
+    PromptRejected,
+)
 from comfy.events import ComfyEvent, Started
+
+log = logging.getLogger(__name__)
 
 ProgressHandler = Callable[[ComfyEvent], Awaitable[None]]
 SubmittedHandler = Callable[[Submission], Awaitable[None]]
@@ -86,6 +98,36 @@ async def ensure_known(client: ComfyClient, prompt_id: str) -> None:
     # It may have finished between the two calls.
     if await client.history(prompt_id) is None:
         raise PromptLost(f"host no longer knows prompt {prompt_id}")
+
+
+def verdict(exc: Exception, job: Job, host: str) -> tuple[bool, str]:
+    """What a job's failure means: (run it again?, why / what to tell the user).
+
+    Lost hosts and lost prompts are retried; everything else fails the job with a message
+    the user can act on. Unexpected errors are logged here with their traceback and the user
+    only gets the job id.
+    """
+    if isinstance(exc, HostUnavailable | AuthError):
+        return True, f"host {host} unreachable: {exc}"
+    if isinstance(exc, PromptLost):
+        return True, str(exc)
+    if isinstance(exc, ExecutionFailed):
+        return False, f"The video could not be made: {exc}"
+    if isinstance(exc, ExecutionInterrupted):
+        return False, "The job was stopped on the GPU host before it finished."
+    if isinstance(exc, PromptRejected | HostNotReady):
+        log.error("job %s cannot run on %s: %s", job.id, host, exc)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return False, (
+            f"The GPU host {host} is not set up for this job, so it was not run; "
+            f"an operator has to fix the host. Details: {first}"
+        )
+    if isinstance(exc, OutputMissing):
+        return False, "ComfyUI finished the job but produced no video."
+    if isinstance(exc, UserError):
+        return False, str(exc)
+    log.error("job %s failed on %s", job.id, host, exc_info=exc)
+    return False, f"Something went wrong with job {job.id}; it has been logged."
 
 
 async def archive_result(

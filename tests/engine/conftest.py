@@ -85,6 +85,12 @@ class World:
             self.front = front
         await self.start()
 
+    def release_all(self) -> None:
+        """Stop holding jobs on every fake host, including prompts not submitted yet."""
+        for fake in self.fakes:
+            fake.hold = False
+            fake.release()
+
     async def drain(self) -> None:
         """`engine.drain()`, dumping every task's stack if it hangs (to debug, not to wait)."""
         try:

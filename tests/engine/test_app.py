@@ -102,8 +102,7 @@ async def test_queue_lists_jobs_for_operators(engine_world: WorldFactory) -> Non
         assert table[1].split()[:5] == [running.id, "test:alice", "i2v", "running", "gpu-1"]
         assert table[1].split()[-1] == "1m15s"
         assert table[2].split()[:5] == [queued.id, "test:bob", "i2v", "queued", "-"]
-        world.fakes[0].release()
-        world.fakes[0].hold = False
+        world.release_all()
         await world.drain()
 
 

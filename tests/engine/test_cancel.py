@@ -18,7 +18,7 @@ async def test_cancel_own_queued_job(engine_world: WorldFactory) -> None:
         cancelled = await world.engine.cancel("test", "alice", queued.id)
         assert cancelled.status is JobStatus.CANCELLED
         await world.front.wait_for(queued.id, JobCancelled)
-        world.fakes[0].release()
+        world.release_all()
         await world.drain()
         assert world.front.delivered_ids() == [running.id]
         assert len(world.fakes[0].accepted) == 1  # the cancelled job never reached the host
@@ -58,7 +58,7 @@ async def test_cancel_job_still_pending_on_the_host_deletes_it(
         # Whether or not the engine has recorded the prompt id yet, it gets deleted.
         await world.engine.cancel("test", "bob", second.id)
         await fake.wait_until(lambda: pending in fake.deleted)
-        fake.release()
+        world.release_all()
         await world.drain()
         assert world.front.delivered_ids() == [first.id]
 

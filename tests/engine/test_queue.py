@@ -39,8 +39,7 @@ async def test_status_positions_follow_the_fair_order(engine_world: WorldFactory
         assert theirs.jobs[0].position == 1
         assert theirs.jobs[0].eta_seconds is not None and theirs.jobs[0].eta_seconds > 0
         assert (mine.queued, mine.running) == (4, 1)
-        world.fakes[0].hold = False
-        world.fakes[0].release()
+        world.release_all()
         await world.drain()
         # Someone waiting was told when their place moved up.
         assert world.front.events_of(a_jobs[3].id, PositionChanged)
@@ -66,8 +65,7 @@ async def test_caps_and_admin_exemption(engine_world: WorldFactory) -> None:
         with pytest.raises(LimitError, match=r"queue is full: 3 jobs.*limit 3.*you have 0"):
             await world.submit("carol")
         admin_jobs = [await world.submit("root") for _ in range(3)]
-        world.fakes[0].hold = False
-        world.fakes[0].release()
+        world.release_all()
         await world.drain()
         assert len(world.front.delivered_ids()) == 7
         assert {j.id for j in admin_jobs} <= set(world.front.delivered_ids())
