@@ -40,3 +40,18 @@ async def test_infinitetalk_job(engine_world: WorldFactory) -> None:
         job = await world.submit("bob", mode=Mode.INFINITETALK)
         await world.drain()
         assert world.front.delivered_ids() == [job.id]
+
+
+async def test_reroll_reuses_inputs_and_params_with_a_new_seed(engine_world: WorldFactory) -> None:
+    async with engine_world(hosts=1) as world:
+        first = await world.submit("alice", prompt="a fox", seed=42)
+        await world.drain()
+        again = await world.engine.reroll(first.id, platform="test", user_id="alice")
+        await world.drain()
+        assert world.front.delivered_ids() == [first.id, again.id]
+        assert again.request.prompt == "a fox"
+        assert again.request.params.seed != 42
+        assert again.request.params.model_dump(exclude={"seed"}) == first.request.params.model_dump(
+            exclude={"seed"}
+        )
+        assert again.input_dir != first.input_dir and (again.input_dir / "input").is_dir()
