@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, BinaryIO, Self
 
 import aiohttp
 
@@ -110,7 +110,7 @@ class ComfyClient:
         The file is streamed, not read into memory. Pick collision-proof names with
         `unique_upload_name`.
         """
-        file = await asyncio.to_thread(path.open, "rb")
+        file = await _open_binary(path)
         try:
             form = aiohttp.FormData()
             form.add_field("image", file, filename=name)
@@ -351,6 +351,21 @@ def _translated(base_url: str) -> Iterator[None]:
         raise
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         raise HostUnavailable(f"{base_url}: {exc or type(exc).__name__}") from exc
+
+
+async def _open_binary(path: Path) -> BinaryIO:
+    """Open `path` in a thread without leaking the handle if the caller is cancelled meanwhile."""
+    opening = asyncio.ensure_future(asyncio.to_thread(path.open, "rb"))
+    try:
+        return await asyncio.shield(opening)
+    except asyncio.CancelledError:
+        opening.add_done_callback(_close_opened)
+        raise
+
+
+def _close_opened(opening: asyncio.Future[BinaryIO]) -> None:
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().close()
 
 
 def _auth_error(base_url: str, status: int) -> AuthError:

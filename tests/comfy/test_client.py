@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -336,3 +338,23 @@ async def test_two_prompts_followed_at_once(
         assert events
         assert {e.prompt_id for e in events} == {prompt_id}
     assert fake.ws_connects == 1
+
+
+async def test_cancelled_uploads_do_not_leak_open_files(tmp_path: Path) -> None:
+    """A job cancelled while its input is being opened must not leave the file open.
+
+    Leaked handles surface as ResourceWarning, which this suite turns into failures.
+    """
+    path = tmp_path / "input.png"
+    path.write_bytes(media.png_bytes())
+    async with FakeComfy(object_info=object_info()) as fake, ComfyClient(fake.url) as client:
+        for _ in range(25):
+            task = asyncio.create_task(client.upload(path, "input.png"))
+            await asyncio.sleep(0)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    # Let every opener thread finish and its done-callbacks run, then collect.
+    await asyncio.get_running_loop().shutdown_default_executor()
+    await asyncio.sleep(0)
+    gc.collect()
