@@ -355,7 +355,7 @@ def _translated(base_url: str) -> Iterator[None]:
 
 async def _open_binary(path: Path) -> BinaryIO:
     """Open `path` in a thread without leaking the handle if the caller is cancelled meanwhile."""
-    opening = asyncio.ensure_future(asyncio.to_thread(path.open, "rb"))
+    opening: asyncio.Future[BinaryIO] = asyncio.ensure_future(asyncio.to_thread(path.open, "rb"))
     try:
         return await asyncio.shield(opening)
     except asyncio.CancelledError:
