@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, Self
+from typing import Any, BinaryIO, Self, cast
 
 import aiohttp
 
@@ -110,7 +110,7 @@ class ComfyClient:
         The file is streamed, not read into memory. Pick collision-proof names with
         `unique_upload_name`.
         """
-        file = await _open_binary(path)
+        file = await _open_file(path, "rb")
         try:
             form = aiohttp.FormData()
             form.add_field("image", file, filename=name)
@@ -151,7 +151,7 @@ class ComfyClient:
             "GET", "/view", params=params, call_timeout=self._stream_timeout
         ) as resp:
             _raise_for_status(resp, None)
-            out = await asyncio.to_thread(partial.open, "wb")
+            out = await _open_file(partial, "wb")
             try:
                 with _translated(self.base_url):
                     async for chunk in resp.content.iter_chunked(CHUNK):
@@ -353,9 +353,11 @@ def _translated(base_url: str) -> Iterator[None]:
         raise HostUnavailable(f"{base_url}: {exc or type(exc).__name__}") from exc
 
 
-async def _open_binary(path: Path) -> BinaryIO:
+async def _open_file(path: Path, mode: str) -> BinaryIO:
     """Open `path` in a thread without leaking the handle if the caller is cancelled meanwhile."""
-    opening: asyncio.Future[BinaryIO] = asyncio.ensure_future(asyncio.to_thread(path.open, "rb"))
+    opening: asyncio.Future[BinaryIO] = asyncio.ensure_future(
+        asyncio.to_thread(lambda: cast(BinaryIO, path.open(mode)))
+    )
     try:
         return await asyncio.shield(opening)
     except asyncio.CancelledError:
