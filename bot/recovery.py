@@ -6,14 +6,23 @@
 - running without a prompt id (it stopped mid-upload) or on a host that is gone or down:
   back in the queue;
 - delivering: the front end is asked whether it was already sent; if not, it is sent again.
+
+`plan_recovery` decides; `recover` carries the plan out on the engine's collaborators.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
+from bot.delivery import Delivery
 from bot.hosts import HostPool
 from bot.jobs import Job, JobStatus
+from bot.ledger import Ledger
+from bot.runs import Runs, Spawn
+from bot.store import JobStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,3 +46,37 @@ def plan_recovery(jobs: list[Job], hosts: HostPool) -> RecoveryPlan:
         else:
             plan.requeue.append(job)
     return plan
+
+
+async def recover(
+    store: JobStore,
+    hosts: HostPool,
+    ledger: Ledger,
+    runs: Runs,
+    delivery: Delivery,
+    spawn: Spawn,
+) -> None:
+    """Take up the unfinished jobs in `store` as `plan_recovery` sorts them."""
+    plan = plan_recovery(await store.active(), hosts)
+    for job in plan.queue + plan.requeue + plan.reattach + plan.deliver:
+        ledger.track(job)
+    for job in plan.queue:
+        ledger.push(job)
+    for job in plan.requeue:
+        # The run was cut short by the restart, not by its host: it does not count.
+        job.attempts = max(0, job.attempts - 1)
+        await store.update(job, "attempts")
+        await ledger.requeue(job, "it had not been submitted when the bot stopped")
+    for job in plan.reattach:
+        assert job.host is not None
+        runs.start(job, hosts[job.host], reattach=True)
+    for job in plan.deliver:
+        spawn(delivery.redeliver(job), f"redeliver-{job.id}")
+    if plan.queue or plan.requeue or plan.reattach or plan.deliver:
+        log.warning(
+            "recovered %d queued, %d requeued, %d re-attached, %d to deliver",
+            len(plan.queue),
+            len(plan.requeue),
+            len(plan.reattach),
+            len(plan.deliver),
+        )

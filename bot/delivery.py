@@ -1,0 +1,119 @@
+"""After the GPU work: archive a job's video, learn its speed, hand it to the front end.
+
+`delivered` is committed right after a front end took the result, so after a restart a job
+still marked "delivering" is only sent again when its front end says it never got it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from bot import worker
+from bot.archive import Archive
+from bot.config import Config
+from bot.eta import Estimator
+from bot.events import JobFinished
+from bot.hosts import Host
+from bot.jobs import Job, JobResult, JobStatus
+from bot.ledger import Ledger
+from bot.store import JobStore
+
+log = logging.getLogger(__name__)
+
+DELIVERY_ATTEMPTS = 3
+
+
+class Delivery:
+    """Finishes jobs whose video was made: archive, deliver, retry, re-deliver after a restart."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: JobStore,
+        archive: Archive,
+        estimator: Estimator,
+        ledger: Ledger,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._archive = archive
+        self._estimator = estimator
+        self._ledger = ledger
+        # Seconds before the 2nd and 3rd delivery attempt are this times 1 and 2.
+        self.backoff = 1.0
+
+    async def finish(self, job: Job, host: Host, collected: worker.Collected) -> None:
+        """Archive a downloaded result, record the host's speed, then deliver it."""
+        try:
+            video = await worker.archive_result(job, host, self._config, self._archive, collected)
+        except Exception as exc:
+            log.error("could not archive job %s", job.id, exc_info=exc)
+            await self._ledger.fail(
+                job, f"Something went wrong with job {job.id}; it has been logged."
+            )
+            return
+        job.output, job.gpu_seconds = video, round(collected.gpu_seconds, 3)
+        job.status, job.progress = JobStatus.DELIVERING, 100.0
+        await self._store.update(job, "output", "gpu_seconds", "status", "progress")
+        spf = collected.gpu_seconds / max(1, job.frames)
+        self._estimator.update(
+            host.name, job.mode, await self._store.record_speed(host.name, job.mode, spf)
+        )
+        await self.deliver(job)
+
+    async def deliver(self, job: Job) -> None:
+        """Hand the result to the front end; `delivered` is committed right after it worked."""
+        assert job.output is not None
+        result = JobResult(
+            video=job.output,
+            json=job.output.with_suffix(".json"),
+            gpu_seconds=job.gpu_seconds or 0.0,
+            host=job.host or "",
+            request=job.request,
+        )
+        frontend = self._ledger.frontend(job)
+        for attempt in range(DELIVERY_ATTEMPTS if frontend is not None else 0):
+            if attempt:
+                await asyncio.sleep(self.backoff * attempt)
+            await self._ledger.flush(job)
+            try:
+                await frontend.deliver(job, result)  # type: ignore[union-attr]
+            except Exception as exc:
+                log.warning("delivery %d of job %s failed: %s", attempt + 1, job.id, exc)
+                continue
+            await self._done(job, result)
+            return
+        if frontend is None:
+            log.error("job %s: no front end registered for %r", job.id, job.platform)
+        await self._ledger.fail(
+            job,
+            f"Job {job.id} was made but could not be sent; it is kept as {job.output.name}. "
+            f"An operator can send it to you.",
+        )
+
+    async def redeliver(self, job: Job) -> None:
+        """After a restart: deliver a "delivering" job unless its front end already has it."""
+        frontend = self._ledger.frontend(job)
+        try:
+            sent = frontend is not None and await frontend.was_delivered(job)
+        except Exception:
+            log.exception("was_delivered failed for job %s", job.id)
+            sent = False
+        if sent:
+            await self._done(job, None)
+        elif job.output is None or not job.output.exists():
+            await self._ledger.fail(
+                job, f"The video of job {job.id} was lost; please run it again."
+            )
+        else:
+            await self.deliver(job)
+
+    async def _done(self, job: Job, result: JobResult | None) -> None:
+        """Commit the delivery; tell the user unless it was sent before a restart."""
+        job.delivered, job.status, job.finished_at = True, JobStatus.DONE, time.time()
+        await self._store.update(job, "delivered", "status", "finished_at")
+        if result is not None:
+            self._ledger.emit(job, JobFinished(result))
+        self._ledger.retire(job)

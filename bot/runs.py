@@ -1,0 +1,184 @@
+"""The jobs running on hosts: start one, follow it, stop it, and settle how it ended.
+
+Each run is a task that submits (or re-attaches to) the job on its host through
+`bot.worker`, commits its prompt id and progress, and then hands the video to `Delivery`,
+sends the job back to the queue (its host was lost) or fails it. Whatever the ending, the
+run's host slot and per-user count are released and the dispatcher is woken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from bot import worker
+from bot.config import Config
+from bot.delivery import Delivery
+from bot.events import JobProgress, JobStarted
+from bot.hosts import Host, HostPool
+from bot.jobs import Job, JobStatus
+from bot.ledger import Ledger
+from bot.runner import Submission
+from bot.store import JobStore
+from comfy.errors import AuthError, ComfyError, HostUnavailable
+from comfy.events import ComfyEvent, Progress
+
+log = logging.getLogger(__name__)
+
+Spawn = Callable[[Coroutine[Any, Any, None], str], "asyncio.Task[None]"]
+
+
+class Halt(StrEnum):
+    """Why the engine cancelled a job's task."""
+
+    HOST_LOST = "host lost"
+    CANCELLED = "cancelled"
+
+
+@dataclass(eq=False)
+class Run:
+    job: Job
+    host: Host
+    reattach: bool
+    task: asyncio.Task[None] | None = None
+    halt: Halt | None = None
+
+
+class Runs:
+    """The runs in progress, by job id."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        store: JobStore,
+        hosts: HostPool,
+        ledger: Ledger,
+        delivery: Delivery,
+        wake: asyncio.Event,
+        spawn: Spawn,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._hosts = hosts
+        self._ledger = ledger
+        self._delivery = delivery
+        self._wake = wake
+        self._spawn = spawn
+        self._runs: dict[str, Run] = {}
+        self._by_user: Counter[str] = Counter()
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def jobs(self) -> Iterator[Job]:
+        return (r.job for r in self._runs.values())
+
+    def running_for(self, user: str) -> int:
+        return self._by_user[user]
+
+    def start(self, job: Job, host: Host, *, reattach: bool) -> None:
+        """Run `job` on `host`; `reattach` follows a prompt submitted before a restart."""
+        if not reattach:
+            job.status, job.host, job.started_at = JobStatus.RUNNING, host.name, time.time()
+            job.attempts += 1
+            job.progress, job.step, job.steps, job.error = 0.0, 0, 0, None
+        host.running.add(job.id)
+        host.last_mode = job.mode
+        self._by_user[job.user] += 1
+        run = Run(job, host, reattach)
+        self._runs[job.id] = run
+        run.task = self._spawn(self._run(run), f"job-{job.id}")
+
+    def host_down(self, host: Host) -> None:
+        """Stop the runs on a lost host; their jobs go back to the queue."""
+        for run in list(self._runs.values()):
+            if run.host is host and run.task is not None:
+                run.halt = Halt.HOST_LOST
+                run.task.cancel()
+
+    async def halt(self, job: Job) -> None:
+        """Stop a cancelled job on its host; its task then ends by itself."""
+        run = self._runs.get(job.id)
+        if run is None or job.prompt_id is None:
+            return  # not submitted yet: `_on_submitted` cancels it right after
+        if run.host.up:
+            try:
+                await run.host.client.cancel(job.prompt_id)
+                return
+            except ComfyError as exc:
+                log.warning("could not cancel job %s on %s: %s", job.id, run.host.name, exc)
+        if run.task is not None:
+            run.halt = Halt.CANCELLED
+            run.task.cancel()
+
+    def _release(self, run: Run) -> None:
+        if self._runs.pop(run.job.id, None) is None:
+            return
+        run.host.running.discard(run.job.id)
+        self._by_user[run.job.user] -= 1
+        if self._by_user[run.job.user] <= 0:
+            del self._by_user[run.job.user]
+        self._wake.set()
+
+    async def _run(self, run: Run) -> None:
+        job, host = run.job, run.host
+        try:
+            if not run.reattach:
+                await self._store.update(
+                    job, "status", "host", "started_at", "attempts", "progress", "step", "steps"
+                )
+                self._ledger.emit(job, JobStarted(host.name))
+            collected = await worker.execute(
+                job,
+                host,
+                self._config,
+                lambda event: self._on_comfy_event(job, event),
+                lambda submission: self._on_submitted(job, host, submission),
+            )
+        except asyncio.CancelledError:
+            self._release(run)
+            if run.halt is None:
+                raise  # the engine is stopping: the row stays as it is
+            if run.halt is Halt.HOST_LOST and job.status is JobStatus.RUNNING:
+                await self._ledger.requeue(job, f"host {host.name} went down")
+            return
+        except Exception as exc:
+            self._release(run)
+            if job.status is JobStatus.RUNNING:
+                await self._after_error(job, host, exc)
+            return
+        self._release(run)
+        if job.status is JobStatus.RUNNING:
+            await self._delivery.finish(job, host, collected)
+
+    async def _on_submitted(self, job: Job, host: Host, submission: Submission) -> None:
+        job.prompt_id, job.workflow = submission.prompt_id, submission.workflow
+        await self._store.update(job, "prompt_id", "workflow")
+        if job.status is JobStatus.CANCELLED:
+            with contextlib.suppress(ComfyError):
+                await host.client.cancel(submission.prompt_id)
+
+    async def _on_comfy_event(self, job: Job, event: ComfyEvent) -> None:
+        if not isinstance(event, Progress) or event.max <= 0:
+            return
+        percent = round(100.0 * min(event.value, event.max) / event.max, 1)
+        job.progress, job.step, job.steps = percent, event.value, event.max
+        if self._ledger.emit(job, JobProgress(percent, event.value, event.max, event.node)):
+            await self._store.update(job, "progress", "step", "steps")
+
+    async def _after_error(self, job: Job, host: Host, exc: Exception) -> None:
+        if isinstance(exc, HostUnavailable | AuthError):
+            self._hosts.mark_down(host, str(exc))
+        requeue, reason = worker.verdict(exc, job, host.name)
+        if requeue:
+            await self._ledger.requeue(job, reason)
+        else:
+            await self._ledger.fail(job, reason)
