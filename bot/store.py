@@ -7,6 +7,7 @@ point leaves a row that says what to do next (see `bot.recovery`). Migrations ar
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -70,16 +71,22 @@ class JobStore:
     @classmethod
     async def open(cls, path: Path) -> JobStore:
         """Open (creating if needed) the database at `path` and bring its schema up to date."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None)
-        db.row_factory = aiosqlite.Row
-        # WAL: readers never block the writer; NORMAL sync is durable across process crashes
-        # (only an OS crash or power loss can lose the last commits).
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA busy_timeout=5000")
-        store = cls(db, path)
-        await store._migrate()
+        try:
+            db.row_factory = aiosqlite.Row
+            # First, so that the statements below wait for a lock instead of failing.
+            await db.execute("PRAGMA busy_timeout=5000")
+            # WAL: readers never block the writer; NORMAL sync is durable across process
+            # crashes (only an OS crash or power loss can lose the last commits).
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            store = cls(db, path)
+            await store._migrate()
+        except BaseException:
+            # An open connection owns a non-daemon thread that would keep the process alive.
+            await asyncio.shield(db.close())
+            raise
         return store
 
     async def close(self) -> None:
