@@ -119,6 +119,12 @@ class Runs:
             run.halt = Halt.CANCELLED
             run.task.cancel()
 
+    def _free_host(self, run: Run) -> None:
+        """The GPU is done with `run`: its host may start the next job during the download."""
+        if run.job.id in run.host.running:
+            run.host.running.discard(run.job.id)
+            self._wake.set()
+
     def _release(self, run: Run) -> None:
         if self._runs.pop(run.job.id, None) is None:
             return
@@ -142,6 +148,7 @@ class Runs:
                 self._config,
                 lambda event: self._on_comfy_event(job, event),
                 lambda submission: self._on_submitted(job, host, submission),
+                lambda: self._free_host(run),
             )
         except asyncio.CancelledError:
             self._release(run)

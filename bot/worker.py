@@ -19,7 +19,7 @@ from bot.errors import UserError
 from bot.hosts import Host
 from bot.jobs import Job
 from bot.prepare import PreparedJob
-from bot.runner import HostNotReady, Submission, collect_result, submit_job
+from bot.runner import HostNotReady, Submission, submit_job
 from comfy.client import ComfyClient
 from comfy.errors import (
     AuthError,
@@ -31,6 +31,7 @@ from comfy.errors import (
     PromptRejected,
 )
 from comfy.events import ComfyEvent, Started
+from comfy.outputs import pick_video
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +57,15 @@ async def execute(
     config: Config,
     on_event: ProgressHandler,
     on_submitted: SubmittedHandler,
+    on_generated: Callable[[], None] = lambda: None,
 ) -> Collected:
     """Run `job` on `host` to a downloaded video.
 
     A job that already has a `prompt_id` (the engine restarted while it ran) is re-attached:
     followed to the end, or fetched when it finished meanwhile. `on_submitted` is awaited as
-    soon as ComfyUI accepted a new prompt, so the engine can persist its id.
+    soon as ComfyUI accepted a new prompt, so the engine can persist its id; `on_generated`
+    is called when the GPU is done with it, before the download, so the host can take the next
+    job while this one's video is fetched.
     """
     client = host.client
     if job.prompt_id is None:
@@ -82,8 +86,10 @@ async def execute(
             started.append(time.monotonic())
         await on_event(event)
 
-    video = await collect_result(client, job.prompt_id, job.input_dir / "result.mp4", handle)
+    entry = await client.follow(job.prompt_id, handle)
     gpu_seconds = time.monotonic() - (started[0] if started else began)
+    on_generated()
+    video = await client.download(pick_video(entry), job.input_dir / "result.mp4")
     return Collected(video, gpu_seconds)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from bot.events import JobAccepted, JobFinished, JobProgress, JobStarted
@@ -55,3 +56,22 @@ async def test_reroll_reuses_inputs_and_params_with_a_new_seed(engine_world: Wor
             exclude={"seed"}
         )
         assert again.input_dir != first.input_dir and (again.input_dir / "input").is_dir()
+
+
+async def test_host_takes_the_next_job_while_the_last_video_downloads(
+    engine_world: WorldFactory,
+) -> None:
+    """The GPU is free once ComfyUI has finished: fetching the video must not hold the host."""
+    async with engine_world(hosts=1) as world:
+        fake = world.fakes[0]
+        fake.view_gate = asyncio.Event()  # downloads wait until the gate opens
+        first = await world.submit("alice")
+        second = await world.submit("bob")
+        await fake.wait_done(await fake.wait_for_prompt(1))
+        # The first video is still downloading, yet the second job is already on the host.
+        await fake.wait_for_prompt(2)
+        assert not world.front.delivered_ids()
+        fake.view_gate.set()
+        await world.drain()
+        assert sorted(world.front.delivered_ids()) == sorted([first.id, second.id])
+        assert len(fake.accepted) == 2  # neither job had to run twice

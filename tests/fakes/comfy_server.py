@@ -98,6 +98,8 @@ class FakeComfy:
         self.history: dict[str, dict[str, Any]] = {}
         self.files: dict[tuple[str, str, str], bytes] = {}
         self.accepted: list[str] = []
+        # While set to an unset Event, /view waits on it (a slow download).
+        self.view_gate: asyncio.Event | None = None
         self.sockets: dict[str, web.WebSocketResponse] = {}
         self.refuse_ws = False
         self._jobs: dict[str, Job] = {}
@@ -404,6 +406,8 @@ class FakeComfy:
     async def _view(self, request: web.Request) -> web.StreamResponse:
         query = request.query
         key = (query.get("type", "output"), query.get("subfolder", ""), query.get("filename", ""))
+        if self.view_gate is not None:
+            await self.view_gate.wait()
         data = self.files.get(key)
         if data is None:
             return web.Response(status=404)
