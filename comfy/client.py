@@ -5,20 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import json
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, Self, cast
+from typing import Any, Self
 
 import aiohttp
 
 from comfy.errors import (
-    AuthError,
-    ComfyError,
     ExecutionFailed,
     ExecutionInterrupted,
     HostUnavailable,
@@ -28,6 +25,13 @@ from comfy.errors import (
 from comfy.events import ComfyEvent, HistoryEntry, parse_event
 from comfy.listener import EventListener, Failed, Message, Reconcile
 from comfy.outputs import OutputFile
+from comfy.transport import (
+    auth_error,
+    open_file,
+    raise_for_status,
+    read_json,
+    translated,
+)
 
 EventCallback = Callable[[ComfyEvent], Awaitable[None] | None]
 
@@ -110,7 +114,7 @@ class ComfyClient:
         The file is streamed, not read into memory. Pick collision-proof names with
         `unique_upload_name`.
         """
-        file = await _open_file(path, "rb")
+        file = await open_file(path, "rb")
         try:
             form = aiohttp.FormData()
             form.add_field("image", file, filename=name)
@@ -137,10 +141,10 @@ class ComfyClient:
         if extra_data:
             payload["extra_data"] = extra_data
         async with self._open("POST", "/prompt", json=payload) as response:
-            body = await _read_json(response)
+            body = await read_json(response)
             if response.status == 400 and isinstance(body, dict):
                 raise PromptRejected(body.get("error") or {}, body.get("node_errors") or {})
-            _raise_for_status(response, body)
+            raise_for_status(response, body)
         return str(body["prompt_id"])
 
     async def download(self, file: OutputFile, dest: Path) -> Path:
@@ -150,10 +154,10 @@ class ComfyClient:
         async with self._open(
             "GET", "/view", params=params, call_timeout=self._stream_timeout
         ) as resp:
-            _raise_for_status(resp, None)
-            out = await _open_file(partial, "wb")
+            raise_for_status(resp, None)
+            out = await open_file(partial, "wb")
             try:
-                with _translated(self.base_url):
+                with translated(self.base_url):
                     async for chunk in resp.content.iter_chunked(CHUNK):
                         await asyncio.to_thread(out.write, chunk)
             except BaseException:
@@ -295,7 +299,7 @@ class ComfyClient:
                 return state
         return None
 
-    # -- transport: the one place where aiohttp errors become ComfyErrors ----------------
+    # -- transport (errors are translated by `comfy.transport.translated`) -------------------
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -311,25 +315,25 @@ class ComfyClient:
         call_timeout: aiohttp.ClientTimeout | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        with _translated(self.base_url):
+        with translated(self.base_url):
             async with self._http().request(
                 method, self.base_url + path, timeout=call_timeout or self._timeout, **kwargs
             ) as response:
                 if response.status in (401, 403):
-                    raise _auth_error(self.base_url, response.status)
+                    raise auth_error(self.base_url, response.status)
                 if response.status >= 500:
                     raise HostUnavailable(f"{self.base_url} answered {response.status}")
                 yield response
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         async with self._open(method, path, **kwargs) as response:
-            body = await _read_json(response)
-            _raise_for_status(response, body)
+            body = await read_json(response)
+            raise_for_status(response, body)
             return body
 
     async def _connect_ws(self) -> aiohttp.ClientWebSocketResponse:
         url = self.base_url.replace("http", "ws", 1) + "/ws"
-        with _translated(self.base_url):
+        with translated(self.base_url):
             try:
                 return await self._http().ws_connect(
                     url,
@@ -339,58 +343,8 @@ class ComfyClient:
                 )
             except aiohttp.WSServerHandshakeError as exc:
                 if exc.status in (401, 403):
-                    raise _auth_error(self.base_url, exc.status) from exc
+                    raise auth_error(self.base_url, exc.status) from exc
                 raise HostUnavailable(f"{url}: handshake answered {exc.status}") from exc
-
-
-@contextlib.contextmanager
-def _translated(base_url: str) -> Iterator[None]:
-    try:
-        yield
-    except ComfyError:
-        raise
-    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        raise HostUnavailable(f"{base_url}: {exc or type(exc).__name__}") from exc
-
-
-async def _open_file(path: Path, mode: str) -> BinaryIO:
-    """Open `path` in a thread without leaking the handle if the caller is cancelled meanwhile."""
-    opening: asyncio.Future[BinaryIO] = asyncio.ensure_future(
-        asyncio.to_thread(lambda: cast(BinaryIO, path.open(mode)))
-    )
-    try:
-        return await asyncio.shield(opening)
-    except asyncio.CancelledError:
-        opening.add_done_callback(_close_opened)
-        raise
-
-
-def _close_opened(opening: asyncio.Future[BinaryIO]) -> None:
-    if not opening.cancelled() and opening.exception() is None:
-        opening.result().close()
-
-
-def _auth_error(base_url: str, status: int) -> AuthError:
-    return AuthError(f"{base_url} answered {status}: the API token is missing or wrong")
-
-
-async def _read_json(response: aiohttp.ClientResponse) -> Any:
-    text = await response.text()
-    try:
-        return await asyncio.to_thread(_loads, text) if len(text) > 1 << 16 else _loads(text)
-    except ValueError:
-        return text
-
-
-def _loads(text: str) -> Any:
-    return json.loads(text) if text else None
-
-
-def _raise_for_status(response: aiohttp.ClientResponse, body: Any) -> None:
-    if response.status >= 400:
-        raise ComfyError(
-            f"{response.method} {response.url.path} answered {response.status}: {body}"
-        )
 
 
 def _incomplete(entry: HistoryEntry | None) -> bool:
