@@ -6,7 +6,8 @@
 Prompts are validated against `object_info` like ComfyUI does (see `comfy_validation`), run
 one at a time, stream the real websocket events to the submitting `client_id`, and leave a
 real small MP4 behind under the output key of `VHS_VideoCombine` (`gifs`) or `SaveVideo`
-(`images` + `animated`). Tests wait on state with the `wait_*` helpers, never by sleeping.
+(`images` + `animated`). Tests wait on state with the `wait_*` helpers of `comfy_state`,
+never by sleeping.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import struct
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from tests.fakes import media
+from tests.fakes.comfy_state import ComfyState, Job, Request
 from tests.fakes.comfy_validation import validate_prompt
 from tests.fakes.fake_jobs import JobRunner
 
@@ -32,33 +33,7 @@ PREVIEW_IMAGE = 1  # protocol.BinaryEventTypes.PREVIEW_IMAGE
 PNG_FORMAT = 2
 
 
-@dataclass
-class Job:
-    prompt_id: str
-    number: int
-    prompt: dict[str, Any]
-    extra_data: dict[str, Any]
-    outputs: list[str]
-    gate: asyncio.Event = field(default_factory=asyncio.Event)
-    interrupted: bool = False
-    history_lag: int = 0
-
-    @property
-    def client_id(self) -> str | None:
-        return self.extra_data.get("client_id")
-
-    def queue_item(self) -> list[Any]:
-        return [self.number, self.prompt_id, self.prompt, self.extra_data, self.outputs]
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    headers: dict[str, str]
-
-
-class FakeComfy:
+class FakeComfy(ComfyState):
     """Fake ComfyUI host. See the module docstring; every knob is also a public attribute."""
 
     def __init__(
@@ -75,6 +50,7 @@ class FakeComfy:
         scale: float = 1 / 8,
         max_frames: int = 25,
     ) -> None:
+        super().__init__()
         self.object_info = object_info or {}
         self.token = token
         self.hold = hold
@@ -85,26 +61,6 @@ class FakeComfy:
         self.history_lag = history_lag
         self.scale = scale
         self.max_frames = max_frames
-        # What the fake received.
-        self.prompts: list[dict[str, Any]] = []
-        self.uploads: dict[str, bytes] = {}
-        self.interrupts: list[str | None] = []
-        self.deleted: list[str] = []
-        self.requests: list[Request] = []
-        self.ws_connects = 0
-        # Host state, in ComfyUI's terms.
-        self.pending: list[Job] = []
-        self.running: Job | None = None
-        self.history: dict[str, dict[str, Any]] = {}
-        self.files: dict[tuple[str, str, str], bytes] = {}
-        self.accepted: list[str] = []
-        # While set to an unset Event, /view waits on it (a slow download).
-        self.view_gate: asyncio.Event | None = None
-        self.sockets: dict[str, web.WebSocketResponse] = {}
-        self.refuse_ws = False
-        self._jobs: dict[str, Job] = {}
-        self._number = 0
-        self._tick = asyncio.Event()
         self._work = asyncio.Event()
         self._down = False
         self._port = 0
@@ -170,46 +126,7 @@ class FakeComfy:
         self._down = False
         await self._start_site()
 
-    # -- controls and waiting ------------------------------------------------------------
-
-    def release(self, prompt_id: str | None = None) -> None:
-        """Let a held job (or every job so far, with None) run to the end."""
-        for job in self._jobs.values():
-            if prompt_id is None or job.prompt_id == prompt_id:
-                job.gate.set()
-
-    async def wait_for_prompt(self, count: int = 1) -> str:
-        """Wait until `count` prompts were accepted; returns the id of the `count`-th."""
-        await self.wait_until(lambda: len(self.accepted) >= count)
-        return self.accepted[count - 1]
-
-    async def wait_running(self, prompt_id: str) -> None:
-        await self.wait_until(
-            lambda: self.running is not None and self.running.prompt_id == prompt_id
-        )
-
-    async def wait_done(self, prompt_id: str) -> dict[str, Any]:
-        await self.wait_until(lambda: prompt_id in self.history)
-        return self.history[prompt_id]
-
-    async def wait_for_ws(self, count: int = 1) -> None:
-        await self.wait_until(lambda: self.ws_connects >= count)
-
-    async def wait_until(self, predicate: Callable[[], bool]) -> None:
-        while True:
-            tick = self._tick
-            if predicate():
-                return
-            await tick.wait()
-
-    def changed(self) -> None:
-        self._tick.set()
-        self._tick = asyncio.Event()
-
     # -- sending events ------------------------------------------------------------------
-
-    def queue_remaining(self) -> int:
-        return len(self.pending) + (1 if self.running else 0)
 
     async def send(self, client_id: str | None, kind: str, data: dict[str, Any]) -> None:
         """Send to one client, like ComfyUI's `send_sync(event, data, sid)`; lost if absent."""
@@ -264,9 +181,6 @@ class FakeComfy:
                 self.refuse_ws = False
                 self.changed()
                 await self.broadcast_status()
-
-    def _exec_info(self) -> dict[str, Any]:
-        return {"exec_info": {"queue_remaining": self.queue_remaining()}}
 
     @web.middleware
     async def _middleware(

@@ -16,46 +16,26 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.telegram_objects import (
+    BOT_ID,
+    Call,
+    api_error,
+    bot_message,
+    bot_user,
+    decode,
+    user,
+    user_message,
+)
+
+__all__ = ["BOT_ID", "BOT_USERNAME", "TOKEN", "Call", "FakeTelegram"]
+
 TOKEN = "123456:TEST-TOKEN"
-BOT_ID = 123456
 BOT_USERNAME = "wan_test_bot"
-
-
-@dataclass
-class Call:
-    """One request the bot made: method name, decoded fields and uploaded files."""
-
-    method: str
-    fields: dict[str, Any]
-    files: dict[str, bytes] = field(default_factory=dict)
-    filenames: dict[str, str] = field(default_factory=dict)
-    response: Any = None
-    at: float = field(default_factory=time.monotonic)
-
-    def file(self, name: str) -> bytes:
-        """The bytes uploaded for parameter `name` (following an `attach://` reference)."""
-        value = self.fields.get(name)
-        if isinstance(value, str) and value.startswith("attach://"):
-            return self.files[value.removeprefix("attach://")]
-        return self.files[name]
-
-
-def _decode(value: str) -> Any:
-    # PTB JSON-encodes every non-string parameter and sends strings as they are.
-    if value[:1] in "{[" or value in ("true", "false", "null") or value.lstrip("-").isdigit():
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 class FakeTelegram:
@@ -162,43 +142,9 @@ class FakeTelegram:
         fid = self.add_file(data, size=size, name=name)
         return {**self.file_meta(fid), "file_name": name, "mime_type": mime}
 
-    def make_message(
-        self,
-        *,
-        user_id: int = 111,
-        chat_id: int | None = None,
-        text: str | None = None,
-        caption: str | None = None,
-        reply_to: dict[str, Any] | None = None,
-        media_group_id: str | None = None,
-        chat_type: str = "private",
-        **media: Any,
-    ) -> dict[str, Any]:
-        """A Message object from a user; `media` are fields like photo=, voice=, document=."""
-        chat_id = user_id if chat_id is None else chat_id
-        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
-        if chat_type != "private":
-            chat["title"] = "Test group"
-        else:
-            chat["first_name"] = f"user{user_id}"
-        message: dict[str, Any] = {
-            "message_id": next(self._message_ids),
-            "date": int(time.time()),
-            "chat": chat,
-            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
-            **media,
-        }
-        for key, value in (("text", text), ("caption", caption)):
-            if value is not None:
-                message[key] = value
-                entities = _command_entities(value)
-                if entities:
-                    message[f"{key}_entities" if key == "caption" else "entities"] = entities
-        if reply_to is not None:
-            message["reply_to_message"] = reply_to
-        if media_group_id is not None:
-            message["media_group_id"] = media_group_id
-        return message
+    def make_message(self, **fields: Any) -> dict[str, Any]:
+        """A Message object from a user (see `telegram_objects.user_message` for the fields)."""
+        return user_message(next(self._message_ids), **fields)
 
     async def push(self, **kinds: Any) -> int:
         """Queue one update (e.g. `message=...`); wakes any waiting getUpdates."""
@@ -219,7 +165,7 @@ class FakeTelegram:
         query_id = f"cq-{next(self._update_ids)}"
         query = {
             "id": query_id,
-            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
+            "from": user(user_id),
             "chat_instance": "ci",
             "message": message,
             "data": data,
@@ -291,8 +237,8 @@ class FakeTelegram:
                     files[key] = value.file.read()
                     filenames[key] = value.filename
                 else:
-                    fields[key] = _decode(str(value))
-        fields.update({k: _decode(v) for k, v in request.query.items()})
+                    fields[key] = decode(str(value))
+        fields.update({k: decode(v) for k, v in request.query.items()})
         if method == "getUpdates":
             return await self._get_updates(fields)
         call = Call(method, fields, files, filenames)
@@ -301,14 +247,10 @@ class FakeTelegram:
             retry = pending.pop(0)
             call.response = {"retry_after": retry}
             await self._record(call)
-            return web.json_response(
-                {
-                    "ok": False,
-                    "error_code": 429,
-                    "description": f"Too Many Requests: retry after {retry}",
-                    "parameters": {"retry_after": retry},
-                },
-                status=429,
+            return api_error(
+                429,
+                f"Too Many Requests: retry after {retry}",
+                parameters={"retry_after": retry},
             )
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
@@ -353,28 +295,10 @@ class FakeTelegram:
         return web.Response(status=404)
 
     def _bot_user(self) -> dict[str, Any]:
-        return {
-            "id": BOT_ID,
-            "is_bot": True,
-            "first_name": "WanBot",
-            "username": self.username,
-            "can_join_groups": True,
-            "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
-        }
+        return bot_user(self.username)
 
     def _bot_message(self, call: Call, **extra: Any) -> dict[str, Any]:
-        chat_id = call.fields["chat_id"]
-        message: dict[str, Any] = {
-            "message_id": next(self._message_ids),
-            "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
-            "from": self._bot_user(),
-            **extra,
-        }
-        if "reply_markup" in call.fields:
-            message["reply_markup"] = call.fields["reply_markup"]
-        return message
+        return bot_message(next(self._message_ids), call, self._bot_user(), **extra)
 
     def _m_getMe(self, call: Call) -> Any:
         return self._bot_user()
@@ -382,16 +306,10 @@ class FakeTelegram:
     def _m_getFile(self, call: Call) -> Any:
         file_id = call.fields["file_id"]
         if file_id not in self._files:
-            return web.json_response(
-                {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"},
-                status=400,
-            )
+            return api_error(400, "Bad Request: invalid file_id")
         path, _, size = self._files[file_id]
         if size > 20 * 1024 * 1024:
-            return web.json_response(
-                {"ok": False, "error_code": 400, "description": "Bad Request: file is too big"},
-                status=400,
-            )
+            return api_error(400, "Bad Request: file is too big")
         return {**self.file_meta(file_id), "file_path": path}
 
     def _m_sendMessage(self, call: Call) -> Any:
@@ -404,14 +322,7 @@ class FakeTelegram:
         if self.shown.get(key) == call.fields["text"]:
             # Telegram refuses an edit that changes nothing.
             self.identical_edits += 1
-            return web.json_response(
-                {
-                    "ok": False,
-                    "error_code": 400,
-                    "description": "Bad Request: message is not modified",
-                },
-                status=400,
-            )
+            return api_error(400, "Bad Request: message is not modified")
         self.shown[key] = call.fields["text"]
         message = self._bot_message(call, text=call.fields["text"])
         message["message_id"] = call.fields["message_id"]
@@ -434,14 +345,3 @@ class FakeTelegram:
     def _m_setMyCommands(self, call: Call) -> Any:
         self.commands = list(call.fields.get("commands", []))
         return True
-
-
-def _command_entities(text: str) -> list[dict[str, Any]]:
-    """A `bot_command` entity when `text` opens with `/command[@bot]`, as Telegram marks it."""
-    if not text.startswith("/"):
-        return []
-    end = 1
-    while end < len(text) and (text[end].isalnum() or text[end] in "_@"):
-        end += 1
-    # Offsets count UTF-16 code units; commands are ASCII, so characters and units agree.
-    return [{"type": "bot_command", "offset": 0, "length": end}]
