@@ -5,29 +5,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.archive import Archive, ArchiveRecord
-from bot.request import InputFiles, JobRequest, Mode, Params
-
-
-def _request(tmp_path: Path) -> JobRequest:
-    params = Params(
-        width=832,
-        height=480,
-        frames=81,
-        steps=30,
-        cfg=6,
-        shift=5,
-        seed=123,
-        scheduler="unipc",
-        denoise=1,
-        fps=16,
-    )
-    return JobRequest(
-        mode=Mode.I2V,
-        prompt="a cat",
-        negative_prompt="blurry",
-        params=params,
-        inputs=InputFiles(image=tmp_path / "cat.png"),
-    )
+from tests.factories import make_request
 
 
 async def test_same_second_never_overwrites(tmp_path: Path) -> None:
@@ -38,7 +16,7 @@ async def test_same_second_never_overwrites(tmp_path: Path) -> None:
         src = tmp_path / f"v{i}.mp4"
         src.write_bytes(f"video {i}".encode())
         sources.append(src)
-    record = ArchiveRecord(request=_request(tmp_path), host="gpu-1")
+    record = ArchiveRecord(request=make_request(tmp=tmp_path), host="gpu-1")
     paths = await asyncio.gather(*(archive.save(s, record, when) for s in sources))
     names = sorted(p.name for p in paths)
     assert names == [
@@ -57,7 +35,7 @@ async def test_record_round_trips(tmp_path: Path) -> None:
     src = tmp_path / "v.mp4"
     src.write_bytes(b"x")
     record = ArchiveRecord(
-        request=_request(tmp_path),
+        request=make_request(tmp=tmp_path),
         host="gpu-1",
         prompt_id="p1",
         workflow={"1": {"class_type": "LoadImage", "inputs": {}}},

@@ -6,22 +6,15 @@ from pathlib import Path
 
 from bot.jobs import Job, JobStatus
 from bot.prepare import PreparedFiles
-from bot.request import InputFiles, JobRequest, Mode, Params
+from bot.request import InputFiles, Mode
 from bot.store import JobStore, migrations
+from tests.factories import make_params, make_request
 
 
 def _job(job_id: str, tmp: Path) -> Job:
-    params = Params(
-        width=480, height=320, frames=17, steps=4, cfg=6.0, shift=5.0, seed=7,
-        scheduler="unipc", denoise=1.0, fps=16.0,
-    )  # fmt: skip
-    request = JobRequest(
-        mode=Mode.I2V,
-        prompt="a cat",
-        negative_prompt="",
-        params=params,
-        inputs=InputFiles(image=tmp / "in.png"),
-    )
+    params = make_params(width=480, height=320, frames=17, steps=4, seed=7)
+    inputs = InputFiles(image=tmp / "in.png")
+    request = make_request(params=params, negative_prompt="", inputs=inputs)
     return Job(
         id=job_id,
         platform="test",

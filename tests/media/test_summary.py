@@ -11,32 +11,19 @@ from bot.media.summary import (
     full_summary,
     summarize,
 )
-from bot.request import InputFiles, JobRequest, Mode, Params
+from bot.request import InputFiles, JobRequest, Mode
+from tests.factories import make_params, make_request
 
 LONG_PROMPT = ("A red fox dances on a snowy hill under the northern lights, " * 60)[:3000]
 LONG_NEGATIVE = ("blurry, low quality, extra fingers, " * 40)[:1400]
 
 
 def _request(mode: Mode, prompt: str = LONG_PROMPT, negative: str = LONG_NEGATIVE) -> JobRequest:
-    params = Params(
-        width=832,
-        height=480,
-        frames=81,
-        steps=30,
-        cfg=6.5,
-        shift=5.0,
-        seed=1234567890123,
-        scheduler="unipc",
-        denoise=1.0,
-        fps=16.0,
-        frame_window=77,
-        motion_frame=4,
-        pose_strength=0.8,
-        face_strength=1.2,
-        color_match="mkl",
+    params = make_params(
+        cfg=6.5, seed=1234567890123, pose_strength=0.8, face_strength=1.2, color_match="mkl"
     )
-    return JobRequest(
-        mode=mode,
+    return make_request(
+        mode,
         prompt=prompt,
         negative_prompt=negative,
         params=params,

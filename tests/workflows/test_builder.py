@@ -8,6 +8,7 @@ import pytest
 from bot.config import PRESETS, Config, Hardware, HardwarePreset, Models, parse_config
 from bot.params import SEED_MAX, resolve_params
 from bot.request import COLOR_MATCH_CHOICES, InputFiles, JobRequest, Mode, Params
+from tests.factories import make_request
 from tests.workflows import full_object_info
 from workflows.builder import (
     BINDINGS,
@@ -40,13 +41,8 @@ def config() -> Config:
 
 
 def request(mode: Mode, params: Params, prompt: str = "a cat dancing") -> JobRequest:
-    return JobRequest(
-        mode=mode,
-        prompt=prompt,
-        negative_prompt="blurry",
-        params=params,
-        inputs=InputFiles(image=Path("start.png")),
-    )
+    inputs = InputFiles(image=Path("start.png"))
+    return make_request(mode, params=params, prompt=prompt, inputs=inputs)
 
 
 def resolved(mode: Mode, config: Config, **overrides: Any) -> JobRequest:
