@@ -6,6 +6,7 @@ raises what went wrong (ComfyUI errors, `HostNotReady`, `PromptLost`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -31,9 +32,12 @@ from comfy.errors import (
     PromptRejected,
 )
 from comfy.events import ComfyEvent, Started
-from comfy.outputs import pick_video
+from comfy.outputs import OutputFile, pick_video
 
 log = logging.getLogger(__name__)
+
+DOWNLOAD_ATTEMPTS = 4
+DOWNLOAD_BACKOFF = 0.25  # seconds before the 2nd attempt; doubles after each failure
 
 ProgressHandler = Callable[[ComfyEvent], Awaitable[None]]
 SubmittedHandler = Callable[[Submission], Awaitable[None]]
@@ -89,8 +93,25 @@ async def execute(
     entry = await client.follow(job.prompt_id, handle)
     gpu_seconds = time.monotonic() - (started[0] if started else began)
     on_generated()
-    video = await client.download(pick_video(entry), job.input_dir / "result.mp4")
+    video = await download(client, pick_video(entry), job.input_dir / "result.mp4")
     return Collected(video, gpu_seconds)
+
+
+async def download(client: ComfyClient, file: OutputFile, dest: Path) -> Path:
+    """Fetch a finished video, retrying a few times before giving up.
+
+    The GPU work is done and the file sits in the host's output folder: a failed transfer
+    is worth retrying on its own rather than sending the whole job back to the queue.
+    """
+    for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+        try:
+            return await client.download(file, dest)
+        except HostUnavailable as exc:
+            if attempt == DOWNLOAD_ATTEMPTS:
+                raise
+            log.warning("download of %s failed (%s); retrying", file.filename, exc)
+            await asyncio.sleep(DOWNLOAD_BACKOFF * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
 
 
 async def ensure_known(client: ComfyClient, prompt_id: str) -> None:

@@ -75,3 +75,17 @@ async def test_host_takes_the_next_job_while_the_last_video_downloads(
         await world.drain()
         assert sorted(world.front.delivered_ids()) == sorted([first.id, second.id])
         assert len(fake.accepted) == 2  # neither job had to run twice
+
+
+async def test_a_failed_download_is_retried_without_running_the_job_again(
+    engine_world: WorldFactory,
+) -> None:
+    async with engine_world(hosts=1) as world:
+        fake = world.fakes[0]
+        fake.view_failures = 2  # the video is on the host; fetching it fails twice
+        job = await world.submit("alice")
+        await world.drain()
+        assert world.front.delivered_ids() == [job.id]
+        assert len(fake.accepted) == 1  # the GPU work was done once
+        views = [r for r in fake.requests if r.path == "/view"]
+        assert len(views) == 3

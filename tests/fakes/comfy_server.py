@@ -322,6 +322,9 @@ class FakeComfy(ComfyState):
         key = (query.get("type", "output"), query.get("subfolder", ""), query.get("filename", ""))
         if self.view_gate is not None:
             await self.view_gate.wait()
+        if self.view_failures > 0:
+            self.view_failures -= 1
+            return web.Response(status=503, text="busy")
         data = self.files.get(key)
         if data is None:
             return web.Response(status=404)

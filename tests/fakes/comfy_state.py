@@ -60,6 +60,8 @@ class ComfyState:
         self.accepted: list[str] = []
         # While set to an unset Event, /view waits on it (a slow download).
         self.view_gate: asyncio.Event | None = None
+        # /view answers 503 this many times before serving files (a flaky download).
+        self.view_failures = 0
         self.sockets: dict[str, web.WebSocketResponse] = {}
         self.refuse_ws = False
         self._jobs: dict[str, Job] = {}
