@@ -101,29 +101,21 @@ async def submit_job(
     prefix: str = "wanbot",
 ) -> Submission:
     """Validate against the host's schema, upload the inputs, queue the prompt."""
-    local: dict[str, Path] = {}
+    planned: dict[Path, str] = {}
 
     def name_for(path: Path) -> str:
-        name = unique_upload_name(path.name)
-        local[name] = path
-        return name
+        return planned.setdefault(path, unique_upload_name(path.name))
 
     uploaded = plan_uploads(job, name_for)
     workflow = build_workflow(job, host, config, uploaded, prefix)
     ensure_runnable(workflow, object_info, host.name)
-    remote: dict[str, str] = {}
-    for name, path in local.items():
-        remote[name] = await client.upload(path, name)
-    if any(remote[n] != n for n in remote):
-        # The host stored a file under another name: rebind the workflow to it.
-        uploaded = plan_uploads(job, lambda p: remote[_key_for(local, p)])
+    stored = {path: await client.upload(path, name) for path, name in planned.items()}
+    if stored != planned:
+        # The host stored a file under another name: bind the workflow to that name.
+        uploaded = plan_uploads(job, stored.__getitem__)
         workflow = build_workflow(job, host, config, uploaded, prefix)
     prompt_id = await client.submit(workflow)
     return Submission(prompt_id, workflow, uploaded)
-
-
-def _key_for(local: dict[str, Path], path: Path) -> str:
-    return next(name for name, p in local.items() if p == path)
 
 
 async def collect_result(
