@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.config import Config, HostConfig
+from bot.media.video import probe
 from bot.request import JobRequest
 
 ARCHIVE_VERSION = 1
@@ -46,6 +48,49 @@ class ArchiveRecord(BaseModel):
     timings: Timings = Field(default_factory=Timings)
     video: dict[str, Any] = Field(default_factory=dict)
     summary: dict[str, Any] = Field(default_factory=dict)
+
+
+async def make_record(
+    video: Path,
+    request: JobRequest,
+    host: HostConfig,
+    config: Config,
+    *,
+    prompt_id: str | None,
+    workflow: dict[str, Any],
+    queued_at: datetime,
+    started_at: datetime | None,
+    gpu_seconds: float,
+    job_id: str | None = None,
+) -> ArchiveRecord:
+    """The full record of a finished job: request, host set-up, workflow, timings, video."""
+    finished = datetime.now(UTC)
+    info = await probe(video)
+    return ArchiveRecord(
+        job_id=job_id,
+        request=request,
+        host=host.name,
+        prompt_id=prompt_id,
+        models=host.resolved_models(config.models).model_dump(),
+        hardware=host.resolved_hardware().model_dump(),
+        workflow=workflow,
+        timings=Timings(
+            queued_at=queued_at,
+            started_at=started_at,
+            finished_at=finished,
+            gpu_seconds=round(gpu_seconds, 3),
+            total_seconds=round((finished - queued_at).total_seconds(), 3),
+        ),
+        video={
+            "duration": info.duration,
+            "width": info.width,
+            "height": info.height,
+            "fps": info.fps,
+            "frames": info.frames,
+            "has_audio": info.has_audio,
+            "size_bytes": info.size_bytes,
+        },
+    )
 
 
 class Archive:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.archive import Archive, ArchiveRecord, Timings
+from bot.archive import Archive, make_record
 from bot.cli import job_inputs, print_json, temp_dir
 from bot.config import Config, HostConfig, parse_config
 from bot.errors import UserError
@@ -78,20 +78,16 @@ async def generate(args: argparse.Namespace, config: Config | None) -> int:
             )
             bar.close()
             gpu_seconds = time.monotonic() - started
-            record = ArchiveRecord(
-                request=job.request,
-                host=host.name,
+            record = await make_record(
+                video,
+                job.request,
+                host,
+                config,
                 prompt_id=submission.prompt_id,
-                models=host.resolved_models(config.models).model_dump(),
-                hardware=host.resolved_hardware().model_dump(),
                 workflow=submission.workflow,
-                timings=Timings(
-                    queued_at=queued_at,
-                    started_at=started_at,
-                    finished_at=datetime.now(UTC),
-                    gpu_seconds=round(gpu_seconds, 3),
-                    total_seconds=round((datetime.now(UTC) - queued_at).total_seconds(), 3),
-                ),
+                queued_at=queued_at,
+                started_at=started_at,
+                gpu_seconds=gpu_seconds,
             )
             path = await Archive(config.storage.outputs).save(video, record)
     print(path)

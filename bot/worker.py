@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.archive import Archive, ArchiveRecord, Timings
+from bot.archive import Archive, make_record
 from bot.config import Config
 from bot.errors import UserError
 from bot.hosts import Host
@@ -161,24 +161,16 @@ async def archive_result(
     job: Job, host: Host, config: Config, archive: Archive, collected: Collected
 ) -> Path:
     """Save the video with a full record; returns the archived MP4's path."""
-    finished = datetime.now(UTC)
-    queued_at = datetime.fromtimestamp(job.created_at, UTC)
-    record = ArchiveRecord(
+    record = await make_record(
+        collected.video,
+        job.request,
+        host.config,
+        config,
         job_id=job.id,
-        request=job.request,
-        host=host.name,
         prompt_id=job.prompt_id,
-        models=host.config.resolved_models(config.models).model_dump(),
-        hardware=host.config.resolved_hardware().model_dump(),
         workflow=job.workflow,
-        timings=Timings(
-            queued_at=queued_at,
-            started_at=None
-            if job.started_at is None
-            else datetime.fromtimestamp(job.started_at, UTC),
-            finished_at=finished,
-            gpu_seconds=round(collected.gpu_seconds, 3),
-            total_seconds=round((finished - queued_at).total_seconds(), 3),
-        ),
+        queued_at=datetime.fromtimestamp(job.created_at, UTC),
+        started_at=None if job.started_at is None else datetime.fromtimestamp(job.started_at, UTC),
+        gpu_seconds=collected.gpu_seconds,
     )
     return await archive.save(collected.video, record)

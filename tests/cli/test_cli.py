@@ -101,6 +101,11 @@ async def test_generate_i2v_archives_mp4_and_json(tmp_path: Path, inputs: dict[s
         assert record["host"] == "fake"
         assert record["prompt_id"]
         assert record["workflow"] == fake.prompts[0]
+        shown = probe(video)
+        assert record["video"]["frames"] == shown.frames
+        assert (record["video"]["width"], record["video"]["height"]) == (shown.width, shown.height)
+        assert record["models"]["i2v"] == "Wan2_1-I2V-14B-480P_fp8_e4m3fn.safetensors"
+        assert record["timings"]["gpu_seconds"] >= 0
         # The image reached ComfyUI under a collision-proof name that the workflow uses.
         loaders = [n for n in fake.prompts[0].values() if n["class_type"] == "LoadImage"]
         assert loaders[0]["inputs"]["image"] in fake.uploads
