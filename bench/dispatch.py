@@ -2,19 +2,24 @@
 
 Run from the repository root: `python -m bench.dispatch [--hosts 4 --jobs 24 --seconds 2]`.
 
-K fake ComfyUI hosts (real aiohttp servers, `job_seconds` of simulated GPU time per job) get
-N jobs twice, in one run, side by side:
+K fake ComfyUI hosts (real aiohttp servers with `job_seconds` of simulated GPU time per job,
+in a process of their own: `bench/fake_hosts.py`, as real hosts are other machines) get N
+jobs, in one run, side by side:
 
-- engine: the real `Engine` (SQLite store, archive, event-driven dispatch, max_concurrent 1,
-  so every gap includes noticing the end, downloading, uploading and submitting the next);
+- engine: the real `Engine` (SQLite store, archive, event-driven dispatch), with
+  `max_concurrent` 1 (every gap includes noticing the end, uploading the next job's inputs and
+  submitting it) and 2 (the next job already waits in ComfyUI's own queue);
 - poller: a client like the seed's example script, one loop per host: upload, submit, poll
   `/history` until done, download, next. The script polls every 10 s against jobs of several
   minutes; here it polls every `--poll` seconds (default 0.25 s against 2 s jobs, i.e. the same
   10 s poll scaled to 80 s jobs; far kinder to it than the real ratio).
 
-Reported: makespan / ideal makespan (ideal = ceil(N/K) x job seconds, the hosts never idle)
-as efficiency, and each host's idle gap between the end of one job and the start of the next
-(median, p99), measured inside the fake host.
+Reported: efficiency = ideal / actual GPU makespan (ideal: the hosts' measured busy time
+spread evenly, no host ever idle; actual: first job start to last job end on any host), each
+host's idle gap between the end of one job and the start of the next (median, p99), measured
+inside the fake host, and the first-job skew (how much later the last host got its first job
+than the first host: the jobs are accepted, i.e. copied and normalized, while the first ones
+already run).
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import math
 import statistics
+import sys
 import tempfile
 import time
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +57,7 @@ FAST: dict[str, Any] = {"frames": 17, "steps": 4, "size": (256, 256)}
 
 @dataclass
 class Busy:
-    """When each job ran on one fake host (perf_counter seconds) and what it was."""
+    """When each job ran on one fake host (`time.monotonic()` seconds) and what it was."""
 
     intervals: list[tuple[float, float, str]]
 
@@ -89,14 +95,14 @@ def instrument(fake: FakeComfy, config: Config | None = None, switch_seconds: fl
 
     async def run(job: Any) -> None:
         mode = mode_of(job.prompt, config) if config is not None else "?"
-        start = time.perf_counter()
+        start = time.monotonic()
         if switch_seconds and loaded and loaded[-1] != mode:
             await asyncio.sleep(switch_seconds)
         loaded.append(mode)
         try:
             await original(job)
         finally:
-            busy.intervals.append((start, time.perf_counter(), mode))
+            busy.intervals.append((start, time.monotonic(), mode))
 
     runner.run = run  # type: ignore[method-assign]
     return busy
@@ -143,7 +149,7 @@ async def run_engine(
     front = RecordingFrontEnd()
     engine.register(front)
     await engine.start()
-    started = time.perf_counter()
+    started = time.monotonic()
     # Submitted together, as when a queue has built up: the hosts start at the same time.
     await asyncio.gather(
         *(
@@ -164,7 +170,7 @@ async def run_engine(
         )
     )
     await engine.drain()
-    makespan = time.perf_counter() - started
+    makespan = time.monotonic() - started
     assert len(front.deliveries) == len(jobs), "every job must be delivered"
     await engine.stop()
     return makespan, engine, store
@@ -189,9 +195,9 @@ async def run_poller(config: Config, prepared: list[PreparedJob], poll: float, t
                 dest = tmp / f"{submission.prompt_id}.mp4"
                 await client.download(pick_video(entry), dest)
 
-    started = time.perf_counter()
+    started = time.monotonic()
     await asyncio.gather(*(host_loop(i) for i in range(len(config.comfy.hosts))))
-    return time.perf_counter() - started
+    return time.monotonic() - started
 
 
 def summary(name: str, makespan: float, busy: list[Busy]) -> str:
@@ -203,9 +209,12 @@ def summary(name: str, makespan: float, busy: list[Busy]) -> str:
     p99 = gaps[min(len(gaps) - 1, math.ceil(0.99 * len(gaps)) - 1)] if gaps else 0.0
     median = statistics.median(gaps) if gaps else 0.0
     ideal = sum(b.busy_seconds() for b in busy) / len(busy)
+    firsts = [min(start for start, _, _ in b.intervals) for b in busy if b.intervals]
+    skew = max(firsts) - min(firsts)
     return (
         f"{name:<19} efficiency {ideal / window:5.3f}  gap median {median * 1000:6.1f} ms"
-        f"  p99 {p99 * 1000:6.1f} ms  GPU makespan {window:6.2f} s  end-to-end {makespan:6.2f} s"
+        f"  p99 {p99 * 1000:6.1f} ms  first-job skew {skew * 1000:5.0f} ms"
+        f"  GPU makespan {window:6.2f} s  end-to-end {makespan:6.2f} s"
     )
 
 
@@ -215,41 +224,50 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="wanbot-bench-") as name:
         tmp = Path(name)
         files = inputs(tmp / "in")
-        async with AsyncExitStack() as stack:
-            fakes = [
-                await stack.enter_async_context(
-                    FakeComfy(object_info=info, job_seconds=args.seconds, steps=20)
-                )
-                for _ in range(args.hosts)
-            ]
-            urls = [f.url for f in fakes]
-            busy = [instrument(f) for f in fakes]
-            jobs = [(f"user{n % 5}", Mode.I2V) for n in range(args.jobs)]
-            marks = [time.perf_counter()]
-            makespans = []
-            for concurrent in (1, 2):
-                config = bench_config(tmp / f"engine{concurrent}", urls, max_running_per_user=99)
-                for host in config.comfy.hosts:
-                    host.max_concurrent = concurrent
-                makespan, _, store = await run_engine(config, jobs, files)
-                await store.close()
-                makespans.append(makespan)
-                marks.append(time.perf_counter())
-            poll_config = bench_config(tmp / "poll", urls)
-            schedulers = choices(info, "WanVideoSampler", "scheduler")
-            prepared = [
-                await prepare_job(
-                    Mode.I2V,
-                    InputFiles(image=files["image"]),
-                    "bench",
-                    FAST,
-                    poll_config,
-                    schedulers,
-                    tmp / "poll" / f"job{n}",
-                )
-                for n in range(args.jobs)
-            ]
-            poll_makespan = await run_poller(poll_config, prepared, args.poll, tmp)
+        hosts = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.fake_hosts",
+            str(args.hosts),
+            str(args.seconds),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert hosts.stdin is not None and hosts.stdout is not None
+        urls: list[str] = json.loads(await hosts.stdout.readline())
+        jobs = [(f"user{n % 5}", Mode.I2V) for n in range(args.jobs)]
+        marks = [time.monotonic()]
+        makespans = []
+        for concurrent in (1, 2):
+            config = bench_config(tmp / f"engine{concurrent}", urls, max_running_per_user=99)
+            for host in config.comfy.hosts:
+                host.max_concurrent = concurrent
+            makespan, _, store = await run_engine(config, jobs, files)
+            await store.close()
+            makespans.append(makespan)
+            marks.append(time.monotonic())
+        poll_config = bench_config(tmp / "poll", urls)
+        schedulers = choices(info, "WanVideoSampler", "scheduler")
+        prepared = [
+            await prepare_job(
+                Mode.I2V,
+                InputFiles(image=files["image"]),
+                "bench",
+                FAST,
+                poll_config,
+                schedulers,
+                tmp / "poll" / f"job{n}",
+            )
+            for n in range(args.jobs)
+        ]
+        poll_makespan = await run_poller(poll_config, prepared, args.poll, tmp)
+        hosts.stdin.write(b"dump\n")
+        await hosts.stdin.drain()
+        busy = [
+            Busy([(start, end, mode) for start, end, mode in intervals])
+            for intervals in json.loads(await hosts.stdout.readline())
+        ]
+        await hosts.wait()
     print(
         f"dispatch: {args.hosts} hosts, {args.jobs} jobs of {args.seconds:g} s "
         f"(ideal makespan {ideal:.2f} s); poller polls every {args.poll:g} s"

@@ -1,0 +1,38 @@
+"""K fake ComfyUI hosts in a process of their own, for `bench.dispatch`.
+
+Run as `python -m bench.fake_hosts K SECONDS`: prints one JSON line with the hosts' URLs, then
+serves until a line arrives on stdin; answers it with one JSON line holding each host's busy
+intervals (`time.monotonic()` seconds, the same clock in every process on one machine) and
+exits. In their own process the fakes' work (validating prompts, encoding result MP4s) does
+not compete with the engine under test for the same event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from contextlib import AsyncExitStack
+
+from bench.dispatch import instrument
+from tests.fakes.comfy_server import FakeComfy
+from workflows.schema import bundled_object_info
+
+
+async def serve(hosts: int, seconds: float) -> None:
+    info = bundled_object_info()
+    async with AsyncExitStack() as stack:
+        fakes = [
+            await stack.enter_async_context(
+                FakeComfy(object_info=info, job_seconds=seconds, steps=20)
+            )
+            for _ in range(hosts)
+        ]
+        busy = [instrument(fake) for fake in fakes]
+        print(json.dumps([fake.url for fake in fakes]), flush=True)
+        await asyncio.to_thread(sys.stdin.readline)
+        print(json.dumps([b.intervals for b in busy]), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(int(sys.argv[1]), float(sys.argv[2])))
