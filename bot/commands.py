@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.archive import Archive, make_record
-from bot.cli import job_inputs, print_json, temp_dir
+from bot.cli import job_inputs, print_json
 from bot.config import Config, HostConfig, parse_config
 from bot.errors import UserError
 from bot.params import resolve_params
@@ -64,7 +65,7 @@ async def generate(args: argparse.Namespace, config: Config | None) -> int:
     queued_at = datetime.now(UTC)
     async with _client(host, config) as client:
         object_info = await client.object_info()
-        with temp_dir("wanbot-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="wanbot-") as tmp:
             work = Path(tmp)
             job = await _prepare(args, config, object_info, work)
             for note in job.request.notes:
@@ -103,7 +104,7 @@ async def workflow(args: argparse.Namespace, config: Config | None) -> int:
     host = config.host(args.host)
     object_info = bundled_object_info()
     originals = _original_names(args)
-    with temp_dir("wanbot-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="wanbot-") as tmp:
         job = await _prepare(args, config, object_info, Path(tmp))
         uploaded = plan_uploads(job, lambda p: originals.get(p.name, p.name))
         prompt = build_workflow(job, host, config, uploaded)

@@ -26,48 +26,31 @@ DEFAULT_NEGATIVE = (
     "in the background, walking backwards"
 )
 
-# Built-in defaults per mode. unipc is the real WanVideoSampler's own default and the only
-# scheduler the reference graphs pair with plain (non-distilled) 30-step sampling.
+# Built-in defaults per mode. unipc is the real WanVideoSampler's own schema default; the
+# reference graphs' dpm++_sde goes with a step-distill LoRA that WanBot does not load.
+_COMMON: dict[str, Any] = dict(
+    width=832,
+    height=480,
+    frames=81,
+    steps=30,
+    cfg=6.0,
+    shift=5.0,
+    scheduler="unipc",
+    denoise=1.0,
+    fps=16.0,
+)
 BUILTIN_DEFAULTS: dict[Mode, dict[str, Any]] = {
-    Mode.I2V: dict(
-        width=832,
-        height=480,
-        frames=81,
-        steps=30,
-        cfg=6.0,
-        shift=5.0,
-        scheduler="unipc",
-        denoise=1.0,
-        fps=16.0,
-    ),
-    Mode.INFINITETALK: dict(
-        width=832,
-        height=480,
-        frames=81,
-        steps=30,
-        cfg=6.0,
-        shift=5.0,
-        scheduler="unipc",
-        denoise=1.0,
-        fps=25.0,
-        frame_window=77,
-        motion_frame=4,
-    ),
-    Mode.ANIMATE: dict(
-        width=832,
-        height=480,
-        frames=81,
-        steps=30,
-        cfg=7.0,
-        shift=5.0,
-        scheduler="unipc",
-        denoise=1.0,
-        fps=16.0,
-        frame_window=77,
-        pose_strength=1.0,
-        face_strength=1.0,
-        color_match="disabled",
-    ),
+    Mode.I2V: dict(_COMMON),
+    # wav2vec audio embeddings are made at 25 fps.
+    Mode.INFINITETALK: {**_COMMON, "fps": 25.0, "frame_window": 77, "motion_frame": 4},
+    Mode.ANIMATE: {
+        **_COMMON,
+        "cfg": 7.0,
+        "frame_window": 77,
+        "pose_strength": 1.0,
+        "face_strength": 1.0,
+        "color_match": "disabled",
+    },
 }
 
 
