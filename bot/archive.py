@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.config import Config, HostConfig
+from bot.errors import UserError
 from bot.media.video import probe
 from bot.request import JobRequest
 
@@ -138,5 +139,26 @@ class Archive:
 
     @staticmethod
     def load(json_path: Path) -> ArchiveRecord:
-        """Read a record written by `save` (for `wanbot generate --from`)."""
-        return ArchiveRecord.model_validate_json(json_path.read_text(encoding="utf-8"))
+        """Read a record written by `save` (for `wanbot generate --from`).
+
+        Raises `UserError` saying what is wrong with the file: missing, a folder, unreadable,
+        or not a record.
+        """
+        what = "give the .json file written beside an archived MP4"
+        try:
+            text = json_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UserError(f"No archive record at {json_path}: {what}.") from None
+        except IsADirectoryError:
+            raise UserError(f"{json_path} is a folder: {what}.") from None
+        except UnicodeDecodeError:
+            raise UserError(f"{json_path} is not an archive record (not text): {what}.") from None
+        except OSError as exc:
+            raise UserError(f"Cannot read {json_path} ({exc.strerror}): {what}.") from None
+        try:
+            return ArchiveRecord.model_validate_json(text)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(part) for part in error["loc"])
+            why = "not JSON" if error["type"] == "json_invalid" else f"{where}: {error['msg']}"
+            raise UserError(f"{json_path} is not an archive record ({why}): {what}.") from None

@@ -1,6 +1,7 @@
 """The `wanbot` command line: generate, workflow, check, serve, queue.
 
-Exit codes: 0 on success; 1 with a one-line reason on any failure; 2 for usage errors.
+Exit codes: 0 on success; 1 with a one-line reason on any failure; 2 for usage errors;
+130 when interrupted (Ctrl-C); 141 when the reader of stdout went away (`| head`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +29,9 @@ log = logging.getLogger("wanbot")
 def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("image", nargs="?", type=Path, help="reference image or portrait")
     parser.add_argument("prompt", nargs="*", help="what should happen in the video")
-    parser.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.I2V.value)
+    parser.add_argument(
+        "--mode", choices=[m.value for m in Mode], help=f"default: {Mode.I2V.value}"
+    )
     parser.add_argument("--audio", type=Path, help="speech for InfiniteTalk")
     parser.add_argument(
         "--pose",
@@ -57,11 +61,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="run one job on a host and archive the MP4")
     _add_job_arguments(gen)
+    gen.set_defaults(usage=gen)
     gen.add_argument(
-        "--from", dest="from_json", type=Path, help="re-run an archived job from its JSON file"
+        "--from",
+        dest="from_json",
+        type=Path,
+        metavar="JSON",
+        help="re-run an archived job from its JSON file",
     )
     wf = sub.add_parser("workflow", help="print the API-format prompt without a host")
     _add_job_arguments(wf)
+    wf.set_defaults(usage=wf)
+    wf.add_argument(
+        "--inputs-dir",
+        type=Path,
+        metavar="DIR",
+        help="write the prepared input files here and name them in the prompt "
+        "(required for --mode animate)",
+    )
     check = sub.add_parser("check", help="validate config and probe every host")
     check.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     serve = sub.add_parser("serve", help="run the job engine and the configured chat front ends")
@@ -83,20 +100,67 @@ def _expand(paths: Sequence[Path]) -> list[Path]:
     return out
 
 
-def job_inputs(args: argparse.Namespace) -> tuple[Mode, InputFiles, str, dict[str, Any]]:
-    """Mode, input files, prompt and typed parameter overrides from parsed arguments."""
-    mode = Mode(args.mode)
+_INPUTS_FROM_ARCHIVE = ("image", "prompt", "mode", "audio", "pose", "face", "background")
+
+
+def check_usage(args: argparse.Namespace) -> None:
+    """Exit with status 2 and the usage for argument combinations that cannot work."""
+    parser: argparse.ArgumentParser | None = getattr(args, "usage", None)
+    if parser is None:
+        return
+    if getattr(args, "from_json", None) is not None:
+        if any(getattr(args, name) for name in _INPUTS_FROM_ARCHIVE):
+            parser.error(
+                "--from re-runs the archived image, prompt and mode: leave out IMAGE, PROMPT, "
+                "--mode, --audio, --pose, --face and --background (parameter options such as "
+                "--seed or --steps are applied)"
+            )
+        return
     if args.image is None:
-        raise UserError("An image is required: wanbot generate IMAGE [PROMPT] [options].")
-    for path in [args.image, args.audio, args.background, *args.pose, *args.face]:
-        if path is not None and not path.exists():
-            raise UserError(f"File not found: {path}.")
+        parser.error("an IMAGE is required")
+    if args.command == "workflow" and args.mode == Mode.ANIMATE.value and not args.inputs_dir:
+        parser.error(
+            "--mode animate needs --inputs-dir DIR: the pose (and face) clip is made from your "
+            "files, and the printed prompt names it, so it must be written where you can copy "
+            "it to ComfyUI's input folder"
+        )
+
+
+def flag_overrides(args: argparse.Namespace, mode: Mode) -> dict[str, Any]:
+    """The parameter options given on the command line, typed and checked for `mode`."""
     overrides: dict[str, Any] = {}
     for name, flag in FLAGS.items():
         value = getattr(args, f"flag_{flag.field}")
         if value is not None:
             field, typed = convert_flag(name, value, mode)
             overrides[field] = typed
+    return overrides
+
+
+def _check_files(args: argparse.Namespace) -> None:
+    from bot.media.images import FORMATS_TEXT  # late: Pillow is slow to import for --help
+
+    kinds = {
+        "image": f"an image file ({FORMATS_TEXT})",
+        "audio": "an audio file (WAV, MP3, M4A or OGG)",
+        "background": f"an image file ({FORMATS_TEXT})",
+    }
+    for kind, expected in kinds.items():
+        path: Path | None = getattr(args, kind)
+        if path is not None and path.is_dir():
+            raise UserError(f"{path} is a folder: give {expected} as the {kind}.")
+    for path in [args.image, args.audio, args.background, *args.pose, *args.face]:
+        if path is not None and not path.exists():
+            raise UserError(f"File not found: {path}.")
+
+
+def job_inputs(args: argparse.Namespace) -> tuple[Mode, InputFiles, str, dict[str, Any]]:
+    """Mode, input files, prompt and typed parameter overrides from parsed arguments."""
+    mode = Mode(args.mode or Mode.I2V.value)
+    if args.image is None:
+        raise UserError("An image is required: wanbot generate IMAGE [PROMPT] [options].")
+    _check_files(args)
+    overrides = flag_overrides(args, mode)
     inputs = InputFiles(
         image=args.image.resolve(),
         audio=args.audio.resolve() if args.audio else None,
@@ -110,6 +174,7 @@ def job_inputs(args: argparse.Namespace) -> tuple[Mode, InputFiles, str, dict[st
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `wanbot` console script."""
     args = build_parser().parse_args(argv)
+    check_usage(args)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -142,12 +207,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("wanbot: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        log.debug("stdout was closed by its reader", exc_info=True)
+        return _reader_gone()
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _reader_gone() -> int:
+    """Stdout's reader quit (`wanbot workflow ... | head`): stop quietly, as Unix tools do."""
+    # Point stdout at /dev/null so the interpreter's final flush cannot fail again.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + 13  # the status of a process ended by SIGPIPE
+
+
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
+    sys.stdout.flush()

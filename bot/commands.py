@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.archive import Archive, make_record
-from bot.cli import job_inputs, print_json
+from bot.archive import Archive, ArchiveRecord, make_record
+from bot.cli import flag_overrides, job_inputs, print_json
 from bot.config import Config, HostConfig, parse_config
 from bot.errors import UserError
-from bot.params import resolve_params
+from bot.params import resolve_again, resolve_params
 from bot.prepare import PreparedJob, prepare_job, prepare_request
 from bot.progress import ProgressBar
 from bot.request import InputFiles, JobRequest, Mode
@@ -47,37 +50,50 @@ def schedulers_of(object_info: dict[str, Any]) -> list[str]:
 
 
 async def _prepare(
-    args: argparse.Namespace, config: Config, object_info: dict[str, Any], work: Path
+    args: argparse.Namespace,
+    config: Config,
+    object_info: dict[str, Any],
+    work: Path,
+    record: ArchiveRecord | None = None,
 ) -> PreparedJob:
-    if getattr(args, "from_json", None):
-        record = Archive.load(args.from_json)
-        return await prepare_request(record.request, config, work)
+    schedulers = schedulers_of(object_info)
+    if record is not None:
+        request = record.request
+        for path in request.inputs.all_paths():
+            if not path.exists():
+                raise UserError(f"{path}, an input of the archived job, is no longer there.")
+        overrides = flag_overrides(args, request.mode)
+        if overrides:
+            again = resolve_again(request, overrides, config, schedulers)
+            update = {"params": again.params, "negative_prompt": again.negative_prompt}
+            request = request.model_copy(update={**update, "notes": again.notes})
+        return await prepare_request(request, config, work)
     mode, inputs, prompt, overrides = job_inputs(args)
-    return await prepare_job(
-        mode, inputs, prompt, overrides, config, schedulers_of(object_info), work
-    )
+    return await prepare_job(mode, inputs, prompt, overrides, config, schedulers, work)
+
+
+def _print_notes(job: PreparedJob) -> None:
+    for note in job.request.notes:
+        print(f"note: {note}", file=sys.stderr)
 
 
 async def generate(args: argparse.Namespace, config: Config | None) -> int:
     """Run one job on a host with a progress bar; archive it; print the MP4's path."""
     assert config is not None
     host = config.host(args.host)
+    # A record that cannot be read is reported before any host is contacted.
+    old = await asyncio.to_thread(Archive.load, args.from_json) if args.from_json else None
     queued_at = datetime.now(UTC)
     async with _client(host, config) as client:
         object_info = await client.object_info()
         with tempfile.TemporaryDirectory(prefix="wanbot-") as tmp:
             work = Path(tmp)
-            job = await _prepare(args, config, object_info, work)
-            for note in job.request.notes:
-                print(f"note: {note}", file=sys.stderr)
+            job = await _prepare(args, config, object_info, work, old)
+            _print_notes(job)
             submission = await submit_job(job, client, host, config, object_info)
             started = time.monotonic()
             started_at = datetime.now(UTC)
-            bar = ProgressBar(sys.stderr)
-            video = await collect_result(
-                client, submission.prompt_id, work / "result.mp4", bar.update
-            )
-            bar.close()
+            video = await _follow(client, submission.prompt_id, work / "result.mp4")
             gpu_seconds = time.monotonic() - started
             record = await make_record(
                 video,
@@ -95,34 +111,88 @@ async def generate(args: argparse.Namespace, config: Config | None) -> int:
     return 0
 
 
+async def _follow(client: ComfyClient, prompt_id: str, dest: Path) -> Path:
+    """Follow the prompt with a progress bar; when cancelled (Ctrl-C), cancel it on the host.
+
+    The bar always ends its line first, so whatever is printed next starts on its own line.
+    """
+    bar = ProgressBar(sys.stderr)
+    try:
+        return await collect_result(client, prompt_id, dest, bar.update)
+    except asyncio.CancelledError:
+        bar.close()
+        try:
+            await client.cancel(prompt_id)
+        except ComfyError as exc:
+            print(f"wanbot: could not cancel prompt {prompt_id}: {exc}", file=sys.stderr)
+        raise
+    finally:
+        bar.close()
+
+
 async def workflow(args: argparse.Namespace, config: Config | None) -> int:
-    """Print the API-format prompt, inputs named by their base file names, offline."""
+    """Print the API-format prompt offline; every file it names exists for the user.
+
+    Inputs are named by the user's own base file names, or, with `--inputs-dir`, written
+    there as prepared (what `generate` would upload) and named by those files.
+    """
     if config is None:
         config = parse_config(
             {"comfy": {"hosts": [{"name": "local", "url": "http://127.0.0.1:8188"}]}}
         )
     host = config.host(args.host)
     object_info = bundled_object_info()
-    originals = _original_names(args)
+    folder: Path | None = args.inputs_dir
+    written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="wanbot-") as tmp:
         job = await _prepare(args, config, object_info, Path(tmp))
-        uploaded = plan_uploads(job, lambda p: originals.get(p.name, p.name))
-        prompt = build_workflow(job, host, config, uploaded)
-    ensure_runnable(prompt, object_info, host.name)
-    for note in job.request.notes:
-        print(f"note: {note}", file=sys.stderr)
+        name_for = _original_names(args) if folder is None else (lambda p: p.name)
+        prompt = build_workflow(job, host, config, plan_uploads(job, name_for))
+        ensure_runnable(prompt, object_info, host.name)
+        if folder is not None:
+            written = await asyncio.to_thread(_write_inputs, job, folder)
+    _print_notes(job)
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
     print_json(prompt)
     return 0
 
 
-def _original_names(args: argparse.Namespace) -> dict[str, str]:
-    """Prepared file name -> the user's own file name, for image, audio and background."""
+def _original_names(args: argparse.Namespace) -> Callable[[Path], str]:
+    """Prepared file -> the user's own file name, for image, audio and background."""
     names = {"image.png": args.image.name if args.image else "image.png"}
     if args.audio:
         names["audio.wav"] = args.audio.name
     if args.background:
         names["background.png"] = args.background.name
-    return names
+
+    def name_for(path: Path) -> str:
+        if path.name not in names:
+            raise UserError(f"The prompt needs the prepared {path.name}: add --inputs-dir DIR.")
+        return names[path.name]
+
+    return name_for
+
+
+def _write_inputs(job: PreparedJob, folder: Path) -> list[Path]:
+    """Copy the prepared files into `folder`; never over one of the user's own inputs."""
+    files = job.files
+    sources = [files.image, files.audio, files.pose_video, files.face_video, files.background]
+    pairs = [(src, folder / src.name) for src in sources if src is not None]
+    given = [p for p in job.request.inputs.all_paths() if p.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for _, target in pairs:
+            if target.exists() and any(target.samefile(p) for p in given):
+                raise UserError(
+                    f"{target} is one of your inputs: choose another --inputs-dir "
+                    "so that it is not overwritten."
+                )
+        for src, target in pairs:
+            shutil.copyfile(src, target)
+    except OSError as exc:
+        raise UserError(f"Cannot write the inputs to {folder}: {exc.strerror}.") from None
+    return [target for _, target in pairs]
 
 
 async def check(args: argparse.Namespace, config: Config | None) -> int:

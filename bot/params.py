@@ -3,7 +3,7 @@
 `parse_command("a cat --steps 20 --size 480x832")` splits free text (the prompt) from flags.
 `resolve_params` merges those flags over config and built-in defaults, validates them, and
 rounds what Wan needs rounded (frames = 4n+1, sides divisible by 16), noting each adjustment
-so the user is told.
+so the user is told; `resolve_again` does the same over an earlier request's parameters.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.errors import ParameterError
-from bot.request import COLOR_MATCH_CHOICES, Mode, Params
+from bot.request import COLOR_MATCH_CHOICES, JobRequest, Mode, Params
 
 SEED_MAX = 2**64 - 1
 DEFAULT_NEGATIVE = (
@@ -235,11 +235,34 @@ def _round16(value: int) -> int:
     return max(16, round(value / 16) * 16)
 
 
+def _number(value: float) -> str:
+    """Integers as integers: the seed limit is 18446744073709551615, not 1.84467e+19."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return str(value)
+
+
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         raise ParameterError(
-            f"{name} {value:g} is out of range: use a value from {low:g} to {high:g}."
+            f"{name} {_number(value)} is out of range: "
+            f"use a value from {_number(low)} to {_number(high)}."
         )
+
+
+def require_text(what: str, text: str) -> None:
+    """Refuse text that cannot be stored or sent as UTF-8.
+
+    Lone surrogates come from a terminal that is not set to UTF-8: Python decodes such
+    command-line bytes with `surrogateescape`. They would fail only later, in the archive.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ParameterError(
+            f"The {what} must be valid UTF-8 text, and this one has bytes that are not "
+            "(is your terminal set to UTF-8?). Please type it again."
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -263,17 +286,47 @@ def resolve_params(
     configured = getattr(config.defaults, mode.value).model_dump(exclude_none=True)
     negative = configured.pop("negative_prompt", DEFAULT_NEGATIVE)
     values.update(configured)
+    values["size_from_user"] = False
+    return _apply(mode, values, negative, overrides, config, schedulers)
+
+
+def resolve_again(
+    request: JobRequest,
+    overrides: dict[str, Any],
+    config: Config,
+    schedulers: Sequence[str],
+) -> Resolved:
+    """An earlier request's parameters with `overrides` on top, validated and rounded again."""
+    values = request.params.model_dump()
+    return _apply(request.mode, values, request.negative_prompt, overrides, config, schedulers)
+
+
+def _apply(
+    mode: Mode,
+    values: dict[str, Any],
+    negative: str,
+    overrides: dict[str, Any],
+    config: Config,
+    schedulers: Sequence[str],
+) -> Resolved:
     overrides = dict(overrides)
     negative = overrides.pop("negative_prompt", negative)
+    require_text("negative prompt", negative)
     size = overrides.pop("size", None)
-    values["size_from_user"] = size is not None
     if size is not None:
+        values["size_from_user"] = True
         values["width"], values["height"] = size
     values.update(overrides)
     notes: list[str] = []
-    limits = config.limits
+    _check_numbers(values, config)
+    _fit_frames(values, config, notes)
+    _fit_size(values, config, notes)
+    _check_mode(mode, values, schedulers)
+    return Resolved(Params.model_validate(values), negative, notes)
 
-    _check_range("steps", values["steps"], 1, limits.max_steps)
+
+def _check_numbers(values: dict[str, Any], config: Config) -> None:
+    _check_range("steps", values["steps"], 1, config.limits.max_steps)
     _check_range("cfg", values["cfg"], 0, 30)
     _check_range("shift", values["shift"], 0, 100)
     _check_range("denoise", values["denoise"], 0.01, 1)
@@ -284,6 +337,9 @@ def resolve_params(
     else:
         _check_range("seed", seed, 0, SEED_MAX)
 
+
+def _fit_frames(values: dict[str, Any], config: Config, notes: list[str]) -> None:
+    limits = config.limits
     _check_range("frames", values["frames"], 1, limits.max_frames)
     frames = _round_frames(values["frames"])
     if frames > limits.max_frames:
@@ -292,6 +348,9 @@ def resolve_params(
         notes.append(f"frames {values['frames']} rounded to {frames} (Wan needs 4n+1 frames).")
         values["frames"] = frames
 
+
+def _fit_size(values: dict[str, Any], config: Config, notes: list[str]) -> None:
+    limits = config.limits
     width, height = values["width"], values["height"]
     for side_name, side in (("width", width), ("height", height)):
         _check_range(side_name, side, limits.min_side, limits.max_side)
@@ -305,6 +364,8 @@ def resolve_params(
         )
     values["width"], values["height"] = w16, h16
 
+
+def _check_mode(mode: Mode, values: dict[str, Any], schedulers: Sequence[str]) -> None:
     if values["scheduler"] not in schedulers:
         raise ParameterError(
             f"scheduler {values['scheduler']!r} is not available. Choose one of: "
@@ -324,4 +385,3 @@ def resolve_params(
                 f"color match {values['color_match']!r} is not available. Choose one of: "
                 f"{', '.join(COLOR_MATCH_CHOICES)}."
             )
-    return Resolved(Params.model_validate(values), negative, notes)

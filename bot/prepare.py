@@ -19,7 +19,7 @@ from bot.errors import InputError
 from bot.media.audio import frames_for_duration, prepare_audio
 from bot.media.frames import check_matching, frames_for_count, prepare_frames
 from bot.media.images import prepare_image
-from bot.params import resolve_params
+from bot.params import require_text, resolve_params
 from bot.request import InputFiles, JobRequest, Mode
 
 FACE_SIZE = 512  # WanAnimate's face encoder works on 512x512 crops
@@ -55,6 +55,19 @@ def _require_inputs(mode: Mode, inputs: InputFiles) -> None:
         )
 
 
+def _require_utf8(request: JobRequest) -> None:
+    """Everything a job stores must be UTF-8, or the archive fails after the GPU's work."""
+    require_text("prompt", request.prompt)
+    require_text("negative prompt", request.negative_prompt)
+    for path in request.inputs.all_paths():
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(
+                f"The file name {str(path)!r} is not valid UTF-8 text; please rename the file."
+            ) from None
+
+
 async def prepare_job(
     mode: Mode,
     inputs: InputFiles,
@@ -65,6 +78,7 @@ async def prepare_job(
     work_dir: Path,
 ) -> PreparedJob:
     """Validate parameters and inputs, normalize the files into `work_dir`."""
+    require_text("prompt", prompt)
     _require_inputs(mode, inputs)
     resolved = resolve_params(mode, overrides, config, schedulers)
     request = JobRequest(
@@ -80,6 +94,7 @@ async def prepare_job(
 
 async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -> PreparedJob:
     """Normalize the files of an already resolved request (also used to re-run an archive)."""
+    _require_utf8(request)
     _require_inputs(request.mode, request.inputs)
     await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
     params = request.params.model_copy()

@@ -24,6 +24,8 @@ class ProgressBar:
         self._drawn = True
 
     def close(self) -> None:
+        """End the bar's line (once), so that the next text starts on a line of its own."""
         if self._drawn:
+            self._drawn = False
             self.stream.write("\n")
             self.stream.flush()

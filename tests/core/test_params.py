@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.config import Config, parse_config
 from bot.errors import ParameterError
-from bot.params import DEFAULT_NEGATIVE, parse_command, resolve_params
-from bot.request import Mode
+from bot.params import DEFAULT_NEGATIVE, parse_command, resolve_again, resolve_params
+from bot.prepare import prepare_job, prepare_request
+from bot.request import InputFiles, Mode
+from tests.factories import make_params, make_request
 
 SCHEDULERS = ["unipc", "dpm++", "dpm++_sde", "euler"]
 
@@ -130,3 +134,46 @@ def test_animate_specific_checks(config: Config) -> None:
 def test_unknown_flag_at_the_end_is_unknown_not_missing_value() -> None:
     with pytest.raises(ParameterError, match="Unknown option --bogus"):
         parse_command("x --bogus", Mode.I2V)
+
+
+def test_integers_in_range_errors_are_printed_as_integers(config: Config) -> None:
+    with pytest.raises(ParameterError) as err:
+        resolve_params(Mode.I2V, {"seed": 2**64}, config, SCHEDULERS)
+    assert str(err.value) == (f"seed {2**64} is out of range: use a value from 0 to {2**64 - 1}.")
+    with pytest.raises(ParameterError, match=r"cfg 1e\+300 is out of range: .* from 0 to 30\."):
+        resolve_params(Mode.I2V, {"cfg": 1e300}, config, SCHEDULERS)
+    with pytest.raises(ParameterError, match=r"denoise 2 is out of range: .* from 0\.01 to 1\."):
+        resolve_params(Mode.I2V, {"denoise": 2.0}, config, SCHEDULERS)
+
+
+def test_negative_prompt_must_be_utf8(config: Config) -> None:
+    with pytest.raises(ParameterError, match="negative prompt must be valid UTF-8 text"):
+        resolve_params(Mode.I2V, {"negative_prompt": "blurry \udcff"}, config, SCHEDULERS)
+
+
+async def test_prompt_that_is_not_utf8_is_refused_before_any_file_is_read(
+    config: Config, tmp_path: Path
+) -> None:
+    # The image does not exist: the prompt is refused before anything touches the files.
+    inputs = InputFiles(image=tmp_path / "absent.png")
+    prompt = parse_command("a cat \udcff --steps 4", Mode.I2V)
+    with pytest.raises(ParameterError, match="prompt must be valid UTF-8 text"):
+        await prepare_job(
+            Mode.I2V, inputs, prompt.prompt, prompt.overrides, config, SCHEDULERS, tmp_path
+        )
+    archived = make_request(tmp=tmp_path, prompt="a cat \udcff")
+    with pytest.raises(ParameterError, match="prompt must be valid UTF-8 text"):
+        await prepare_request(archived, config, tmp_path / "work")
+    assert not (tmp_path / "work").exists()
+
+
+def test_resolve_again_applies_overrides_over_an_earlier_request(config: Config) -> None:
+    earlier = make_request(params=make_params(seed=5, steps=12, cfg=4.5))
+    again = resolve_again(earlier, {"seed": 7, "size": (830, 475)}, config, SCHEDULERS)
+    p = again.params
+    assert (p.seed, p.steps, p.cfg, p.width, p.height) == (7, 12, 4.5, 832, 480)
+    assert p.size_from_user
+    assert again.negative_prompt == earlier.negative_prompt
+    assert any("830x475 rounded to 832x480" in n for n in again.notes)
+    with pytest.raises(ParameterError, match="steps 0 is out of range"):
+        resolve_again(earlier, {"steps": 0}, config, SCHEDULERS)
