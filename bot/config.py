@@ -175,6 +175,8 @@ class Storage(_Strict):
     database: Path = Path("wanbot.db")
     outputs: Path = Path("outputs")
     jobs: Path = Path("jobs")
+    # Days a job's folder under `jobs` is kept after the job ended; 0 keeps it forever.
+    keep_job_files_days: int = Field(default=30, ge=0)
 
     def anchored(self, base_dir: Path | None) -> Storage:
         """These settings with `~` expanded and relative paths taken from `base_dir`.

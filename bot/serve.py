@@ -46,11 +46,13 @@ async def serve(args: argparse.Namespace, config: Config | None) -> int:
 
 
 def storage_line(config: Config) -> str:
-    """Where the database, the archive and the jobs' files are."""
+    """Where the database, the archive and the jobs' files are, and how long those are kept."""
     storage = config.storage
+    days = storage.keep_job_files_days
+    kept = f"kept {days} days after a job ends" if days else "kept forever"
     return (
         f"database {storage.database.absolute()}, archive {storage.outputs.absolute()}, "
-        f"job files {storage.jobs.absolute()}"
+        f"job files {storage.jobs.absolute()} ({kept})"
     )
 
 

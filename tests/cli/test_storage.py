@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.jobs import Job, JobStatus
 from bot.prepare import PreparedFiles
 from bot.request import InputFiles
+from bot.retention import DAY
 from bot.serve import ALONE
 from bot.store import JobStore
 from tests.cli.test_cli import ROOT, wanbot
@@ -46,8 +47,8 @@ async def add_ended_job(database: Path, jobs: Path, job_id: str, days_ago: float
         files=PreparedFiles(image=folder / "image.png"),
         input_dir=folder,
         status=JobStatus.DONE,
-        created_at=time.time() - days_ago * 86400,
-        finished_at=time.time() - days_ago * 86400,
+        created_at=time.time() - days_ago * DAY,
+        finished_at=time.time() - days_ago * DAY,
         delivered=True,
     )
     store = await JobStore.open(database)
@@ -80,8 +81,12 @@ async def test_queue_reads_the_database_beside_the_config(tmp_path: Path) -> Non
     assert list(elsewhere.iterdir()) == []
 
 
-async def test_serve_uses_the_storage_beside_the_config(tmp_path: Path) -> None:
+async def test_serve_uses_the_storage_beside_the_config_and_prunes_old_job_files(
+    tmp_path: Path,
+) -> None:
     folder = tmp_path / "bot"
+    old = await add_ended_job(folder / "wanbot.db", folder / "jobs", "0123456789", 31)
+    recent = await add_ended_job(folder / "wanbot.db", folder / "jobs", "9876543210", 2)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     async with FakeComfy(object_info=bundled_object_info()) as fake:
@@ -103,6 +108,7 @@ async def test_serve_uses_the_storage_beside_the_config(tmp_path: Path) -> None:
             seen = await read_until(proc.stderr, ALONE)
             database = folder / "wanbot.db"
             assert any(line.startswith(f"wanbot: database {database},") for line in seen)
+            await read_until(proc.stderr, "removed the files of 1 job(s) that ended over 30 days")
             proc.send_signal(signal.SIGTERM)
             # Keep reading: `-v` logs while stopping, and a full pipe would block the process.
             _, err = await asyncio.wait_for(proc.communicate(), LINE_LIMIT)
@@ -111,5 +117,5 @@ async def test_serve_uses_the_storage_beside_the_config(tmp_path: Path) -> None:
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
-    assert (folder / "wanbot.db").is_file()
+    assert not old.exists() and (recent / "input" / "image.png").is_file()
     assert list(elsewhere.iterdir()) == []
