@@ -1,4 +1,4 @@
-"""The composition root of `wanbot serve`: store, archive, hosts, engine, and the front ends.
+"""The composition root of `wanbot serve`: store, archive, hosts, engine, retention, front ends.
 
 Front ends are chat adapters living in `adapters/<platform>/`. `bot/` never imports them: each
 is named here by an import path string and loaded only when its section is present in the
@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.engine import Engine
 from bot.errors import ConfigError
 from bot.frontend import Adapter
+from bot.retention import Retention
 from bot.store import JobStore
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class App:
         self.adapters: list[Adapter] = []
         self.store: JobStore | None = None
         self.engine: Engine | None = None
+        self.retention: Retention | None = None
 
     async def start(self) -> None:
         self.store = await JobStore.open(self.config.storage.database)
@@ -71,10 +73,15 @@ class App:
             log.info("front end %s loaded", name)
         # Front ends are registered before recovery, which may deliver through them.
         await self.engine.start()
+        storage = self.config.storage
+        self.retention = Retention(self.store, storage.jobs, storage.keep_job_files_days)
+        self.retention.start()
         for adapter in self.adapters:
             await adapter.start()
 
     async def stop(self) -> None:
+        if self.retention is not None:
+            await self.retention.stop()
         for adapter in reversed(self.adapters):
             try:
                 await adapter.stop()

@@ -170,9 +170,31 @@ class Limits(_Strict):
 
 
 class Storage(_Strict):
+    """Where WanBot keeps its data. Relative paths are taken from the config file's folder."""
+
     database: Path = Path("wanbot.db")
     outputs: Path = Path("outputs")
     jobs: Path = Path("jobs")
+    # Days a job's folder under `jobs` is kept after the job ended; 0 keeps it forever.
+    keep_job_files_days: int = Field(default=30, ge=0)
+
+    def anchored(self, base_dir: Path | None) -> Storage:
+        """These settings with `~` expanded and relative paths taken from `base_dir`.
+
+        With `base_dir` None, relative paths stay relative to the working directory.
+        """
+
+        def place(path: Path) -> Path:
+            path = path.expanduser()
+            return path if base_dir is None or path.is_absolute() else base_dir / path
+
+        return self.model_copy(
+            update={
+                "database": place(self.database),
+                "outputs": place(self.outputs),
+                "jobs": place(self.jobs),
+            }
+        )
 
 
 class Delivery(_Strict):
@@ -301,14 +323,22 @@ def _format_errors(exc: ValidationError, source: str) -> str:
 
 
 def parse_config(
-    data: dict[str, Any], source: str = "config", env: dict[str, str] | None = None
+    data: dict[str, Any],
+    source: str = "config",
+    env: dict[str, str] | None = None,
+    base_dir: Path | None = None,
 ) -> Config:
-    """Validate a config mapping, filling secrets from `env` (default: the process env)."""
+    """Validate a config mapping, filling secrets from `env` (default: the process env).
+
+    Relative `[storage]` paths are taken from `base_dir` (the config file's folder), or from
+    the working directory when it is None.
+    """
     env = dict(os.environ) if env is None else env
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc, source)) from exc
+    config.storage = config.storage.anchored(base_dir)
     for host in config.comfy.hosts:
         token = env.get(host_token_env(host.name))
         if token and not host.token:
@@ -333,7 +363,7 @@ def parse_config(
 
 
 def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
-    """Read and validate the TOML file at `path`."""
+    """Read and validate the TOML file at `path`; relative storage paths start at its folder."""
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
@@ -343,4 +373,6 @@ def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Config file {path} is not valid TOML: {exc}.") from exc
-    return parse_config(data, str(path), env)
+    # Not resolve(): a symlinked config file keeps its data beside the link.
+    folder = Path(os.path.abspath(path)).parent
+    return parse_config(data, str(path), env, base_dir=folder)

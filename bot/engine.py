@@ -41,6 +41,7 @@ from bot.positions import Board
 from bot.prepare import PreparedJob
 from bot.recovery import recover
 from bot.request import InputFiles, Mode
+from bot.retention import require_inputs
 from bot.runs import Runs
 from bot.scheduler import FairQueue, select
 from bot.store import JobStore
@@ -186,6 +187,7 @@ class Engine:
             raise UserError(f"There is no job {job_id}.")
         if old.user != user and user not in self._admins:
             raise UserError(f"Job {job_id} is someone else's; you can only re-roll your own.")
+        await require_inputs(old, self.config.storage.keep_job_files_days)
         params = old.request.params.model_copy(update={"seed": secrets.randbelow(SEED_RANGE)})
         request = old.request.model_copy(update={"params": params})
 

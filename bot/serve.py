@@ -27,6 +27,8 @@ async def serve(args: argparse.Namespace, config: Config | None) -> int:
         loop.add_signal_handler(sig, stop.set)
     app = App(config)
     try:
+        # Says which data this bot works on: a relative path in the config is easy to misread.
+        print(f"wanbot: {storage_line(config)}", file=sys.stderr, flush=True)
         await app.start()
         hosts = ", ".join(h.name for h in config.comfy.hosts)
         if app.adapters:
@@ -43,11 +45,22 @@ async def serve(args: argparse.Namespace, config: Config | None) -> int:
     return 0
 
 
+def storage_line(config: Config) -> str:
+    """Where the database, the archive and the jobs' files are, and how long those are kept."""
+    storage = config.storage
+    days = storage.keep_job_files_days
+    kept = f"kept {days} days after a job ends" if days else "kept forever"
+    return (
+        f"database {storage.database.absolute()}, archive {storage.outputs.absolute()}, "
+        f"job files {storage.jobs.absolute()} ({kept})"
+    )
+
+
 async def queue(args: argparse.Namespace, config: Config | None) -> int:
     """Print active jobs and the latest finished ones, oldest first."""
     assert config is not None
     if not config.storage.database.exists():
-        print(f"no database at {config.storage.database} yet: no jobs.")
+        print(f"no database at {config.storage.database.absolute()} yet: no jobs.")
         return 0
     store = await JobStore.open(config.storage.database)
     try:

@@ -183,6 +183,18 @@ class JobStore:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
+    async def ended_between(self, start: float, end: float) -> list[tuple[str, float]]:
+        """(id, end time) of done, failed and cancelled jobs that ended in [start, end)."""
+        marks = ", ".join("?" for _ in ACTIVE)
+        async with self._db.execute(
+            f"""SELECT id, COALESCE(finished_at, created_at) AS ended FROM jobs
+                WHERE status NOT IN ({marks}) AND ended >= ? AND ended < ?
+                ORDER BY ended""",
+            (*(s.value for s in ACTIVE), start, end),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [(str(row[0]), float(row[1])) for row in rows]
+
     async def _select(self, where: str, params: Iterable[Any]) -> list[Job]:
         async with self._db.execute(f"SELECT * FROM jobs {where}", tuple(params)) as cursor:
             rows = await cursor.fetchall()
@@ -212,6 +224,19 @@ class JobStore:
         return {(row[0], Mode(row[1])): float(row[2]) for row in rows}
 
     # -- meta -------------------------------------------------------------------------------
+
+    async def meta(self, key: str) -> str | None:
+        """A value the engine keeps between runs, or None if never set."""
+        async with self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else str(row[0])
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     async def client_id(self) -> str:
         """This bot's stable ComfyUI client id, so a restarted engine gets its prompts' events."""

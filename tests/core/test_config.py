@@ -18,7 +18,9 @@ def test_example_config_is_valid() -> None:
     config = load_config(ROOT / "config.example.toml", env={})
     assert config.comfy.hosts[0].name
     assert config.models.i2v == "Wan2_1-I2V-14B-480P_fp8_e4m3fn.safetensors"
-    assert config.storage.database == Path("wanbot.db")
+    # Relative storage paths are taken from the config file's folder.
+    assert config.storage.database == ROOT / "wanbot.db"
+    assert config.storage.keep_job_files_days == 30
 
 
 def test_unknown_section_names_the_key() -> None:
@@ -68,3 +70,34 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
     bad.write_text("[comfy\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(bad)
+
+
+def test_relative_storage_paths_start_at_the_config_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "bot"
+    folder.mkdir()
+    path = folder / "config.toml"
+    path.write_text(
+        '[comfy]\n[[comfy.hosts]]\nname = "gpu-1"\nurl = "http://127.0.0.1:8188"\n'
+        f'[storage]\ndatabase = "data/wanbot.db"\njobs = "{tmp_path / "jobs"}"\n'
+        'outputs = "~/videos"\nkeep_job_files_days = 0\n'
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    storage = load_config(Path("..") / "bot" / "config.toml", env={}).storage
+    assert storage.database.is_absolute()
+    assert storage.database.resolve() == (folder / "data" / "wanbot.db").resolve()
+    assert storage.jobs == tmp_path / "jobs"
+    assert storage.outputs == Path.home() / "videos"
+    assert storage.keep_job_files_days == 0
+
+
+def test_parse_config_takes_relative_storage_paths_from_base_dir(tmp_path: Path) -> None:
+    assert parse_config(_base(), env={}).storage.database == Path("wanbot.db")
+    config = parse_config(_base(), env={}, base_dir=tmp_path)
+    assert config.storage.database == tmp_path / "wanbot.db"
+    assert config.storage.jobs == tmp_path / "jobs"
+    with pytest.raises(ConfigError, match=r"storage\.keep_job_files_days"):
+        parse_config({**_base(), "storage": {"keep_job_files_days": -1}}, env={})
