@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.errors import InputError
-from bot.media.audio import frames_for_duration, prepare_audio
+from bot.media.audio import cut_note, frames_for_duration, prepare_audio
 from bot.media.frames import check_matching, frames_for_count, prepare_frames
 from bot.media.images import prepare_image
 from bot.params import resolve_params
@@ -103,10 +103,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
         assert request.inputs.audio is not None
         audio = await prepare_audio(request.inputs.audio, work_dir / "audio.wav", limits=limits)
         if audio.was_cut:
-            notes.append(
-                f"audio cut to {audio.duration:.0f} s (it was {audio.source_duration:.0f} s; "
-                f"the limit is {limits.max_audio_seconds:.0f} s)."
-            )
+            notes.append(cut_note(audio, limits.max_audio_seconds))
         params.frames = frames_for_duration(audio.duration, params.fps)
         files["audio"] = audio.path
 

@@ -19,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bot.config import Limits
 from bot.errors import InputError
+from bot.media.units import sizes_apart
 
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 FORMATS_TEXT = "JPEG, PNG, WebP or GIF"
@@ -44,13 +45,6 @@ class PreparedImage:
     source_height: int
 
 
-def mib(size: int) -> str:
-    """`size` bytes as a short human text, e.g. '20 MB' or '19.5 KB'."""
-    if size < 1024 * 1024:
-        return f"{size / 1024:.3g} KB"
-    return f"{size / (1024 * 1024):.3g} MB"
-
-
 def check_file_size(src: Path, limit: int, what: str) -> int:
     """The size of `src`; InputError when it is empty or over `limit` bytes."""
     try:
@@ -60,8 +54,9 @@ def check_file_size(src: Path, limit: int, what: str) -> int:
     if size == 0:
         raise InputError(f"The {what} you sent is empty (0 bytes). Please send it again.")
     if size > limit:
+        size_str, limit_str = sizes_apart(size, limit)
         raise InputError(
-            f"The {what} is too large ({mib(size)}); the limit is {mib(limit)}. "
+            f"The {what} is too large ({size_str}); the limit is {limit_str}. "
             "Please send a smaller file."
         )
     return size
