@@ -17,6 +17,7 @@ from typing import Any
 from bot.config import Config
 from bot.errors import InputError
 from bot.media.audio import cut_note, frames_for_duration, prepare_audio
+from bot.media.decode import PixelBudget
 from bot.media.frames import check_matching, frames_for_count, prepare_frames
 from bot.media.images import prepare_image
 from bot.params import resolve_params
@@ -85,6 +86,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
     params = request.params.model_copy()
     notes = list(request.notes)
     limits = config.limits
+    budget = PixelBudget(limits.max_total_pixels)  # one for all of the job's images
     image = await prepare_image(
         request.inputs.image,
         work_dir / "image.png",
@@ -93,6 +95,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
         follow_orientation=not params.size_from_user,
         fit=config.delivery.image_fit,
         limits=limits,
+        budget=budget,
     )
     if (image.width, image.height) != (params.width, params.height):
         notes.append(f"size {image.width}x{image.height} chosen to follow the photo's orientation.")
@@ -117,6 +120,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
             limits=limits,
             what="pose",
             fit=config.delivery.image_fit,
+            budget=budget,
         )
         if pose.was_cut:
             notes.append(f"the pose video was cut to its first {pose.count} frames.")
@@ -139,6 +143,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
                 fps=params.fps,
                 limits=limits,
                 what="face",
+                budget=budget,
             )
             await check_matching(pose, face)
             files["face_video"] = face.path
@@ -151,6 +156,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
                 follow_orientation=False,
                 fit="crop",
                 limits=limits,
+                budget=budget,
             )
             files["background"] = background.path
 

@@ -1,8 +1,9 @@
-"""Sizes and durations as short texts for people: "25 MB", "600 KB", "10 min", "1 min 10 s".
+"""Sizes, durations and pixel counts as texts for people: "25 MB", "1 min 10 s", "64 megapixels".
 
-Every message that states a byte count or a length in seconds uses these, so a refusal, a note
-and a status line never round the same figure differently. Sizes count in binary units
-(1 MB = 1024 KB = 1,048,576 bytes), as Telegram's limits and `limits.max_input_bytes` do.
+Every message that states a byte count, a length in seconds or a pixel count uses these, so a
+refusal, a note and a status line never round the same figure differently. Sizes count in
+binary units (1 MB = 1024 KB = 1,048,576 bytes), as Telegram's limits and
+`limits.max_input_bytes` do.
 """
 
 from __future__ import annotations
@@ -40,6 +41,19 @@ def sizes_apart(size: int, limit: int) -> tuple[str, str]:
     if size_str == limit_str and size != limit:
         return f"{size:,} bytes", f"{limit:,} bytes"
     return size_str, limit_str
+
+
+def pixels_text(pixels: int) -> str:
+    """A pixel count as e.g. "64 megapixels" or "1.5 megapixels"."""
+    return f"{_number(pixels / 1_000_000)} megapixels"
+
+
+def pixels_apart(pixels: int, limit: int) -> tuple[str, str]:
+    """`pixels` and `limit` as texts that differ whenever the numbers do (see `sizes_apart`)."""
+    pixels_str, limit_str = pixels_text(pixels), pixels_text(limit)
+    if pixels_str == limit_str and pixels != limit:
+        return f"{pixels:,} pixels", f"{limit:,} pixels"
+    return pixels_str, limit_str
 
 
 def duration_text(seconds: float) -> str:
