@@ -111,7 +111,7 @@ def _decoded(fp: Path | IO[bytes], name: str, job: _Job) -> Image.Image:
 def _unpacked(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str) -> bytes:
     try:
         return archive.read(member)
-    except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
         raise InputError(f"{name} cannot be unpacked. Please send the zip again.") from exc
 
 
@@ -120,7 +120,7 @@ def _member_pixels(archive: zipfile.ZipFile, member: zipfile.ZipInfo, job: _Job)
     try:
         with archive.open(member) as fp:
             return measure(fp, name, job.size, job.fit)
-    except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
         raise InputError(f"{name} cannot be unpacked. Please send the zip again.") from exc
 
 
@@ -185,7 +185,8 @@ def _video_images(src: Path, fps: float, job: _Job) -> Frames:
                 start = time if start is None else start
                 last_time = time
                 while previous is not None and tick / fps < time - start - 1e-6:
-                    picture = picture or _picture(previous, job)
+                    if picture is None:
+                        picture = _picture(previous, job)
                     yield picture
                     tick += 1
                 previous, picture = frame, None
@@ -195,7 +196,8 @@ def _video_images(src: Path, fps: float, job: _Job) -> Frames:
             raise InputError(f"The {what} video has no frames. Please send another.")
         # The last frame lasts one source frame.
         while tick / fps < last_time - start + 1 / rate - 1e-6:
-            picture = picture or _picture(previous, job)
+            if picture is None:
+                picture = _picture(previous, job)
             yield picture
             tick += 1
 

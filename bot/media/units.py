@@ -60,9 +60,11 @@ def duration_text(seconds: float) -> str:
     """`seconds` as e.g. "2.5 s", "45 s", "1 min 10 s", "10 min" or "1 h 5 min".
 
     Under 10 s one decimal is kept; up to an hour whole seconds; from an hour on whole minutes.
+    A figure that is no length at all (NaN, infinite) reads "unknown"; a negative one "0 s".
     """
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"not a duration: {seconds!r}")
+    if not math.isfinite(seconds):
+        return "unknown"
+    seconds = max(0.0, seconds)
     if round(seconds, 1) < 10:
         return f"{_number(seconds)} s"
     whole = round(seconds)
