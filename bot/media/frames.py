@@ -15,7 +15,9 @@ import asyncio
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
@@ -108,20 +110,19 @@ def _decoded(fp: Path | IO[bytes], name: str, job: _Job) -> Image.Image:
         return decode_rgb(image, job.size, job.fit, name)
 
 
-def _unpacked(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str) -> bytes:
+@contextmanager
+def _unpacking(name: str) -> Iterator[None]:
+    """Turn a zip member's read failures (damaged, encrypted, unknown method) into InputError."""
     try:
-        return archive.read(member)
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+        yield
+    except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, NotImplementedError) as exc:
         raise InputError(f"{name} cannot be unpacked. Please send the zip again.") from exc
 
 
 def _member_pixels(archive: zipfile.ZipFile, member: zipfile.ZipInfo, job: _Job) -> int:
     name = f"{member.filename} in your {job.what} zip"
-    try:
-        with archive.open(member) as fp:
-            return measure(fp, name, job.size, job.fit)
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
-        raise InputError(f"{name} cannot be unpacked. Please send the zip again.") from exc
+    with _unpacking(name), archive.open(member) as fp:
+        return measure(fp, name, job.size, job.fit)
 
 
 def _zip_images(src: Path, job: _Job) -> Frames:
@@ -140,7 +141,9 @@ def _zip_images(src: Path, job: _Job) -> Frames:
         job.take(sum(_member_pixels(archive, m, job) for m in members))
         for member in members:
             name = f"{member.filename} in your {what} zip"
-            yield _decoded(io.BytesIO(_unpacked(archive, member, name)), name, job)
+            with _unpacking(name):
+                data = archive.read(member)
+            yield _decoded(io.BytesIO(data), name, job)
 
 
 def _file_images(sources: list[Path], job: _Job) -> Frames:

@@ -142,3 +142,16 @@ def test_large_png_is_reduced_before_conversion(tmp_path: Path) -> None:
         decoded = decode_rgb(image, (832, 480), "crop", "That file")
     # Box-reduced by 2 (not below twice the needed size), then resized by the caller.
     assert decoded.size == (1700, 1000)
+
+
+async def test_zip_with_a_corrupted_member_is_refused_politely(tmp_path: Path) -> None:
+    frame = make_image(tmp_path / "f.png", (320, 200))
+    src = tmp_path / "pose.zip"
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(frame, "f1.png")
+    data = bytearray(src.read_bytes())
+    data[30 + len("f1.png")] ^= 0xFF  # after the local header: an invalid deflate block type
+    src.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"^f1\.png in your pose zip cannot be unpacked\."):
+        await prepare_frames([src], tmp_path / "pose.mp4", width=160, height=96, fps=16.0,
+                             limits=Limits())  # fmt: skip
