@@ -16,7 +16,8 @@ from typing import Any
 
 from bot.config import Config
 from bot.errors import InputError
-from bot.media.audio import frames_for_duration, prepare_audio
+from bot.media.audio import cut_note, frames_for_duration, prepare_audio
+from bot.media.decode import PixelBudget
 from bot.media.frames import check_matching, frames_for_count, prepare_frames
 from bot.media.images import prepare_image
 from bot.params import require_text, resolve_params
@@ -100,6 +101,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
     params = request.params.model_copy()
     notes = list(request.notes)
     limits = config.limits
+    budget = PixelBudget(limits.max_total_pixels)  # one for all of the job's images
     image = await prepare_image(
         request.inputs.image,
         work_dir / "image.png",
@@ -108,6 +110,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
         follow_orientation=not params.size_from_user,
         fit=config.delivery.image_fit,
         limits=limits,
+        budget=budget,
     )
     if (image.width, image.height) != (params.width, params.height):
         notes.append(f"size {image.width}x{image.height} chosen to follow the photo's orientation.")
@@ -118,10 +121,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
         assert request.inputs.audio is not None
         audio = await prepare_audio(request.inputs.audio, work_dir / "audio.wav", limits=limits)
         if audio.was_cut:
-            notes.append(
-                f"audio cut to {audio.duration:.0f} s (it was {audio.source_duration:.0f} s; "
-                f"the limit is {limits.max_audio_seconds:.0f} s)."
-            )
+            notes.append(cut_note(audio, limits.max_audio_seconds))
         params.frames = frames_for_duration(audio.duration, params.fps)
         files["audio"] = audio.path
 
@@ -135,6 +135,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
             limits=limits,
             what="pose",
             fit=config.delivery.image_fit,
+            budget=budget,
         )
         if pose.was_cut:
             notes.append(f"the pose video was cut to its first {pose.count} frames.")
@@ -157,6 +158,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
                 fps=params.fps,
                 limits=limits,
                 what="face",
+                budget=budget,
             )
             await check_matching(pose, face)
             files["face_video"] = face.path
@@ -169,6 +171,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
                 follow_orientation=False,
                 fit="crop",
                 limits=limits,
+                budget=budget,
             )
             files["background"] = background.path
 

@@ -13,6 +13,7 @@ from bot.events import (
     PositionChanged,
 )
 from bot.jobs import JobStatus, JobView, QueueStatus
+from bot.media.units import size_text
 
 # (command, description) for setMyCommands: the menu Telegram shows when typing "/".
 COMMANDS = [
@@ -93,7 +94,7 @@ ALBUM_NEEDS_ANIMATE = "Albums are for /animate: caption the album /animate <prom
 
 
 def mib(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB"
+    return size_text(size)
 
 
 def duration(seconds: float | None) -> str:

@@ -19,6 +19,7 @@ import av
 from bot.config import Limits
 from bot.errors import InputError
 from bot.media.images import check_file_size
+from bot.media.units import duration_text
 
 SAMPLE_RATE = 16_000
 # Peak below this fraction of full scale (about -54 dBFS) counts as silence: a muted
@@ -36,12 +37,30 @@ NOT_AUDIO = (
 
 @dataclass(frozen=True)
 class PreparedAudio:
-    """The WAV written for the workflow; durations in seconds."""
+    """The WAV written for the workflow; durations in seconds.
+
+    `source_is_lower_bound`: decoding stopped early and the file did not say how long it is,
+    so the source lasted at least `source_duration`.
+    """
 
     path: Path
     duration: float
     source_duration: float
     was_cut: bool
+    source_is_lower_bound: bool = False
+
+    def source_text(self) -> str:
+        """How long the sound the user sent was, e.g. "10 min" or "over 1 min 10 s"."""
+        length = duration_text(self.source_duration)
+        return f"over {length}" if self.source_is_lower_bound else length
+
+
+def cut_note(audio: PreparedAudio, limit: float) -> str:
+    """The note on a job whose audio was cut to `limit` seconds."""
+    return (
+        f"audio cut to {duration_text(audio.duration)} (it was {audio.source_text()}; "
+        f"the limit is {duration_text(limit)})."
+    )
 
 
 def frames_for_duration(duration: float, fps: float, max_frames: int | None = None) -> int:
@@ -56,8 +75,26 @@ def frames_for_duration(duration: float, fps: float, max_frames: int | None = No
     return frames
 
 
-def _decode(src: Path, keep_samples: int, stop_samples: int) -> tuple[bytearray, int, bool]:
-    """Resampled s16 mono PCM (at most `keep_samples`), samples decoded, whether it stopped."""
+@dataclass
+class _Decoded:
+    pcm: bytearray
+    samples: int  # decoded, at SAMPLE_RATE
+    stopped: bool  # decoding ended early, at `stop_samples`
+    declared: float | None  # the container's own duration in seconds, when it states one
+
+
+def _declared_seconds(
+    container: av.container.InputContainer, stream: av.AudioStream
+) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / av.time_base
+    return None
+
+
+def _decode(src: Path, keep_samples: int, stop_samples: int) -> _Decoded:
+    """Resampled s16 mono PCM (at most `keep_samples`) and what is known of the length."""
     try:
         container = av.open(str(src))
     except (av.FFmpegError, UnicodeDecodeError) as exc:
@@ -86,7 +123,8 @@ def _decode(src: Path, keep_samples: int, stop_samples: int) -> tuple[bytearray,
             raise InputError(
                 "That audio file is damaged or cut short. Please send it again."
             ) from exc
-    return pcm, total, stopped
+        declared = _declared_seconds(container, stream)
+    return _Decoded(pcm, total, stopped, declared)
 
 
 def _keep(pcm: bytearray, frame: av.AudioFrame, keep_samples: int) -> None:
@@ -112,34 +150,51 @@ def _write_wav(dest: Path, pcm: bytearray) -> None:
         out.writeframes(bytes(pcm))
 
 
+def _source_length(decoded: _Decoded) -> tuple[float, bool]:
+    """The source's length in seconds and whether that is only a lower bound.
+
+    Past the limit decoding stops, so the container's own figure (when it states a longer one)
+    tells how long the rest is; without one, what was decoded is a lower bound.
+    """
+    seconds = decoded.samples / SAMPLE_RATE
+    if not decoded.stopped:
+        return seconds, False
+    if decoded.declared is not None and decoded.declared > seconds:
+        return decoded.declared, False
+    return seconds, True
+
+
 def _prepare(src: Path, dest: Path, limits: Limits) -> PreparedAudio:
     check_file_size(src, limits.max_input_bytes, "audio file")
     limit = limits.max_audio_seconds
     keep = round(limit * SAMPLE_RATE)
     stop = round((limit + DECODE_MARGIN) * SAMPLE_RATE)
-    pcm, total, stopped = _decode(src, keep, stop)
-    source_duration = total / SAMPLE_RATE
-    if total == 0:
+    decoded = _decode(src, keep, stop)
+    if decoded.samples == 0:
         raise InputError("That audio file contains no sound (zero length). Please send another.")
-    was_cut = total > keep
-    if was_cut and limits.audio_over_limit == "refuse":
-        length = f"over {source_duration:.0f}" if stopped else f"{source_duration:.1f}"
+    source, lower_bound = _source_length(decoded)
+    pcm = decoded.pcm
+    audio = PreparedAudio(
+        dest, len(pcm) / 2 / SAMPLE_RATE, source, decoded.samples > keep, lower_bound
+    )
+    if audio.was_cut and limits.audio_over_limit == "refuse":
         raise InputError(
-            f"That audio is {length} seconds long; the limit is {limit:g} seconds. "
+            f"That audio is {audio.source_text()} long; the limit is {duration_text(limit)}. "
             "Please send a shorter clip."
         )
     if _peak(pcm) < SILENCE_PEAK:
         raise InputError("That audio is silent. Please check your microphone and send it again.")
     _write_wav(dest, pcm)
-    return PreparedAudio(dest, len(pcm) / 2 / SAMPLE_RATE, source_duration, was_cut)
+    return audio
 
 
 async def prepare_audio(src: Path, dest: Path, *, limits: Limits) -> PreparedAudio:
     """Decode `src` and write it to `dest` as 16 kHz mono s16 WAV.
 
     Audio longer than `limits.max_audio_seconds` is cut to the limit (`was_cut=True`) when
-    `limits.audio_over_limit == "cut"`, else refused. When decoding stops early (more than
-    `DECODE_MARGIN` seconds past the limit), `source_duration` is a lower bound.
+    `limits.audio_over_limit == "cut"`, else refused. Decoding stops `DECODE_MARGIN` seconds
+    past the limit; the rest of `source_duration` then comes from the container's header, or
+    it is a lower bound (`source_is_lower_bound`).
     Raises InputError for non-audio, no sound track, zero length, silence, or over the byte
     limit.
     """

@@ -1,36 +1,28 @@
 """Turn whatever photo a user sent into the exact PNG a Wan workflow wants.
 
-Accepted: JPEG, PNG, WebP and the first frame of a GIF. EXIF orientation is applied, the image
-is converted to RGB (transparent areas become white: stickers and logos are drawn for light
-chat backgrounds, and white reads better than black behind a cut-out subject), then resized
-and centre-cropped (or padded with black bars) to exactly the target size.
+Accepted: JPEG, PNG, WebP and the first frame of a GIF, in any pixel mode (`bot.media.pixels`:
+16-bit and float pictures are scaled, transparent areas become white). EXIF orientation is
+applied, the image is decoded no larger than needed (`bot.media.decode`), then resized and
+centre-cropped (or padded with black bars) to exactly the target size.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from bot.config import Limits
 from bot.errors import InputError
+from bot.media.decode import Fit, PixelBudget, decode_rgb, draft, open_image, shown_size
+from bot.media.units import sizes_apart
 
-FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
-FORMATS_TEXT = "JPEG, PNG, WebP or GIF"
-# Our own decompression-bomb limit: well above any phone camera (about 50 MP) and below
-# Pillow's default warning threshold (about 89 MP), so one clear rule decides.
-MAX_SOURCE_PIXELS = 64_000_000
 # Within this aspect ratio a photo counts as square when the size follows the photo.
 SQUARE_TOLERANCE = 1.2
-ALPHA_BACKGROUND = (255, 255, 255)
 PAD_COLOR = (0, 0, 0)
-
-Fit = Literal["crop", "pad"]
 
 
 @dataclass(frozen=True)
@@ -44,13 +36,6 @@ class PreparedImage:
     source_height: int
 
 
-def mib(size: int) -> str:
-    """`size` bytes as a short human text, e.g. '20 MB' or '19.5 KB'."""
-    if size < 1024 * 1024:
-        return f"{size / 1024:.3g} KB"
-    return f"{size / (1024 * 1024):.3g} MB"
-
-
 def check_file_size(src: Path, limit: int, what: str) -> int:
     """The size of `src`; InputError when it is empty or over `limit` bytes."""
     try:
@@ -60,67 +45,12 @@ def check_file_size(src: Path, limit: int, what: str) -> int:
     if size == 0:
         raise InputError(f"The {what} you sent is empty (0 bytes). Please send it again.")
     if size > limit:
+        size_str, limit_str = sizes_apart(size, limit)
         raise InputError(
-            f"The {what} is too large ({mib(size)}); the limit is {mib(limit)}. "
+            f"The {what} is too large ({size_str}); the limit is {limit_str}. "
             "Please send a smaller file."
         )
     return size
-
-
-def open_image(fp: Path | IO[bytes], name: str = "That file") -> Image.Image:
-    """Open and fully load one image frame, turning every failure into an InputError.
-
-    `name` starts the error message, e.g. "That file" or "frame_003.png in your zip".
-    """
-    not_image = f"{name} is not an image I can read ({FORMATS_TEXT}). Please send a photo."
-    try:
-        # Pillow only *warns* between its two bomb thresholds; make that an error here so the
-        # outcome does not depend on the process's warning filters. catch_warnings is
-        # process-wide; a concurrent call at worst also sees this stricter filter, and every
-        # caller handles the error.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(fp, formats=FORMATS)
-            try:
-                _check_pixels(image, name)
-                image.seek(0)
-                image.load()
-            except BaseException:
-                image.close()
-                raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InputError(_bomb_message(name)) from exc
-    except UnidentifiedImageError as exc:
-        raise InputError(not_image) from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InputError(
-            f"{name} looks like an image but is damaged or cut short. Please send it again."
-        ) from exc
-    return image
-
-
-def _check_pixels(image: Image.Image, name: str) -> None:
-    if image.width * image.height > MAX_SOURCE_PIXELS:
-        raise InputError(_bomb_message(name, image.size))
-
-
-def _bomb_message(name: str, size: tuple[int, int] | None = None) -> str:
-    dims = f" ({size[0]}x{size[1]})" if size else ""
-    return (
-        f"{name} has far too many pixels{dims}; the limit is {MAX_SOURCE_PIXELS // 1_000_000} "
-        "megapixels. Please send a smaller photo."
-    )
-
-
-def to_rgb(image: Image.Image) -> Image.Image:
-    """RGB copy of `image` with EXIF orientation applied and transparency flattened on white."""
-    image = ImageOps.exif_transpose(image)
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, ALPHA_BACKGROUND)
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        return flat
-    return image.convert("RGB")
 
 
 def fit_to(image: Image.Image, width: int, height: int, fit: Fit) -> Image.Image:
@@ -155,23 +85,40 @@ def target_size(
     return side, side
 
 
+def _check_min_side(size: tuple[int, int], limits: Limits) -> None:
+    if min(size) < limits.min_side:
+        raise InputError(
+            f"That photo is too small ({size[0]}x{size[1]}); each side must be at least "
+            f"{limits.min_side} pixels. Please send a larger photo."
+        )
+
+
 def _prepare(
-    src: Path, dest: Path, width: int, height: int, follow: bool, fit: Fit, limits: Limits
+    src: Path,
+    dest: Path,
+    size: tuple[int, int],
+    follow: bool,
+    fit: Fit,
+    limits: Limits,
+    budget: PixelBudget,
 ) -> PreparedImage:
     check_file_size(src, limits.max_input_bytes, "image")
-    with open_image(src) as opened:
-        image = to_rgb(opened)
-    source_width, source_height = image.size
-    if min(image.size) < limits.min_side:
-        raise InputError(
-            f"That photo is too small ({source_width}x{source_height}); each side must be at "
-            f"least {limits.min_side} pixels. Please send a larger photo."
-        )
-    out_w, out_h = target_size(width, height, source_width, source_height, follow)
-    result = fit_to(image, out_w, out_h, fit)
+    with open_image(src) as image:
+        jpeg = image.format == "JPEG"
+        if not jpeg:
+            # Decoded at full size; and a PNG's EXIF may only be found by decoding it.
+            budget.take(image.width * image.height, "Your photo", size)
+        source = shown_size(image)
+        _check_min_side(source, limits)
+        out = target_size(*size, *source, follow)
+        if jpeg:
+            draft(image, out, fit)
+            budget.take(image.width * image.height, "Your photo", out)
+        rgb = decode_rgb(image, out, fit, "That file")
+    result = fit_to(rgb, *out, fit)
     dest.parent.mkdir(parents=True, exist_ok=True)
     result.save(dest, format="PNG")
-    return PreparedImage(dest, out_w, out_h, source_width, source_height)
+    return PreparedImage(dest, *out, *source)
 
 
 async def prepare_image(
@@ -183,13 +130,18 @@ async def prepare_image(
     follow_orientation: bool,
     fit: Fit,
     limits: Limits,
+    budget: PixelBudget | None = None,
 ) -> PreparedImage:
     """Check the photo at `src` and write it to `dest` as an RGB PNG of the target size.
 
     `follow_orientation` (the user did not set a size) turns width x height to match the
-    photo; see `target_size`. Raises InputError for anything unusable: not an image, empty,
-    over `limits.max_input_bytes`, a decompression bomb, or a side under `limits.min_side`.
+    photo; see `target_size`. The pixels decoded count against `budget` (the job's; by
+    default a fresh one of `limits.max_total_pixels`). Raises InputError for anything
+    unusable: not an image, empty, over `limits.max_input_bytes`, a decompression bomb, a side
+    under `limits.min_side`, or over the budget.
     """
+    if budget is None:
+        budget = PixelBudget(limits.max_total_pixels)
     return await asyncio.to_thread(
-        _prepare, src, dest, width, height, follow_orientation, fit, limits
+        _prepare, src, dest, (width, height), follow_orientation, fit, limits, budget
     )

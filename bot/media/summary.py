@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.media.units import duration_text
 from bot.request import JobRequest, Mode
 
 TELEGRAM_CAPTION_LIMIT = 1024
@@ -48,7 +49,7 @@ def _fixed_lines(
     seconds = duration if duration is not None else p.frames / p.fps
     lines = [
         f"{MODE_NAMES[request.mode]} · {p.width}x{p.height} · {p.frames} frames @ "
-        f"{_num(p.fps)} fps · {seconds:.1f} s",
+        f"{_num(p.fps)} fps · {duration_text(seconds)}",
         f"Seed {p.seed} · steps {p.steps} · CFG {_num(p.cfg)} · shift {_num(p.shift)} · "
         f"{p.scheduler}" + (f" · denoise {_num(p.denoise)}" if p.denoise != 1 else ""),
     ]
@@ -62,7 +63,7 @@ def _fixed_lines(
         lines.append(window)
     run = []
     if gpu_seconds is not None:
-        run.append(f"GPU {gpu_seconds:.0f} s")
+        run.append(f"GPU {duration_text(gpu_seconds)}")
     if host:
         run.append(f"host {host}")
     if run:

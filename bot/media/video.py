@@ -18,7 +18,7 @@ from typing import Literal
 import av
 
 from bot.errors import InputError
-from bot.media.images import mib
+from bot.media.units import duration_text, size_text
 
 # Share of the byte budget kept free for the MP4 container and rate-control error.
 HEADROOM = 0.07
@@ -172,8 +172,8 @@ def plan_encode(info: VideoInfo, max_bytes: int) -> _Plan | str:
     floor_bpp = video / (floor_w * floor_h * info.fps)
     if video < MIN_VIDEO_BITRATE or floor_bpp < FLOOR_BPP:
         return (
-            f"a {info.duration:.0f}-second video needs more than {mib(max_bytes)} even at "
-            f"{floor_h}p and the lowest watchable quality"
+            f"a {duration_text(info.duration)} video needs more than {size_text(max_bytes)} "
+            f"even at {floor_h}p and the lowest watchable quality"
         )
     size = (info.width, info.height)
     for rung in RUNGS:
@@ -248,7 +248,7 @@ def _fit(src: Path, dest: Path, max_bytes: int) -> FitResult:
             budget = int(budget * max_bytes / size * 0.92)
     finally:
         partial.unlink(missing_ok=True)
-    reason = f"after {ATTEMPTS} tries the video was still over {mib(max_bytes)}"
+    reason = f"after {ATTEMPTS} tries the video was still over {size_text(max_bytes)}"
     return FitResult(None, None, reencoded=True, reason=reason)
 
 
@@ -269,8 +269,8 @@ async def plan_delivery(
     if fitted.path is not None:
         note = "Re-encoded to fit this chat's upload limit." if fitted.reencoded else None
         return DeliveryPlan("file", path=fitted.path, message=note)
-    size = mib(await asyncio.to_thread(os.path.getsize, src))
-    why = f"The video ({size}) is too large to send here (limit {mib(max_bytes)})"
+    size = size_text(await asyncio.to_thread(os.path.getsize, src))
+    why = f"The video ({size}) is too large to send here (limit {size_text(max_bytes)})"
     if public_url:
         url = public_url.rstrip("/") + "/" + archive_name
         return DeliveryPlan("link", url=url, message=f"{why}. Download it here: {url}")

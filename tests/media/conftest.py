@@ -72,6 +72,24 @@ def make_audio(
     return path
 
 
+def make_long_audio(path: Path, seconds: int, codec: str = "pcm_s16le", rate: int = 8_000) -> Path:
+    """A mono 440 Hz tone of whole `seconds`, fast to make: one second of samples, repeated."""
+    second = struct.pack(
+        f"<{rate}h", *(round(16000 * math.sin(2 * math.pi * 440 * i / rate)) for i in range(rate))
+    )
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=rate, layout="mono")
+        chunk = rate // 10
+        for index in range(seconds * 10):
+            frame = av.AudioFrame(format="s16", layout="mono", samples=chunk)
+            offset = index % 10 * chunk * 2
+            frame.planes[0].update(second[offset : offset + chunk * 2])
+            frame.sample_rate, frame.pts, frame.time_base = rate, index * chunk, Fraction(1, rate)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
 def tone_frames(
     seconds: float, rate: int, amplitude: float, layout: str = "stereo", chunk: int = 1024
 ) -> Iterator[av.AudioFrame]:

@@ -8,8 +8,8 @@ import pytest
 
 from bot.config import Limits
 from bot.errors import InputError
-from bot.media.audio import frames_for_duration, prepare_audio
-from tests.media.conftest import make_audio, make_video
+from bot.media.audio import PreparedAudio, cut_note, frames_for_duration, prepare_audio
+from tests.media.conftest import make_audio, make_long_audio, make_video
 
 
 def _wav_info(path: Path) -> tuple[int, int, int, float]:
@@ -74,7 +74,7 @@ async def test_long_audio_is_cut(tmp_path: Path, limits: Limits) -> None:
 async def test_long_audio_is_refused(tmp_path: Path, limits: Limits) -> None:
     src = make_audio(tmp_path / "long.wav", 5.0, rate=16_000, layout="mono")
     refuse = limits.model_copy(update={"audio_over_limit": "refuse"})
-    with pytest.raises(InputError, match=r"5\.0 seconds long; the limit is 3 seconds"):
+    with pytest.raises(InputError, match=r"5 s long; the limit is 3 s\."):
         await prepare_audio(src, tmp_path / "out.wav", limits=refuse)
     assert not (tmp_path / "out.wav").exists()
 
@@ -140,3 +140,42 @@ def test_frames_for_duration(
     frames = frames_for_duration(duration, fps, max_frames)
     assert frames == expected
     assert frames % 4 == 1
+
+
+# A 10-minute clip against the default 60 s limit: decoding stops at 70 s, and the texts used
+# to say "it was 70 s".
+TEN_MINUTES = Limits(max_input_bytes=20 * 1024 * 1024)
+
+
+async def test_cut_note_states_the_real_length_of_a_ten_minute_clip(tmp_path: Path) -> None:
+    src = make_long_audio(tmp_path / "talk.wav", 600)
+    result = await prepare_audio(src, tmp_path / "out.wav", limits=TEN_MINUTES)
+    assert result.was_cut
+    assert result.source_duration == pytest.approx(600, abs=0.01)
+    assert not result.source_is_lower_bound
+    note = cut_note(result, TEN_MINUTES.max_audio_seconds)
+    assert note == "audio cut to 1 min (it was 10 min; the limit is 1 min)."
+
+
+async def test_refusal_states_the_real_length_of_a_ten_minute_clip(tmp_path: Path) -> None:
+    src = make_long_audio(tmp_path / "talk.wav", 600)
+    refuse = TEN_MINUTES.model_copy(update={"audio_over_limit": "refuse"})
+    with pytest.raises(InputError, match=r"^That audio is 10 min long; the limit is 1 min\."):
+        await prepare_audio(src, tmp_path / "out.wav", limits=refuse)
+
+
+async def test_voice_note_length_comes_from_the_ogg_past_the_decoded_part(
+    tmp_path: Path, limits: Limits
+) -> None:
+    src = make_long_audio(tmp_path / "voice.ogg", 70, "libopus", 16_000)
+    result = await prepare_audio(src, tmp_path / "out.wav", limits=limits)
+    # Decoding stopped at 3 + 10 s; Opus adds a few ms of priming.
+    assert result.source_duration == pytest.approx(70, abs=0.1)
+    assert cut_note(result, limits.max_audio_seconds) == (
+        "audio cut to 3 s (it was 1 min 10 s; the limit is 3 s)."
+    )
+
+
+def test_cut_note_without_a_stated_length_says_over(tmp_path: Path) -> None:
+    audio = PreparedAudio(tmp_path / "a.wav", 60.0, 70.0, True, source_is_lower_bound=True)
+    assert cut_note(audio, 60) == "audio cut to 1 min (it was over 1 min 10 s; the limit is 1 min)."

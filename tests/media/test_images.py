@@ -7,7 +7,8 @@ from PIL import Image
 
 from bot.config import Limits
 from bot.errors import InputError
-from bot.media.images import MAX_SOURCE_PIXELS, prepare_image, target_size
+from bot.media.decode import MAX_SOURCE_PIXELS
+from bot.media.images import prepare_image, target_size
 from tests.media.conftest import make_image, make_png_header
 
 

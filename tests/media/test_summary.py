@@ -48,7 +48,7 @@ def test_long_prompt_fits_limit_with_all_values(limit: int, mode: Mode) -> None:
         "CFG 6.5",
         "shift 5",
         "unipc",
-        "GPU 312 s",
+        "GPU 5 min 12 s",
         "host gpu-1",
         "Prompt: A red fox",
         "Negative: blurry",
