@@ -138,7 +138,7 @@ def flag_overrides(args: argparse.Namespace, mode: Mode) -> dict[str, Any]:
 
 
 def _check_files(args: argparse.Namespace) -> None:
-    from bot.media.images import FORMATS_TEXT  # late: Pillow is slow to import for --help
+    from bot.media.decode import FORMATS_TEXT  # late: Pillow is slow to import for --help
 
     kinds = {
         "image": f"an image file ({FORMATS_TEXT})",
