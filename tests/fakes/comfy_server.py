@@ -6,7 +6,8 @@
 Prompts are validated against `object_info` like ComfyUI does (see `comfy_validation`), run
 one at a time, stream the real websocket events to the submitting `client_id`, and leave a
 real small MP4 behind under the output key of `VHS_VideoCombine` (`gifs`) or `SaveVideo`
-(`images` + `animated`). Tests wait on state with the `wait_*` helpers of `comfy_state`,
+(`images` + `animated`). Uploads land in its input folder, which `/object_info` lists in the
+loaders' combos as ComfyUI does. Tests wait on state with the `wait_*` helpers of `comfy_state`,
 never by sleeping.
 """
 
@@ -26,7 +27,7 @@ from aiohttp import WSMsgType, web
 
 from tests.fakes import media
 from tests.fakes.comfy_state import ComfyState, Job, Request
-from tests.fakes.comfy_validation import validate_prompt
+from tests.fakes.comfy_validation import validate_prompt, with_input_folder
 from tests.fakes.fake_jobs import JobRunner
 
 PREVIEW_IMAGE = 1  # protocol.BinaryEventTypes.PREVIEW_IMAGE
@@ -220,7 +221,8 @@ class FakeComfy(ComfyState):
         return web.json_response({"system": system, "devices": devices})
 
     async def _object_info(self, request: web.Request) -> web.Response:
-        return web.json_response(self.object_info)
+        # Like ComfyUI, the loaders' combos list the input folder as it is now.
+        return web.json_response(with_input_folder(self.object_info, list(self.uploads)))
 
     async def _queue_info(self, request: web.Request) -> web.Response:
         return web.json_response(self._exec_info())
