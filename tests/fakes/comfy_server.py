@@ -63,6 +63,7 @@ class FakeComfy(ComfyState):
         self.scale = scale
         self.max_frames = max_frames
         self._work = asyncio.Event()
+        self._closing = asyncio.Event()
         self._down = False
         self._port = 0
         self._runner: web.AppRunner | None = None
@@ -97,6 +98,7 @@ class FakeComfy(ComfyState):
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._closing.set()
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -193,12 +195,19 @@ class FakeComfy(ComfyState):
         self.changed()
         if self.token and request.headers.get("Authorization") != f"Bearer {self.token}":
             return web.json_response({"error": "Unauthorized"}, status=401)
+        for key, (status, content_type, body) in self.answers.items():
+            if f"{request.method} {request.path}".startswith(key):
+                await request.read()
+                return web.Response(status=status, content_type=content_type, text=body)
         response: web.StreamResponse = await handler(request)
         return response
 
     async def _ws(self, request: web.Request) -> web.StreamResponse:
         if self.refuse_ws:
             return web.Response(status=503, text="websocket temporarily unavailable")
+        if self.stall_ws:
+            await self._closing.wait()
+            return web.Response(status=503)
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         sid = request.query.get("clientId") or uuid.uuid4().hex
