@@ -20,7 +20,7 @@ from bot.config import Config, load_config
 from bot.errors import UserError, WanBotError
 from bot.params import FLAGS, convert_flag
 from bot.request import InputFiles, Mode
-from comfy.errors import ComfyError, HostUnavailable
+from comfy.errors import ComfyError, HostError, HostUnavailable, NotComfyUI
 
 DEFAULT_CONFIG = Path("config.toml")
 log = logging.getLogger("wanbot")
@@ -194,6 +194,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             "queue": serve.queue,
         }[args.command]
         return asyncio.run(handler(args, config))
+    except NotComfyUI as exc:
+        print(f"wanbot: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
+    except HostError as exc:
+        print(
+            f"wanbot: the ComfyUI host answered with an error: {_one_line(str(exc))} "
+            "(the ComfyUI log on the host says why)",
+            file=sys.stderr,
+        )
+        return 1
     except HostUnavailable as exc:
         print(
             f"wanbot: ComfyUI host unreachable: {_one_line(str(exc))} "

@@ -19,6 +19,7 @@ from comfy.errors import (
     ExecutionFailed,
     ExecutionInterrupted,
     HostUnavailable,
+    NotComfyUI,
     OutputMissing,
     PromptRejected,
 )
@@ -27,7 +28,11 @@ from comfy.listener import EventListener, Failed, Message, Reconcile
 from comfy.outputs import OutputFile
 from comfy.transport import (
     auth_error,
+    expect_object,
+    is_rejection,
+    not_comfy,
     open_file,
+    raise_for_server_error,
     raise_for_status,
     read_json,
     translated,
@@ -68,7 +73,12 @@ class ComfyClient:
         self._stream_timeout = aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)
         self._session: aiohttp.ClientSession | None = None
         self._reconnect_window = reconnect_window
-        self._listener = EventListener(self._connect_ws, reconnect_window=reconnect_window)
+        # A websocket that never opened is not "briefly away": give up on it sooner.
+        self._listener = EventListener(
+            self._connect_ws,
+            reconnect_window=reconnect_window,
+            connect_window=min(timeout, reconnect_window),
+        )
 
     async def __aenter__(self) -> Self:
         return self
@@ -91,20 +101,30 @@ class ComfyClient:
     # -- plain calls ---------------------------------------------------------------------
 
     async def system_stats(self) -> dict[str, Any]:
-        return await self._json("GET", "/system_stats")  # type: ignore[no-any-return]
+        return await self._object("GET", "/system_stats", {"system": dict})
 
     async def object_info(self) -> dict[str, Any]:
-        return await self._json("GET", "/object_info")  # type: ignore[no-any-return]
+        info = await self._object("GET", "/object_info")
+        if not all(isinstance(node, dict) for node in info.values()):
+            raise not_comfy(self.base_url, "GET /object_info", info)
+        return info
 
     async def queue(self) -> dict[str, Any]:
         """`{"queue_running": [...], "queue_pending": [...]}`; item[1] is the prompt id."""
-        return await self._json("GET", "/queue")  # type: ignore[no-any-return]
+        queue = await self._object("GET", "/queue", {"queue_running": list, "queue_pending": list})
+        items = [*queue["queue_running"], *queue["queue_pending"]]
+        if not all(isinstance(item, list) for item in items):
+            raise not_comfy(self.base_url, "GET /queue", queue)
+        return queue
 
     async def history(self, prompt_id: str) -> HistoryEntry | None:
         """The prompt's `/history` entry, or None while the host doesn't know it as done."""
-        body = await self._json("GET", f"/history/{prompt_id}")
-        entry = body.get(prompt_id) if isinstance(body, dict) else None
-        return entry if isinstance(entry, dict) else None
+        body = await self._object("GET", f"/history/{prompt_id}")
+        entry = body.get(prompt_id)
+        # ComfyUI answers `{}` or `{prompt_id: entry}`, nothing else.
+        if set(body) - {prompt_id} or not isinstance(entry, dict | None):
+            raise not_comfy(self.base_url, f"GET /history/{prompt_id}", body)
+        return entry
 
     async def upload(
         self, path: Path, name: str, *, subfolder: str = "", overwrite: bool = True
@@ -121,8 +141,12 @@ class ComfyClient:
             form.add_field("type", "input")
             form.add_field("subfolder", subfolder)
             form.add_field("overwrite", "true" if overwrite else "false")
-            body = await self._json(
-                "POST", "/upload/image", data=form, call_timeout=self._upload_timeout
+            body = await self._object(
+                "POST",
+                "/upload/image",
+                {"name": str},
+                data=form,
+                call_timeout=self._upload_timeout,
             )
         finally:
             await asyncio.to_thread(file.close)
@@ -142,10 +166,12 @@ class ComfyClient:
             payload["extra_data"] = extra_data
         async with self._open("POST", "/prompt", json=payload) as response:
             body = await read_json(response)
-            if response.status == 400 and isinstance(body, dict):
+            if response.status == 400 and is_rejection(body):
                 raise PromptRejected(body.get("error") or {}, body.get("node_errors") or {})
             raise_for_status(response, body)
-        return str(body["prompt_id"])
+        return str(
+            expect_object(body, self.base_url, "POST /prompt", {"prompt_id": str})["prompt_id"]
+        )
 
     async def download(self, file: OutputFile, dest: Path) -> Path:
         """Stream an output file to `dest` (via a temporary name, then renamed)."""
@@ -241,6 +267,8 @@ class ComfyClient:
         while True:
             try:
                 return await self._reconcile(prompt_id)
+            except NotComfyUI:
+                raise  # a proxy's page or a wrong URL does not go away by waiting
             except HostUnavailable:
                 if time.monotonic() + delay > deadline:
                     raise
@@ -315,36 +343,42 @@ class ComfyClient:
         call_timeout: aiohttp.ClientTimeout | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        with translated(self.base_url):
+        with translated(self.base_url, f"{method} {path}"):
             async with self._http().request(
                 method, self.base_url + path, timeout=call_timeout or self._timeout, **kwargs
             ) as response:
                 if response.status in (401, 403):
                     raise auth_error(self.base_url, response.status)
-                if response.status >= 500:
-                    raise HostUnavailable(f"{self.base_url} answered {response.status}")
+                await raise_for_server_error(self.base_url, response)
                 yield response
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The JSON body (None when empty); text that is not JSON means this is not ComfyUI."""
         async with self._open(method, path, **kwargs) as response:
             body = await read_json(response)
             raise_for_status(response, body)
-            return body
+        if isinstance(body, str):
+            raise not_comfy(self.base_url, f"{method} {path}", body)
+        return body
+
+    async def _object(
+        self, method: str, path: str, fields: dict[str, type] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """A JSON object with `fields` of their types, or `NotComfyUI`."""
+        body = await self._json(method, path, **kwargs)
+        return expect_object(body, self.base_url, f"{method} {path}", fields)
 
     async def _connect_ws(self) -> aiohttp.ClientWebSocketResponse:
+        """Open `/ws`; the whole handshake is bounded by the request timeout."""
         url = self.base_url.replace("http", "ws", 1) + "/ws"
-        with translated(self.base_url):
-            try:
+        with translated(self.base_url, "the websocket handshake (GET /ws)"):
+            async with asyncio.timeout(self._timeout.total):
                 return await self._http().ws_connect(
                     url,
                     params={"clientId": self.client_id},
                     heartbeat=HEARTBEAT,
                     timeout=aiohttp.ClientWSTimeout(ws_close=self._timeout.total),
                 )
-            except aiohttp.WSServerHandshakeError as exc:
-                if exc.status in (401, 403):
-                    raise auth_error(self.base_url, exc.status) from exc
-                raise HostUnavailable(f"{url}: handshake answered {exc.status}") from exc
 
 
 def _incomplete(entry: HistoryEntry | None) -> bool:

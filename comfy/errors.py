@@ -1,7 +1,7 @@
 """Errors raised by the ComfyUI client.
 
 Transport errors (aiohttp, sockets, timeouts) are translated into this hierarchy in exactly one
-place, `comfy.client._transport`; everything above it only sees `ComfyError` subclasses.
+place, `comfy.transport`; everything above it only sees `ComfyError` subclasses.
 """
 
 from __future__ import annotations
@@ -14,7 +14,20 @@ class ComfyError(Exception):
 
 
 class HostUnavailable(ComfyError):
-    """The host cannot be reached: refused, timed out, DNS, 5xx, or the websocket stayed gone."""
+    """The host cannot be reached: refused, timed out, DNS, a gateway error (502/503/504 from a
+    proxy with no ComfyUI behind it), or the websocket stayed gone."""
+
+
+class NotComfyUI(HostUnavailable):
+    """The URL answered, but not like ComfyUI: an HTML page or JSON of another shape (a wrong
+    URL, a proxy's login page). As good as unreachable: there is no ComfyUI to talk to."""
+
+
+class HostError(ComfyError):
+    """ComfyUI answered a request with a server error (500 and the like, not a gateway error).
+
+    The host is up; it failed this one request, and its own log says why.
+    """
 
 
 class AuthError(ComfyError):

@@ -3,7 +3,9 @@
 The listener keeps a single `/ws` connection open, reconnecting with backoff, and hands each
 JSON message to the queues subscribed to its `prompt_id`. It never interprets messages beyond
 routing; `ComfyClient.follow` does that. After every reconnect it tells all subscribers to
-reconcile with `/history`, since anything sent while the socket was down is lost.
+reconcile with `/history`, since anything sent while the socket was down is lost. It gives up
+after `connect_window` seconds when the socket never opened, and after `reconnect_window`
+when an open one stays gone.
 """
 
 from __future__ import annotations
@@ -59,9 +61,12 @@ Connect = Callable[[], Awaitable[aiohttp.ClientWebSocketResponse]]
 class EventListener:
     """Routes websocket messages by prompt id to subscriber queues."""
 
-    def __init__(self, connect: Connect, *, reconnect_window: float) -> None:
+    def __init__(
+        self, connect: Connect, *, reconnect_window: float, connect_window: float | None = None
+    ) -> None:
         self._connect = connect
         self._reconnect_window = reconnect_window
+        self._connect_window = reconnect_window if connect_window is None else connect_window
         self._subscribers: dict[str, set[asyncio.Queue[Delivery]]] = {}
         self._task: asyncio.Task[ComfyError | None] | None = None
         self._connected = asyncio.Event()
@@ -119,7 +124,8 @@ class EventListener:
     async def _run(self) -> ComfyError | None:
         """Connect, pump, reconnect; returns (and broadcasts) the error it gave up with."""
         ever_connected = False
-        down_since: float | None = None
+        down_since = time.monotonic()
+        window = self._connect_window
         backoff = INITIAL_BACKOFF
         while True:
             try:
@@ -127,14 +133,10 @@ class EventListener:
             except AuthError as exc:
                 return self._give_up(exc)
             except ComfyError as exc:
-                now = time.monotonic()
-                down_since = now if down_since is None else down_since
-                left = self._reconnect_window - (now - down_since)
+                left = window - (time.monotonic() - down_since)
                 if left <= 0:
                     return self._give_up(
-                        HostUnavailable(
-                            f"websocket unreachable for {self._reconnect_window:.0f}s: {exc}"
-                        )
+                        HostUnavailable(f"websocket unreachable for {window:g} s: {exc}")
                     )
                 await asyncio.sleep(min(backoff, left))
                 backoff = min(backoff * 2, MAX_BACKOFF)
@@ -144,7 +146,7 @@ class EventListener:
             if ever_connected:
                 self._broadcast(Reconcile())
             ever_connected = True
-            down_since, backoff = None, INITIAL_BACKOFF
+            backoff = INITIAL_BACKOFF
             try:
                 await self._pump(ws)
             except (aiohttp.ClientError, OSError) as exc:
@@ -153,7 +155,7 @@ class EventListener:
                 self._connected.clear()
                 self._ws = None
                 await ws.close()
-            down_since = time.monotonic()
+            down_since, window = time.monotonic(), self._reconnect_window
             log.warning("ComfyUI websocket closed; reconnecting")
 
     async def _pump(self, ws: aiohttp.ClientWebSocketResponse) -> None:

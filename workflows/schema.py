@@ -23,6 +23,18 @@ from typing import Any
 WIDGET_TYPES = frozenset({"INT", "FLOAT", "BOOLEAN", "STRING"})
 # Flags ComfyUI front ends put on combos whose value is a file the user uploads.
 UPLOAD_FLAGS = ("image_upload", "audio_upload", "video_upload", "file_upload")
+# Combos that list the host's input folder without an upload flag: VideoHelperSuite's
+# loaders (its front end adds the upload button by class name). Like the flagged ones, the
+# node checks the value against the folder itself (its VALIDATE_INPUTS), so ComfyUI skips
+# the list in `/object_info`, which only shows the folder as it was when fetched.
+INPUT_FOLDER_COMBOS = frozenset(
+    {
+        ("VHS_LoadVideo", "video"),
+        ("VHS_LoadVideoFFmpeg", "video"),
+        ("VHS_LoadAudioUpload", "audio"),
+        ("VHS_LoadImages", "directory"),  # a subfolder of the input folder
+    }
+)
 MODEL_EXTENSIONS = (".safetensors", ".gguf", ".pt", ".pth", ".ckpt", ".bin", ".sft", ".onnx")
 SECTIONS = ("required", "optional")
 
@@ -38,18 +50,29 @@ class InputSpec:
     choices: tuple[Any, ...] | None = None  # only for combos
 
     @property
-    def is_file_combo(self) -> bool:
-        """A combo whose value names an uploaded file (its list may be empty or stale)."""
-        if self.choices is None:
-            return False
-        return any(self.options.get(flag) for flag in UPLOAD_FLAGS) or not self.choices
-
-    @property
     def is_model_combo(self) -> bool:
         """A combo listing model files found on the host."""
-        return self.choices is not None and any(
-            isinstance(c, str) and c.lower().endswith(MODEL_EXTENSIONS) for c in self.choices
-        )
+        return self.choices is not None and any(is_model_file(c) for c in self.choices)
+
+
+def names_input_file(class_type: str, spec: InputSpec) -> bool:
+    """Whether the combo `class_type.<spec.name>` names a file in the host's input folder.
+
+    Its list is the folder's content when `/object_info` was fetched, so it lacks the files
+    uploaded since (and those about to be uploaded). Decided by the upload flags and by class
+    and input name, never by the list's content: model lists must still be checked.
+    """
+    if spec.choices is None:
+        return False
+    if (class_type, spec.name) in INPUT_FOLDER_COMBOS:
+        return True
+    flagged = any(spec.options.get(flag) for flag in UPLOAD_FLAGS)
+    # LoadImageOutput carries `image_upload` but lists the output folder.
+    return flagged and spec.options.get("image_folder", "input") == "input"
+
+
+def is_model_file(value: Any) -> bool:
+    return isinstance(value, str) and value.lower().endswith(MODEL_EXTENSIONS)
 
 
 def parse_input(name: str, definition: Any, required: bool) -> InputSpec:

@@ -18,6 +18,8 @@ from workflows.schema import (
     format_widgets,
     hidden_inputs,
     input_specs,
+    is_model_file,
+    names_input_file,
 )
 
 __all__ = ["Problem", "WorkflowInvalid", "check_prompt", "choices", "validate_prompt"]
@@ -223,21 +225,21 @@ class _Checker:
 
     def check_combo(self, node_id: str, class_type: str, spec: InputSpec, value: Any) -> None:
         allowed = spec.choices or ()
-        if spec.is_file_combo:
+        if names_input_file(class_type, spec):
             if not isinstance(value, str) or not value:
                 self.add(node_id, class_type, spec.name, "needs the name of an uploaded file")
-            elif self.uploaded is not None and value not in self.uploaded and value not in allowed:
+            elif not self.in_input_folder(value, allowed):
+                uploaded = sorted(self.uploaded or ())
                 self.add(
                     node_id,
                     class_type,
                     spec.name,
-                    f"file '{value}' was not uploaded to the host; uploaded: "
-                    f"{_listing(sorted(self.uploaded))}",
+                    f"file '{value}' was not uploaded to the host; uploaded: {_listing(uploaded)}",
                 )
             return
         if value in allowed:
             return
-        if spec.is_model_combo:
+        if spec.is_model_combo or is_model_file(value):
             message = (
                 f"model file '{value}' for {class_type}.{spec.name} is not on the host; "
                 f"available: {_listing(allowed)}"
@@ -245,6 +247,15 @@ class _Checker:
         else:
             message = f"value {value!r} is not allowed; choose one of: {_listing(allowed)}"
         self.add(node_id, class_type, spec.name, message)
+
+    def in_input_folder(self, value: str, listed: Collection[Any]) -> bool:
+        """Listed by the host, or uploaded (a folder counts when a file was uploaded into it).
+
+        Without an upload list any name passes: the files are uploaded after this check.
+        """
+        if self.uploaded is None or value in listed or value in self.uploaded:
+            return True
+        return any(name.startswith(f"{value}/") for name in self.uploaded)
 
 
 def _widget_problem(spec: InputSpec, value: Any) -> str | None:

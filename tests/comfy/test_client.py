@@ -284,10 +284,19 @@ async def test_follow_survives_the_host_going_away_briefly(
 async def test_websocket_dropped_mid_job_settles_from_history(
     fake: FakeComfy, client: ComfyClient, image: Path
 ) -> None:
-    fake.drop_ws_mid_job = True
+    # The prompt waits behind a held one until its follower is listening; otherwise it could
+    # finish before `follow` starts, which then settles from history without any events.
+    fake.hold = True
+    first = await _submit(client, image)
+    second = await _submit(client, image)
+    await fake.wait_running(first)
     events: list[ComfyEvent] = []
+    following = asyncio.create_task(client.follow(second, events.append))
+    await fake.wait_until(lambda: any(r.path == "/queue" for r in fake.requests))
+    fake.drop_ws_mid_job = True
 
-    entry = await client.follow(await _submit(client, image), events.append)
+    fake.release()
+    entry = await following
 
     # The sampler's later progress and execution_success never reached the client.
     assert [e.value for e in events if isinstance(e, Progress)] == [1]

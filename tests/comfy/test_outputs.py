@@ -74,7 +74,11 @@ def test_rejection_message_lists_every_problem() -> None:
 
     message = str(PromptRejected(verdict.error, verdict.node_errors))
 
-    assert "node 6 (LoadImage) input 'image': Value not in list" in message
+    # LoadImage checks its file itself (VALIDATE_INPUTS), as in ComfyUI.
+    assert (
+        "node 6 (LoadImage) input 'image': Custom validation failed for node: "
+        "image - Invalid image file: not-uploaded.png"
+    ) in message
     assert "node 8 (KSampler) input 'scheduler': Value not in list: scheduler: 'bogus'" in message
 
 

@@ -6,7 +6,8 @@
 Prompts are validated against `object_info` like ComfyUI does (see `comfy_validation`), run
 one at a time, stream the real websocket events to the submitting `client_id`, and leave a
 real small MP4 behind under the output key of `VHS_VideoCombine` (`gifs`) or `SaveVideo`
-(`images` + `animated`). Tests wait on state with the `wait_*` helpers of `comfy_state`,
+(`images` + `animated`). Uploads land in its input folder, which `/object_info` lists in the
+loaders' combos as ComfyUI does. Tests wait on state with the `wait_*` helpers of `comfy_state`,
 never by sleeping.
 """
 
@@ -26,7 +27,7 @@ from aiohttp import WSMsgType, web
 
 from tests.fakes import media
 from tests.fakes.comfy_state import ComfyState, Job, Request
-from tests.fakes.comfy_validation import validate_prompt
+from tests.fakes.comfy_validation import validate_prompt, with_input_folder
 from tests.fakes.fake_jobs import JobRunner
 
 PREVIEW_IMAGE = 1  # protocol.BinaryEventTypes.PREVIEW_IMAGE
@@ -62,6 +63,7 @@ class FakeComfy(ComfyState):
         self.scale = scale
         self.max_frames = max_frames
         self._work = asyncio.Event()
+        self._closing = asyncio.Event()
         self._down = False
         self._port = 0
         self._runner: web.AppRunner | None = None
@@ -96,6 +98,7 @@ class FakeComfy(ComfyState):
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._closing.set()
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -192,12 +195,19 @@ class FakeComfy(ComfyState):
         self.changed()
         if self.token and request.headers.get("Authorization") != f"Bearer {self.token}":
             return web.json_response({"error": "Unauthorized"}, status=401)
+        for key, (status, content_type, body) in self.answers.items():
+            if f"{request.method} {request.path}".startswith(key):
+                await request.read()
+                return web.Response(status=status, content_type=content_type, text=body)
         response: web.StreamResponse = await handler(request)
         return response
 
     async def _ws(self, request: web.Request) -> web.StreamResponse:
         if self.refuse_ws:
             return web.Response(status=503, text="websocket temporarily unavailable")
+        if self.stall_ws:
+            await self._closing.wait()
+            return web.Response(status=503)
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         sid = request.query.get("clientId") or uuid.uuid4().hex
@@ -220,7 +230,8 @@ class FakeComfy(ComfyState):
         return web.json_response({"system": system, "devices": devices})
 
     async def _object_info(self, request: web.Request) -> web.Response:
-        return web.json_response(self.object_info)
+        # Like ComfyUI, the loaders' combos list the input folder as it is now.
+        return web.json_response(with_input_folder(self.object_info, list(self.uploads)))
 
     async def _queue_info(self, request: web.Request) -> web.Response:
         return web.json_response(self._exec_info())

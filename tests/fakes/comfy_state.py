@@ -64,6 +64,11 @@ class ComfyState:
         self.view_failures = 0
         self.sockets: dict[str, web.WebSocketResponse] = {}
         self.refuse_ws = False
+        # While set, /ws never answers the upgrade (until the fake closes).
+        self.stall_ws = False
+        # Canned answers instead of ComfyUI's, by "METHOD /path" prefix: (status, type, body).
+        # For a proxy's login page, a wrong URL's JSON, a 500.
+        self.answers: dict[str, tuple[int, str, str]] = {}
         self._jobs: dict[str, Job] = {}
         self._number = 0
         self._tick = asyncio.Event()

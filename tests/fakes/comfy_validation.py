@@ -1,20 +1,77 @@
 """Prompt validation the way ComfyUI's `execution.validate_prompt` does it, from `/object_info`.
 
 Returns the same `error` / `node_errors` shapes ComfyUI sends with HTTP 400, so the client's
-error handling is tested against the real wire format. Facts from ComfyUI 0.33 (execution.py,
-comfy_execution/validation.py); the code is our own.
+error handling is tested against the real wire format. Also lists the host's input folder in
+the loaders' combos, as their `INPUT_TYPES` do. Facts from ComfyUI 0.33 (execution.py,
+comfy_execution/validation.py, nodes.py) and VideoHelperSuite 1.7; the code is our own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import mimetypes
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 ANY_TYPES = {"*", "COMFY_MATCHTYPE_V3"}
-# Inputs whose combo lists are the host's input folder: uploaded files are valid values.
-FILE_COMBO_FLAGS = ("image_upload", "audio_upload", "video_upload")
-FILE_COMBOS = {("VHS_LoadVideo", "video"), ("LoadVideo", "file")}
+# Loader inputs that list the input folder, and what each lists: core loaders filter by MIME
+# type, VideoHelperSuite's by extension; "dir" is the folder's subfolders. Each node checks
+# its value against the folder in VALIDATE_INPUTS, so ComfyUI skips the list check for them.
+VHS_VIDEO = {"webm", "mp4", "mkv", "gif", "mov"}
+VHS_AUDIO = {"mp3", "mp4", "wav", "ogg"}
+INPUT_FOLDER: dict[tuple[str, str], tuple[str, str]] = {
+    ("LoadImage", "image"): ("image", "Invalid image file"),
+    ("LoadImageMask", "image"): ("image", "Invalid image file"),
+    ("LoadAudio", "audio"): ("audio+video", "Invalid audio file"),
+    ("LoadVideo", "file"): ("video", "Invalid video file"),
+    ("VHS_LoadVideo", "video"): ("vhs-video", "Invalid video file"),
+    ("VHS_LoadVideoFFmpeg", "video"): ("vhs-video", "Invalid video file"),
+    ("VHS_LoadAudioUpload", "audio"): ("vhs-audio", "Invalid audio file"),
+    ("VHS_LoadImages", "directory"): ("dir", "Invalid directory"),
+}
+
+
+def lists(kind: str, name: str) -> bool:
+    """Whether a loader of `kind` lists the top-level input file `name`."""
+    suffix = PurePosixPath(name).suffix.lower().lstrip(".")
+    if kind == "vhs-video":
+        return suffix in VHS_VIDEO
+    if kind == "vhs-audio":
+        return suffix in VHS_AUDIO
+    mime = mimetypes.guess_type(name, strict=False)[0] or ""
+    return mime.split("/")[0] in kind.split("+")
+
+
+def folder_listing(kind: str, files: Iterable[str]) -> set[str]:
+    """What a loader of `kind` lists for an input folder holding `files` (relative paths)."""
+    if kind == "dir":
+        return {name.split("/")[0] for name in files if "/" in name}
+    return {name for name in files if "/" not in name and lists(kind, name)}
+
+
+def with_input_folder(object_info: dict[str, Any], files: Collection[str]) -> dict[str, Any]:
+    """`object_info` as the host serves it with `files` in its input folder."""
+    served = dict(object_info)
+    for (class_type, name), (kind, _) in INPUT_FOLDER.items():
+        info = object_info.get(class_type)
+        spec = (info or {}).get("input", {}).get("required", {}).get(name)
+        if not isinstance(spec, list) or not spec:
+            continue
+        listed = sorted(set(_options(spec)) | folder_listing(kind, files))
+        if spec[0] == "COMBO":
+            spec = ["COMBO", {**spec[1], "options": listed}]
+        else:
+            spec = [listed, *spec[1:]]
+        inputs = {**info["input"], "required": {**info["input"]["required"], name: spec}}
+        served[class_type] = {**info, "input": inputs}
+    return served
+
+
+def _options(spec: list[Any]) -> list[Any]:
+    if spec[0] == "COMBO":
+        return list(spec[1].get("options", [])) if len(spec) > 1 else []
+    return list(spec[0]) if isinstance(spec[0], list) else []
 
 
 @dataclass
@@ -152,7 +209,10 @@ class _Checker:
                     name,
                     received_value=value,
                 )
-        options = self._combo_options(node["class_type"], name, input_type, extra)
+        folder = INPUT_FOLDER.get((node["class_type"], name))
+        if folder is not None:
+            return self._check_input_file(name, value, input_type, extra, folder[1])
+        options = self._combo_options(input_type, extra)
         if options is not None and value not in options:
             shown = f"(list of length {len(options)})" if len(options) > 20 else str(list(options))
             return _input_error(
@@ -198,20 +258,31 @@ class _Checker:
             )
         return None if self.check(source_id) else False
 
-    def _combo_options(
-        self, class_type: str, name: str, input_type: Any, extra: dict[str, Any]
-    ) -> list[Any] | None:
-        if isinstance(input_type, list):
-            options = list(input_type)
-        elif input_type == "COMBO":
-            options = list(extra.get("options", []))
-        elif input_type == "COMFY_DYNAMICCOMBO_V3":
-            options = [option.get("key") for option in extra.get("options", [])]
-        else:
+    def _check_input_file(
+        self, name: str, value: Any, input_type: Any, extra: dict[str, Any], invalid: str
+    ) -> dict[str, Any] | None:
+        """The loader's VALIDATE_INPUTS: the value must be in the host's input folder."""
+        present = set(self.uploaded) | set(self._combo_options(input_type, extra) or ())
+        if isinstance(value, str) and (
+            value in present or any(f.startswith(f"{value}/") for f in self.uploaded)
+        ):
             return None
-        if any(extra.get(flag) for flag in FILE_COMBO_FLAGS) or (class_type, name) in FILE_COMBOS:
-            options += sorted(self.uploaded)
-        return options
+        return _input_error(
+            "custom_validation_failed",
+            "Custom validation failed for node",
+            f"{name} - {invalid}: {value}",
+            name,
+        )
+
+    @staticmethod
+    def _combo_options(input_type: Any, extra: dict[str, Any]) -> list[Any] | None:
+        if isinstance(input_type, list):
+            return list(input_type)
+        if input_type == "COMBO":
+            return list(extra.get("options", []))
+        if input_type == "COMFY_DYNAMICCOMBO_V3":
+            return [option.get("key") for option in extra.get("options", [])]
+        return None
 
 
 def _is_dynamic(spec: Any) -> bool:

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from bot.request import Mode
+from tests.workflows import full_object_info
 from workflows.builder import load_template
-from workflows.schema import bundled_object_info
+from workflows.schema import bundled_object_info, input_specs, names_input_file
 from workflows.validate import (
     Problem,
     WorkflowInvalid,
@@ -281,3 +284,76 @@ def test_new_style_combo_values_are_checked() -> None:
     problem = only(validate_prompt(sink(mode="medium"), SYNTHETIC))
     assert problem.input_name == "mode"
     assert "choose one of: fast, slow" in problem.message
+
+
+# Every loader input whose combo lists the host's input folder, in the real `/object_info`.
+INPUT_FOLDER_LOADERS = [
+    ("LoadImage", "image", "wanbot_b.png"),
+    ("LoadImageMask", "image", "wanbot_b.png"),
+    ("LoadAudio", "audio", "wanbot_b.wav"),
+    ("LoadVideo", "file", "wanbot_b.mp4"),
+    ("VHS_LoadVideo", "video", "wanbot_b.mp4"),
+    ("VHS_LoadVideoFFmpeg", "video", "wanbot_b.mp4"),
+    ("VHS_LoadAudioUpload", "audio", "wanbot_b.wav"),
+    ("VHS_LoadImages", "directory", "wanbot_b"),
+]
+
+
+def one_node(
+    full: dict[str, Any], class_type: str, name: str, listed: list[str], value: str
+) -> Callable[..., list[Problem]]:
+    """The problems of `value` in the real class whose combo lists `listed`, given uploads."""
+    info = {class_type: json.loads(json.dumps(full[class_type]))}
+    spec = info[class_type]["input"]["required"][name]
+    if spec[0] == "COMBO":
+        spec[1]["options"] = listed
+    else:
+        spec[0] = listed
+    prompt = {"1": {"class_type": class_type, "inputs": {name: value}}}
+
+    def problems(uploaded: set[str] | None = None) -> list[Problem]:
+        found = validate_prompt(prompt, info, uploaded_files=uploaded)
+        return [p for p in found if p.input_name == name]
+
+    return problems
+
+
+@pytest.mark.parametrize(("class_type", "name", "value"), INPUT_FOLDER_LOADERS)
+def test_loaders_accept_files_uploaded_after_the_schema_was_fetched(
+    class_type: str, name: str, value: str
+) -> None:
+    """The list shows an earlier job's upload; this job's own file is not in it yet."""
+    problems = one_node(full_object_info(), class_type, name, ["wanbot_a.mp4"], value)
+    assert problems() == []
+    uploaded = {value} if name != "directory" else {f"{value}/frame.png"}
+    assert problems(uploaded) == []
+    (problem,) = problems({"other.png"})
+    assert f"file '{value}' was not uploaded" in problem.message
+
+
+def test_every_input_folder_combo_of_the_real_schema_is_known() -> None:
+    """Audit: core loaders are found by their upload flag, VideoHelperSuite's by name."""
+    found = set()
+    for class_type, info in full_object_info().items():
+        for name, spec in input_specs(info).items():
+            if names_input_file(class_type, spec):
+                found.add((class_type, name))
+    expected = {(c, n) for c, n, _ in INPUT_FOLDER_LOADERS}
+    assert expected <= found
+    # The rest carry an upload flag for the input folder: 3D files and resized images.
+    assert found - expected == {
+        ("Load3D", "model_file"),
+        ("Load3DAdvanced", "model_file"),
+        ("LoadAndResizeImage", "image"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("class_type", "name"),
+    [("WanVideoModelLoader", "model"), ("CheckpointLoaderSimple", "ckpt_name")],
+)
+def test_model_combos_are_checked_even_when_the_host_lists_none(class_type: str, name: str) -> None:
+    problems = one_node(full_object_info(), class_type, name, [], "wan2.2_animate.safetensors")
+    (problem,) = problems()
+    assert "model file 'wan2.2_animate.safetensors'" in problem.message
+    assert "is not on the host; available: (none)" in problem.message

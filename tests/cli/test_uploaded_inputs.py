@@ -1,0 +1,64 @@
+"""A host's input folder fills up with our uploads: later jobs and checks must still pass.
+
+ComfyUI lists its input folder in the loaders' combos (`VHS_LoadVideo.video` has no upload
+flag), so after the first WanAnimate job `/object_info` names that job's pose video.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from comfy import ComfyClient
+from tests.cli.test_cli import wanbot, write_config
+from tests.fakes.comfy_server import FakeComfy
+from tests.fakes.media import png_bytes, write_mp4
+from workflows.schema import bundled_object_info
+
+
+def loader_list(object_info: dict[str, Any], class_type: str, name: str) -> list[str]:
+    spec = object_info[class_type]["input"]["required"][name]
+    return list(spec[0]) if isinstance(spec[0], list) else list(spec[1]["options"])
+
+
+async def test_the_same_animate_job_runs_twice_on_one_host(tmp_path: Path) -> None:
+    image = tmp_path / "ref.png"
+    image.write_bytes(png_bytes(320, 192))
+    pose = tmp_path / "pose.mp4"
+    write_mp4(pose, width=160, height=96, frames=9, fps=16)
+    args = ("generate", image, "a dancer", "--mode", "animate", "--pose", pose)
+    async with FakeComfy(object_info=bundled_object_info()) as fake:
+        config = write_config(tmp_path, fake.url)
+        first = await wanbot(*args, "--config", config, cwd=tmp_path)
+        assert first.code == 0, first.err
+        # The host now lists the first job's pose video, as a real one does.
+        async with ComfyClient(fake.url) as client:
+            info = await client.object_info()
+            assert any(n.endswith(".mp4") for n in loader_list(info, "VHS_LoadVideo", "video"))
+        second = await wanbot(*args, "--config", config, cwd=tmp_path)
+        assert second.code == 0, second.err
+        again = await wanbot(
+            "generate",
+            "--from",
+            Path(first.out.strip()).with_suffix(".json"),
+            "--config",
+            config,
+            cwd=tmp_path,
+        )
+    assert again.code == 0, again.err
+    assert len(fake.accepted) == 3
+
+
+async def test_check_passes_after_uploads(tmp_path: Path) -> None:
+    pose = tmp_path / "pose.mp4"
+    write_mp4(pose, width=160, height=96, frames=9, fps=16)
+    speech = tmp_path / "old.wav"
+    speech.write_bytes(b"RIFF")
+    async with FakeComfy(object_info=bundled_object_info()) as fake:
+        fake.uploads["wanbot_earlier.mp4"] = pose.read_bytes()
+        fake.uploads["wanbot_earlier.png"] = png_bytes(8, 8)
+        fake.uploads["wanbot_earlier.wav"] = speech.read_bytes()
+        config = write_config(tmp_path, fake.url)
+        result = await wanbot("check", "--config", config, cwd=tmp_path)
+    assert result.code == 0, result.out + result.err
+    assert "ready for i2v, infinitetalk, animate" in result.out
