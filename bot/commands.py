@@ -29,7 +29,7 @@ from bot.runner import (
     submit_job,
 )
 from comfy.client import ComfyClient
-from comfy.errors import ComfyError
+from comfy.errors import ComfyError, HostUnavailable
 from workflows.builder import UploadedInputs, build_prompt
 from workflows.schema import bundled_object_info, choices
 from workflows.validate import validate_prompt
@@ -206,7 +206,8 @@ async def check(args: argparse.Namespace, config: Config | None) -> int:
                 await client.system_stats()
                 object_info = await client.object_info()
         except ComfyError as exc:
-            print(f"host {host.name} ({host.url}): unreachable: {exc}")
+            what = "unreachable" if type(exc) is HostUnavailable else "not usable"
+            print(f"host {host.name} ({host.url}): {what}: {exc}")
             ok = False
             continue
         problems = _missing_for_modes(host, config, object_info)
