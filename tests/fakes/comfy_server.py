@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from tests.fakes import media
 from tests.fakes.comfy_state import ComfyState, Job, Request
@@ -331,15 +331,13 @@ class FakeComfy(ComfyState):
         return web.Response(body=data, content_type="video/mp4")
 
     async def _upload(self, request: web.Request) -> web.Response:
-        post = await request.post()
-        image = post.get("image")
-        if not isinstance(image, web.FileField) or not image.filename:
+        fields, files = await _read_form(request)
+        if "image" not in files:
             return web.Response(status=400)
-        subfolder = str(post.get("subfolder", ""))
-        data = image.file.read()
-        name = image.filename
+        name, data = files["image"]
+        subfolder = fields.get("subfolder", "")
         stored = str(PurePosixPath(subfolder, name)) if subfolder else name
-        if str(post.get("overwrite")) not in ("true", "1"):
+        if fields.get("overwrite") not in ("true", "1"):
             stem, dot, suffix = name.rpartition(".")
             counter = 1
             while stored in self.uploads and self.uploads[stored] != data:
@@ -349,5 +347,24 @@ class FakeComfy(ComfyState):
         self.uploads[stored] = data
         self.changed()
         return web.json_response(
-            {"name": name, "subfolder": subfolder, "type": post.get("type", "input")}
+            {"name": name, "subfolder": subfolder, "type": fields.get("type", "input")}
         )
+
+
+async def _read_form(request: web.Request) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
+    """A multipart form's fields and files, read into memory.
+
+    Not `request.post()`: that spools files into temporary files nobody closes, which the
+    garbage collector then reports (as a ResourceWarning) during some later test.
+    """
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str, bytes]] = {}
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader) or part.name is None:
+            continue
+        if part.filename:
+            files[part.name] = (part.filename, bytes(await part.read(decode=True)))
+        else:
+            fields[part.name] = await part.text()
+    return fields, files
