@@ -126,6 +126,21 @@ class FakeComfy(ComfyState):
         self._down = False
         await self._start_site()
 
+    async def restart(self) -> None:
+        """ComfyUI killed and started again at once (between two health checks): its queue,
+        running job, history and websockets are gone; uploads and output files stay."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        self.pending.clear()
+        self.running = None
+        self.history.clear()
+        self._jobs.clear()
+        await self._close_sockets()
+        self._worker = asyncio.create_task(self._work_loop())
+        self.changed()
+
     # -- sending events ------------------------------------------------------------------
 
     async def send(self, client_id: str | None, kind: str, data: dict[str, Any]) -> None:
@@ -235,6 +250,8 @@ class FakeComfy(ComfyState):
                 "extra_info": {},
             }
             return web.json_response({"error": error, "node_errors": {}}, status=400)
+        if self.prompt_gate is not None:
+            await self.prompt_gate.wait()
         prompt = body["prompt"]
         self.prompts.append(prompt)
         uploaded = set(self.uploads)
@@ -328,7 +345,20 @@ class FakeComfy(ComfyState):
         data = self.files.get(key)
         if data is None:
             return web.Response(status=404)
+        if self.view_truncations > 0:
+            self.view_truncations -= 1
+            return self._truncated(request, data)
         return web.Response(body=data, content_type="video/mp4")
+
+    def _truncated(self, request: web.Request, data: bytes) -> web.Response:
+        """Send half of `data` straight to the socket and hang up: a transfer cut short."""
+        head = "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: close\r\n"
+        if self.truncated_views_announce_length:
+            head += f"Content-Length: {len(data)}\r\n"
+        assert request.transport is not None
+        request.transport.write(head.encode() + b"\r\n" + data[: len(data) // 2])
+        request.transport.close()
+        return web.Response()  # never sent: the connection is closed
 
     async def _upload(self, request: web.Request) -> web.Response:
         fields, files = await _read_form(request)
