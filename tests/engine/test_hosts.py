@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.events import JobStarted
+from bot.events import JobFailed, JobStarted
 from bot.hosts import Host, HostPool
 from bot.jobs import JobStatus
 from bot.runner import SchemaCache
@@ -86,3 +86,42 @@ async def test_a_health_check_cancelled_as_it_answers_stops(tmp_path: Path) -> N
         check.cancel()  # in the same step as the answer arrives
         with pytest.raises(asyncio.CancelledError):
             await check
+
+
+async def test_comfyui_restart_between_health_checks_runs_the_job_again(
+    engine_world: WorldFactory,
+) -> None:
+    """ComfyUI forgot the running prompt: the job goes back to the queue, it does not fail."""
+    async with engine_world(hosts=1, comfy={"hold": True}) as world:
+        fake = world.fakes[0]
+        job = await world.submit("alice")
+        first = await fake.wait_for_prompt(1)
+        await fake.wait_running(first)
+        fake.hold = False
+        await fake.restart()  # /system_stats never failed: the host stays up throughout
+        await world.drain()
+        assert world.front.delivered_ids() == [job.id]
+        assert not world.front.events_of(job.id, JobFailed)
+        assert len(fake.accepted) == 2 and fake.accepted[0] == first
+        stored = await world.store.get(job.id)
+        assert stored is not None
+        assert (stored.status, stored.attempts, stored.prompt_id) == (
+            JobStatus.DONE,
+            2,
+            fake.accepted[1],
+        )
+
+
+async def test_a_host_that_keeps_forgetting_fails_the_job_after_max_attempts(
+    engine_world: WorldFactory,
+) -> None:
+    async with engine_world(hosts=1, comfy={"hold": True}, max_attempts=2) as world:
+        fake = world.fakes[0]
+        job = await world.submit("alice")
+        for count in (1, 2):
+            await fake.wait_running(await fake.wait_for_prompt(count))
+            await fake.restart()
+        await world.drain()
+        failed = world.front.events_of(job.id, JobFailed)
+        assert len(failed) == 1 and "2 tries" in failed[0].reason
+        assert len(fake.accepted) == 2
