@@ -5,9 +5,10 @@ state change before acting on it. A single dispatcher task sleeps on an `asyncio
 is woken by whatever can let a job start (a submit, a finished job, a host coming up), so a
 freed host gets its next job at once: there is no polling interval.
 
-Life of a job: queued → running (submitted; prompt id committed at once) → delivering
-(archived; the front end sends it) → done, or failed / cancelled. A host that drops out
-sends its jobs back to the queue, up to `max_attempts` runs.
+Life of a job: queued → running (prompt id committed before the host gets the prompt) →
+delivering (archived; the front end sends it) → done, or failed / cancelled. A host that
+drops out, or forgets a prompt (ComfyUI restarted), sends its jobs back to the queue, up to
+`max_attempts` runs.
 
 This module is the front ends' API and the dispatcher; the active jobs are kept by
 `bot.ledger`, runs on hosts by `bot.runs`, deliveries by `bot.delivery`, and a restart is

@@ -133,9 +133,10 @@ class HostPool:
     async def check(self, host: Host) -> bool:
         """One health check; updates `host.up` and calls back on a change."""
         try:
-            await asyncio.wait_for(
-                host.client.system_stats(), timeout=self._config.comfy.request_timeout
-            )
+            # Not `asyncio.wait_for`: on Python 3.11 it swallows a cancellation that arrives
+            # as the call completes, and `close()` would then wait forever for this loop.
+            async with asyncio.timeout(self._config.comfy.request_timeout):
+                await host.client.system_stats()
         except (ComfyError, TimeoutError) as exc:
             host.failures += 1
             host.error = str(exc) or type(exc).__name__

@@ -1,10 +1,11 @@
 """What to do, after a start, with the jobs a previous run left unfinished.
 
 - queued: back in the queue, in their original order;
-- running with a prompt on a known, up host: re-attached (followed to the end, or fetched if
-  it finished while the bot was down; run again if the host no longer knows it);
-- running without a prompt id (it stopped mid-upload) or on a host that is gone or down:
-  back in the queue;
+- running with a prompt id on a known, up host: re-attached (followed to the end, or fetched
+  if it finished while the bot was down); submitted now if the host does not have that
+  prompt (the bot stopped between committing the id and sending it, or ComfyUI restarted);
+- running without a prompt id (it stopped while uploading) or on a host that is gone or
+  down: back in the queue;
 - delivering: the front end is asked whether it was already sent; if not, it is sent again.
 
 `plan_recovery` decides; `recover` carries the plan out on the engine's collaborators.
@@ -66,7 +67,8 @@ async def recover(
         # The run was cut short by the restart, not by its host: it does not count.
         job.attempts = max(0, job.attempts - 1)
         await store.update(job, "attempts")
-        await ledger.requeue(job, "it had not been submitted when the bot stopped")
+        why = "its host is not available" if job.prompt_id else "it had not been submitted"
+        await ledger.requeue(job, f"{why} after a restart")
     for job in plan.reattach:
         assert job.host is not None
         runs.start(job, hosts[job.host], reattach=True)

@@ -1,9 +1,10 @@
 """The jobs running on hosts: start one, follow it, stop it, and settle how it ended.
 
 Each run is a task that submits (or re-attaches to) the job on its host through
-`bot.worker`, commits its prompt id and progress, and then hands the video to `Delivery`,
-sends the job back to the queue (its host was lost) or fails it. Whatever the ending, the
-run's host slot and per-user count are released and the dispatcher is woken.
+`bot.worker`, commits its prompt id (before the host gets the prompt) and progress, and then
+hands the video to `Delivery`, sends the job back to the queue (its host was lost, or forgot
+the prompt) or fails it. Whatever the ending, the run's host slot and per-user count are
+released and the dispatcher is woken.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class Halt(StrEnum):
 
     HOST_LOST = "host lost"
     CANCELLED = "cancelled"
+
+
+class Halted(Exception):
+    """The job was cancelled while its prompt was being staged: it is not sent."""
 
 
 @dataclass(eq=False)
@@ -108,7 +113,7 @@ class Runs:
         """Stop a cancelled job on its host; its task then ends by itself."""
         run = self._runs.get(job.id)
         if run is None or job.prompt_id is None:
-            return  # not submitted yet: `_on_submitted` cancels it right after
+            return  # not staged yet: `_on_staged` stops it before it is sent
         if run.host.up:
             try:
                 await run.host.client.cancel(job.prompt_id)
@@ -147,6 +152,7 @@ class Runs:
                 host,
                 self._config,
                 lambda event: self._on_comfy_event(job, event),
+                lambda submission: self._on_staged(job, submission),
                 lambda submission: self._on_submitted(job, host, submission),
                 lambda: self._free_host(run),
             )
@@ -166,10 +172,19 @@ class Runs:
         if job.status is JobStatus.RUNNING:
             await self._delivery.finish(job, host, collected)
 
-    async def _on_submitted(self, job: Job, host: Host, submission: Submission) -> None:
+    async def _on_staged(self, job: Job, submission: Submission) -> None:
+        """Commit the prompt's id and workflow before the host gets them (exactly once)."""
         job.prompt_id, job.workflow = submission.prompt_id, submission.workflow
         await self._store.update(job, "prompt_id", "workflow")
         if job.status is JobStatus.CANCELLED:
+            raise Halted(job.id)
+
+    async def _on_submitted(self, job: Job, host: Host, submission: Submission) -> None:
+        if submission.prompt_id != job.prompt_id:  # a host that picks its own ids
+            job.prompt_id = submission.prompt_id
+            await self._store.update(job, "prompt_id")
+        if job.status is JobStatus.CANCELLED:
+            # Cancelled while the host was taking it: `halt` may have looked too early.
             with contextlib.suppress(ComfyError):
                 await host.client.cancel(submission.prompt_id)
 

@@ -1,12 +1,11 @@
 """Running one job on one host: submit (or re-attach), follow, download, archive.
 
 The engine decides what happens to the job afterwards; this module only does the work and
-raises what went wrong (ComfyUI errors, `HostNotReady`, `PromptLost`).
+raises what went wrong (ComfyUI errors, `HostNotReady`, `PromptLost`, `VideoIncomplete`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -20,31 +19,24 @@ from bot.errors import UserError
 from bot.hosts import Host
 from bot.jobs import Job
 from bot.prepare import PreparedJob
-from bot.runner import HostNotReady, Submission, submit_job
+from bot.runner import HostNotReady, Submission, VideoIncomplete, fetch_video, send, stage_job
 from comfy.client import ComfyClient
 from comfy.errors import (
     AuthError,
-    ComfyError,
     ExecutionFailed,
     ExecutionInterrupted,
     HostUnavailable,
     OutputMissing,
+    PromptLost,
     PromptRejected,
 )
 from comfy.events import ComfyEvent, Started
-from comfy.outputs import OutputFile, pick_video
+from comfy.outputs import pick_video
 
 log = logging.getLogger(__name__)
 
-DOWNLOAD_ATTEMPTS = 4
-DOWNLOAD_BACKOFF = 0.25  # seconds before the 2nd attempt; doubles after each failure
-
 ProgressHandler = Callable[[ComfyEvent], Awaitable[None]]
 SubmittedHandler = Callable[[Submission], Awaitable[None]]
-
-
-class PromptLost(ComfyError):
-    """After a restart, the host no longer knows the job's prompt: it has to run again."""
 
 
 @dataclass(frozen=True)
@@ -60,27 +52,33 @@ async def execute(
     host: Host,
     config: Config,
     on_event: ProgressHandler,
+    on_staged: SubmittedHandler,
     on_submitted: SubmittedHandler,
     on_generated: Callable[[], None] = lambda: None,
 ) -> Collected:
     """Run `job` on `host` to a downloaded video.
 
-    A job that already has a `prompt_id` (the engine restarted while it ran) is re-attached:
-    followed to the end, or fetched when it finished meanwhile. `on_submitted` is awaited as
-    soon as ComfyUI accepted a new prompt, so the engine can persist its id; `on_generated`
-    is called when the GPU is done with it, before the download, so the host can take the next
-    job while this one's video is fetched.
+    `on_staged` is awaited with the new prompt's id and workflow before the host gets them,
+    so the engine commits the id first: a crash can then never leave a prompt on a host
+    without the engine knowing its id. `on_submitted` is awaited once the host accepted it.
+    A job that already has a `prompt_id` (the engine restarted) is re-attached when the host
+    has that prompt: followed to the end, or fetched when it finished meanwhile. When the
+    host does not know it (the engine stopped before sending it, or ComfyUI restarted too),
+    it is submitted now. `on_generated` is called when the GPU is done with the prompt,
+    before the download, so the host can take the next job while this video is fetched.
     """
     client = host.client
-    if job.prompt_id is None:
-        object_info = await host.schema.get(client)
-        prepared = PreparedJob(job.request, job.files)
-        submission = await submit_job(
-            prepared, client, host.config, config, object_info, prefix=f"wanbot_{job.id}"
+    if job.prompt_id is None or not await _on_host(client, job.id, job.prompt_id):
+        staged = await stage_job(
+            PreparedJob(job.request, job.files),
+            client,
+            host.config,
+            config,
+            await host.schema.get(client),
+            prefix=f"wanbot_{job.id}",
         )
-        await on_submitted(submission)
-    else:
-        await ensure_known(client, job.prompt_id)
+        await on_staged(staged)
+        await on_submitted(await send(client, staged))
     assert job.prompt_id is not None
     began = time.monotonic()
     started: list[float] = []
@@ -93,38 +91,20 @@ async def execute(
     entry = await client.follow(job.prompt_id, handle)
     gpu_seconds = time.monotonic() - (started[0] if started else began)
     on_generated()
-    video = await download(client, pick_video(entry), job.input_dir / "result.mp4")
+    video = await fetch_video(client, pick_video(entry), job.input_dir / "result.mp4")
     return Collected(video, gpu_seconds)
 
 
-async def download(client: ComfyClient, file: OutputFile, dest: Path) -> Path:
-    """Fetch a finished video, retrying a few times before giving up.
-
-    The GPU work is done and the file sits in the host's output folder: a failed transfer
-    is worth retrying on its own rather than sending the whole job back to the queue.
-    """
-    for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
-        try:
-            return await client.download(file, dest)
-        except HostUnavailable as exc:
-            if attempt == DOWNLOAD_ATTEMPTS:
-                raise
-            log.warning("download of %s failed (%s); retrying", file.filename, exc)
-            await asyncio.sleep(DOWNLOAD_BACKOFF * 2 ** (attempt - 1))
-    raise AssertionError("unreachable")
-
-
-async def ensure_known(client: ComfyClient, prompt_id: str) -> None:
-    """Raise `PromptLost` unless the host has `prompt_id` queued, running or in its history."""
-    if await client.history(prompt_id) is not None:
-        return
-    queue = await client.queue()
-    for key in ("queue_running", "queue_pending"):
-        if any(len(item) > 1 and item[1] == prompt_id for item in queue.get(key, [])):
-            return
-    # It may have finished between the two calls.
-    if await client.history(prompt_id) is None:
-        raise PromptLost(f"host no longer knows prompt {prompt_id}")
+async def _on_host(client: ComfyClient, job_id: str, prompt_id: str) -> bool:
+    """Whether the host has the prompt a restarted engine found committed for `job_id`."""
+    if await client.lookup(prompt_id) is not None:
+        return True
+    # We cannot tell a prompt that never reached the host from one a ComfyUI restart
+    # forgot: either way it runs now, in the same attempt (a restart of ours cut it short).
+    log.warning(
+        "job %s: host %s does not have prompt %s; submitting it", job_id, client.base_url, prompt_id
+    )
+    return False
 
 
 def verdict(exc: Exception, job: Job, host: str) -> tuple[bool, str]:
@@ -138,6 +118,8 @@ def verdict(exc: Exception, job: Job, host: str) -> tuple[bool, str]:
         return True, f"host {host} unreachable: {exc}"
     if isinstance(exc, PromptLost):
         return True, str(exc)
+    if isinstance(exc, VideoIncomplete):
+        return False, str(exc)
     if isinstance(exc, ExecutionFailed):
         return False, f"The video could not be made: {exc}"
     if isinstance(exc, ExecutionInterrupted):

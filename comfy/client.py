@@ -8,7 +8,9 @@ import inspect
 import os
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -16,11 +18,13 @@ from typing import Any, Self
 import aiohttp
 
 from comfy.errors import (
+    DownloadIncomplete,
     ExecutionFailed,
     ExecutionInterrupted,
     HostUnavailable,
     NotComfyUI,
     OutputMissing,
+    PromptLost,
     PromptRejected,
 )
 from comfy.events import ComfyEvent, HistoryEntry, parse_event
@@ -46,6 +50,17 @@ HISTORY_WAIT = 5.0
 # was deleted; this only covers proxies or caches in front of /history.
 LOST_WAIT = 1.0
 HEARTBEAT = 20.0
+# Prompts this client removed from a queue, remembered so that their disappearance reads as
+# a cancel (`ExecutionInterrupted`) and not as a host that forgot them (`PromptLost`).
+REMOVED_MEMORY = 256
+
+
+class PromptState(StrEnum):
+    """Where a host has a prompt."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"  # in its history: finished, failed or interrupted
 
 
 class ComfyClient:
@@ -79,6 +94,7 @@ class ComfyClient:
             reconnect_window=reconnect_window,
             connect_window=min(timeout, reconnect_window),
         )
+        self._removed: deque[str] = deque(maxlen=REMOVED_MEMORY)
 
     async def __aenter__(self) -> Self:
         return self
@@ -155,13 +171,24 @@ class ComfyClient:
         return f"{folder}/{stored}" if folder else stored
 
     async def submit(
-        self, prompt: dict[str, Any], *, extra_data: dict[str, Any] | None = None
+        self,
+        prompt: dict[str, Any],
+        *,
+        prompt_id: str | None = None,
+        extra_data: dict[str, Any] | None = None,
     ) -> str:
-        """Queue an API-format prompt; returns its prompt id. Raises `PromptRejected` on 400."""
+        """Queue an API-format prompt; returns its prompt id. Raises `PromptRejected` on 400.
+
+        ComfyUI files the prompt under `prompt_id` when given (else it picks a UUID), so a
+        caller can record the id before the host has the prompt. ComfyUI does not refuse an
+        id it already has, it runs the prompt again: `lookup` an id before sending it twice.
+        """
         # Connect the websocket first: ComfyUI only sends a prompt's events to a client
         # that is connected while it runs, and short prompts finish quickly.
         await self._listener.ensure_connected()
         payload: dict[str, Any] = {"prompt": prompt, "client_id": self.client_id}
+        if prompt_id is not None:
+            payload["prompt_id"] = prompt_id
         if extra_data:
             payload["extra_data"] = extra_data
         async with self._open("POST", "/prompt", json=payload) as response:
@@ -174,7 +201,10 @@ class ComfyClient:
         )
 
     async def download(self, file: OutputFile, dest: Path) -> Path:
-        """Stream an output file to `dest` (via a temporary name, then renamed)."""
+        """Stream an output file to `dest` (via a temporary name, then renamed).
+
+        Raises `DownloadIncomplete` when the body ends short of its `Content-Length`.
+        """
         params = {"filename": file.filename, "subfolder": file.subfolder, "type": file.type}
         partial = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
         async with self._open(
@@ -182,10 +212,21 @@ class ComfyClient:
         ) as resp:
             raise_for_status(resp, None)
             out = await open_file(partial, "wb")
+            # A compressed body's Content-Length is not the length we read.
+            compressed = resp.headers.get("Content-Encoding", "identity") != "identity"
+            expected, received = None if compressed else resp.content_length, 0
             try:
                 with translated(self.base_url):
-                    async for chunk in resp.content.iter_chunked(CHUNK):
-                        await asyncio.to_thread(out.write, chunk)
+                    try:
+                        async for chunk in resp.content.iter_chunked(CHUNK):
+                            received += len(chunk)
+                            await asyncio.to_thread(out.write, chunk)
+                    except aiohttp.ClientPayloadError as exc:
+                        raise DownloadIncomplete(
+                            self.base_url, file.filename, received, expected
+                        ) from exc
+                if expected is not None and received != expected:
+                    raise DownloadIncomplete(self.base_url, file.filename, received, expected)
             except BaseException:
                 await asyncio.to_thread(out.close)
                 await asyncio.to_thread(partial.unlink, missing_ok=True)
@@ -200,6 +241,7 @@ class ComfyClient:
 
     async def delete_pending(self, prompt_id: str) -> None:
         """Remove `prompt_id` from the pending queue; its followers then end."""
+        self._removed.append(prompt_id)
         await self._json("POST", "/queue", json={"delete": [prompt_id]})
         # Queue first, then history: a prompt that started meanwhile shows up in one of them.
         if await self._queue_state(prompt_id) is None and await self.history(prompt_id) is None:
@@ -209,11 +251,21 @@ class ComfyClient:
     async def cancel(self, prompt_id: str) -> bool:
         """Delete `prompt_id` if pending, interrupt it if running; False if it was neither."""
         state = await self._queue_state(prompt_id)
-        if state == "pending":
+        if state is PromptState.PENDING:
             await self.delete_pending(prompt_id)
-        elif state == "running":
+        elif state is PromptState.RUNNING:
             await self.interrupt(prompt_id)
         return state is not None
+
+    async def lookup(self, prompt_id: str) -> PromptState | None:
+        """Where the host has `prompt_id`; None if it never got it or forgot it (restarted)."""
+        state = await self._queue_state(prompt_id)
+        if state is not None:
+            return state
+        # Queue first, then history: ComfyUI moves a prompt from one to the other under one
+        # lock, so one that finished between the two calls is found in history.
+        entry = await self._wait_history(prompt_id, LOST_WAIT)
+        return None if entry is None else PromptState.DONE
 
     # -- following a prompt --------------------------------------------------------------
 
@@ -221,8 +273,9 @@ class ComfyClient:
         """Wait for `prompt_id` to finish and return its `/history` entry.
 
         Progress is delivered to `on_event`. Raises `ExecutionFailed`, `ExecutionInterrupted`
-        (also when the prompt was deleted from the queue), or `HostUnavailable` when the host
-        stays unreachable for longer than `reconnect_window`.
+        (also when this client deleted the prompt from the queue), `PromptLost` when the host
+        forgot the prompt (ComfyUI restarted), or `HostUnavailable` when the host stays
+        unreachable for longer than `reconnect_window`.
         """
         queue = self._listener.subscribe(prompt_id)
         try:
@@ -283,8 +336,11 @@ class ComfyClient:
                 return None
             entry = await self._wait_history(prompt_id, LOST_WAIT)
             if entry is None:
-                raise ExecutionInterrupted(
-                    f"prompt {prompt_id} is not queued, running or in history (deleted?)"
+                if prompt_id in self._removed:
+                    raise ExecutionInterrupted(f"prompt {prompt_id} was removed from the queue")
+                raise PromptLost(
+                    f"{self.base_url} no longer knows prompt {prompt_id}: it is not queued, "
+                    "running or in its history (did ComfyUI restart?)"
                 )
         return await self._settle(prompt_id, entry)
 
@@ -320,9 +376,12 @@ class ComfyClient:
             entry = await self.history(prompt_id) or entry
         return entry
 
-    async def _queue_state(self, prompt_id: str) -> str | None:
+    async def _queue_state(self, prompt_id: str) -> PromptState | None:
         queue = await self.queue()
-        for state, key in (("running", "queue_running"), ("pending", "queue_pending")):
+        for state, key in (
+            (PromptState.RUNNING, "queue_running"),
+            (PromptState.PENDING, "queue_pending"),
+        ):
             if any(len(item) > 1 and item[1] == prompt_id for item in queue.get(key, [])):
                 return state
         return None

@@ -71,6 +71,27 @@ class ExecutionInterrupted(ComfyError):
     """The prompt was interrupted, or removed from the queue before it ran."""
 
 
+class PromptLost(ComfyError):
+    """The host no longer knows a prompt: not queued, running or in its history.
+
+    ComfyUI keeps its queue and history in memory, so this is what a restart of ComfyUI
+    looks like. Nothing went wrong with the prompt itself; it can be submitted again.
+    """
+
+
+class DownloadIncomplete(HostUnavailable):
+    """An output file's transfer ended early: short of its Content-Length, or cut off.
+
+    A transfer problem, not a problem with the work: fetching the file again may succeed.
+    """
+
+    def __init__(
+        self, base_url: str, filename: str, received: int, expected: int | None = None
+    ) -> None:
+        of = "" if expected is None else f" of {expected}"
+        super().__init__(f"{base_url}: the download of {filename} ended after {received}{of} bytes")
+
+
 class OutputMissing(ComfyError):
     """The prompt finished but no video output can be found in its history entry."""
 

@@ -24,6 +24,7 @@ from comfy import (
     pick_video,
     unique_upload_name,
 )
+from comfy.errors import PromptLost
 from tests.comfy.workflow import i2v_prompt, object_info
 from tests.fakes import media
 from tests.fakes.comfy_server import FakeComfy
@@ -233,7 +234,8 @@ async def test_prompt_deleted_by_someone_else_ends_follow(
     async with ComfyClient(fake.url) as other:
         await other.delete_pending(second)
 
-    with pytest.raises(ExecutionInterrupted, match="not queued"):
+    # To this client the host forgot the prompt, as a restarted ComfyUI would.
+    with pytest.raises(PromptLost, match="not queued"):
         await client.follow(second)
     fake.release()
 

@@ -52,10 +52,13 @@ async def test_cancel_job_still_pending_on_the_host_deletes_it(
     async with engine_world(hosts=1, comfy={"hold": True}) as world:
         world.config.comfy.hosts[0].max_concurrent = 2
         first = await world.submit("alice")
-        second = await world.submit("bob")
         fake = world.fakes[0]
+        # Only then bob's: two jobs started together may reach the host in either order.
+        await fake.wait_running(await fake.wait_for_prompt(1))
+        second = await world.submit("bob")
         pending = await fake.wait_for_prompt(2)
-        # Whether or not the engine has recorded the prompt id yet, it gets deleted.
+        assert pending == second.prompt_id  # committed before it was sent
+        # Whether or not the engine has heard the host accept it, it gets deleted.
         await world.engine.cancel("test", "bob", second.id)
         await fake.wait_until(lambda: pending in fake.deleted)
         world.release_all()

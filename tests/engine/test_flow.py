@@ -12,10 +12,14 @@ from tests.engine.conftest import WorldFactory
 
 
 async def test_job_is_run_archived_and_delivered_once(engine_world: WorldFactory) -> None:
-    async with engine_world(hosts=1) as world:
+    async with engine_world(hosts=1, comfy={"hold": True}) as world:
         job = await world.submit("alice", prompt="a cat surfing")
-        await world.drain()
         front = world.front
+        # Held after its first step: progress of a job that finished before the engine
+        # started following it would be read from /history, without any progress.
+        await front.wait_for(job.id, JobProgress)
+        world.release_all()
+        await world.drain()
         assert front.delivered_ids() == [job.id]
         kinds = [type(e) for e in front.events_of(job.id)]
         assert kinds[0] is JobAccepted and kinds[1] is JobStarted

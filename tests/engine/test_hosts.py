@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from bot.events import JobStarted
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.events import JobFailed, JobStarted
+from bot.hosts import Host, HostPool
 from bot.jobs import JobStatus
-from tests.engine.conftest import WorldFactory
+from bot.runner import SchemaCache
+from comfy.client import ComfyClient
+from tests.engine.conftest import WorldFactory, make_config
 
 
 async def test_host_dies_mid_job_and_the_job_finishes_elsewhere(
@@ -50,3 +59,69 @@ async def test_websocket_drop_mid_job_is_reconciled_from_history(
         assert world.front.delivered_ids() == [job.id]
         assert world.fakes[0].ws_connects >= 2
         assert len(world.fakes[0].accepted) == 1
+
+
+class GatedClient(ComfyClient):
+    """A client whose health check answers only when the test opens the gate."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.asked = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def system_stats(self) -> dict[str, Any]:
+        self.asked.set()
+        await self.gate.wait()
+        return {}
+
+
+async def test_a_health_check_cancelled_as_it_answers_stops(tmp_path: Path) -> None:
+    """Stopping the engine cancels the health loops; none may swallow that and live on."""
+    config = make_config(tmp_path, ["http://127.0.0.1:9"])
+    async with GatedClient(config.comfy.hosts[0].url) as client:
+        host = Host(config.comfy.hosts[0], client, SchemaCache(60.0))
+        check = asyncio.create_task(HostPool(config).check(host))
+        await client.asked.wait()
+        client.gate.set()
+        check.cancel()  # in the same step as the answer arrives
+        with pytest.raises(asyncio.CancelledError):
+            await check
+
+
+async def test_comfyui_restart_between_health_checks_runs_the_job_again(
+    engine_world: WorldFactory,
+) -> None:
+    """ComfyUI forgot the running prompt: the job goes back to the queue, it does not fail."""
+    async with engine_world(hosts=1, comfy={"hold": True}) as world:
+        fake = world.fakes[0]
+        job = await world.submit("alice")
+        first = await fake.wait_for_prompt(1)
+        await fake.wait_running(first)
+        fake.hold = False
+        await fake.restart()  # /system_stats never failed: the host stays up throughout
+        await world.drain()
+        assert world.front.delivered_ids() == [job.id]
+        assert not world.front.events_of(job.id, JobFailed)
+        assert len(fake.accepted) == 2 and fake.accepted[0] == first
+        stored = await world.store.get(job.id)
+        assert stored is not None
+        assert (stored.status, stored.attempts, stored.prompt_id) == (
+            JobStatus.DONE,
+            2,
+            fake.accepted[1],
+        )
+
+
+async def test_a_host_that_keeps_forgetting_fails_the_job_after_max_attempts(
+    engine_world: WorldFactory,
+) -> None:
+    async with engine_world(hosts=1, comfy={"hold": True}, max_attempts=2) as world:
+        fake = world.fakes[0]
+        job = await world.submit("alice")
+        for count in (1, 2):
+            await fake.wait_running(await fake.wait_for_prompt(count))
+            await fake.restart()
+        await world.drain()
+        failed = world.front.events_of(job.id, JobFailed)
+        assert len(failed) == 1 and "2 tries" in failed[0].reason
+        assert len(fake.accepted) == 2

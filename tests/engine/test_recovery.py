@@ -65,6 +65,9 @@ async def test_prompt_unknown_to_the_host_runs_again(engine_world: WorldFactory)
         await world.drain()
         assert world.front.delivered_ids() == [job.id]
         assert len(fake.accepted) == 2
+        # Submitted again in the same attempt: the engine's restart cut it short, not the host.
+        done = await world.store.get(job.id)
+        assert done is not None and done.attempts == 1 and done.prompt_id == fake.accepted[1]
 
 
 async def test_interrupted_delivery_is_completed_once(engine_world: WorldFactory) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from tests.fakes import media
 from tests.fakes.comfy_state import ComfyState, Job, Request
@@ -128,6 +128,21 @@ class FakeComfy(ComfyState):
         """Answer again, on the same port."""
         self._down = False
         await self._start_site()
+
+    async def restart(self) -> None:
+        """ComfyUI killed and started again at once (between two health checks): its queue,
+        running job, history and websockets are gone; uploads and output files stay."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        self.pending.clear()
+        self.running = None
+        self.history.clear()
+        self._jobs.clear()
+        await self._close_sockets()
+        self._worker = asyncio.create_task(self._work_loop())
+        self.changed()
 
     # -- sending events ------------------------------------------------------------------
 
@@ -246,6 +261,8 @@ class FakeComfy(ComfyState):
                 "extra_info": {},
             }
             return web.json_response({"error": error, "node_errors": {}}, status=400)
+        if self.prompt_gate is not None:
+            await self.prompt_gate.wait()
         prompt = body["prompt"]
         self.prompts.append(prompt)
         uploaded = set(self.uploads)
@@ -339,18 +356,29 @@ class FakeComfy(ComfyState):
         data = self.files.get(key)
         if data is None:
             return web.Response(status=404)
+        if self.view_truncations > 0:
+            self.view_truncations -= 1
+            return self._truncated(request, data)
         return web.Response(body=data, content_type="video/mp4")
 
+    def _truncated(self, request: web.Request, data: bytes) -> web.Response:
+        """Send half of `data` straight to the socket and hang up: a transfer cut short."""
+        head = "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: close\r\n"
+        if self.truncated_views_announce_length:
+            head += f"Content-Length: {len(data)}\r\n"
+        assert request.transport is not None
+        request.transport.write(head.encode() + b"\r\n" + data[: len(data) // 2])
+        request.transport.close()
+        return web.Response()  # never sent: the connection is closed
+
     async def _upload(self, request: web.Request) -> web.Response:
-        post = await request.post()
-        image = post.get("image")
-        if not isinstance(image, web.FileField) or not image.filename:
+        fields, files = await _read_form(request)
+        if "image" not in files:
             return web.Response(status=400)
-        subfolder = str(post.get("subfolder", ""))
-        data = image.file.read()
-        name = image.filename
+        name, data = files["image"]
+        subfolder = fields.get("subfolder", "")
         stored = str(PurePosixPath(subfolder, name)) if subfolder else name
-        if str(post.get("overwrite")) not in ("true", "1"):
+        if fields.get("overwrite") not in ("true", "1"):
             stem, dot, suffix = name.rpartition(".")
             counter = 1
             while stored in self.uploads and self.uploads[stored] != data:
@@ -360,5 +388,24 @@ class FakeComfy(ComfyState):
         self.uploads[stored] = data
         self.changed()
         return web.json_response(
-            {"name": name, "subfolder": subfolder, "type": post.get("type", "input")}
+            {"name": name, "subfolder": subfolder, "type": fields.get("type", "input")}
         )
+
+
+async def _read_form(request: web.Request) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
+    """A multipart form's fields and files, read into memory.
+
+    Not `request.post()`: that spools files into temporary files nobody closes, which the
+    garbage collector then reports (as a ResourceWarning) during some later test.
+    """
+    fields: dict[str, str] = {}
+    files: dict[str, tuple[str, bytes]] = {}
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader) or part.name is None:
+            continue
+        if part.filename:
+            files[part.name] = (part.filename, bytes(await part.read(decode=True)))
+        else:
+            fields[part.name] = await part.text()
+    return fields, files

@@ -62,6 +62,13 @@ class ComfyState:
         self.view_gate: asyncio.Event | None = None
         # /view answers 503 this many times before serving files (a flaky download).
         self.view_failures = 0
+        # /view sends only the first half of this many files, then closes the connection;
+        # with the full Content-Length announced, or (False) none, as a proxy might.
+        self.view_truncations = 0
+        self.truncated_views_announce_length = True
+        # While set to an unset Event, POST /prompt waits on it before taking the prompt (a
+        # host slow to answer). It takes it even if the client went away, as ComfyUI does.
+        self.prompt_gate: asyncio.Event | None = None
         self.sockets: dict[str, web.WebSocketResponse] = {}
         self.refuse_ws = False
         # While set, /ws never answers the upgrade (until the fake closes).

@@ -1,0 +1,103 @@
+"""Fetching a finished video: a transfer cut short is fetched again, never archived as a video.
+
+The engine (through `bot.worker`) and the CLI (through `runner.collect_result`) share the
+check: the byte count against Content-Length, then the file must open as a video.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import parse_config
+from bot.events import JobFailed
+from bot.jobs import JobStatus
+from bot.media.video import probe
+from bot.prepare import prepare_job
+from bot.request import InputFiles, Mode
+from bot.runner import VideoIncomplete, collect_result, submit_job
+from comfy.client import ComfyClient
+from tests.engine.conftest import FAST, WorldFactory, write_inputs
+from tests.fakes.comfy_server import FakeComfy
+from workflows.schema import bundled_object_info
+
+FRAMES = FAST["frames"]
+
+
+def _views(fake: FakeComfy) -> int:
+    return sum(1 for r in fake.requests if r.path == "/view")
+
+
+@pytest.mark.parametrize("announce_length", [True, False])
+async def test_a_download_cut_short_is_fetched_again(
+    engine_world: WorldFactory, announce_length: bool
+) -> None:
+    async with engine_world(hosts=1) as world:
+        fake = world.fakes[0]
+        fake.view_truncations = 1
+        fake.truncated_views_announce_length = announce_length
+        job = await world.submit("alice")
+        await world.drain()
+        assert world.front.delivered_ids() == [job.id]
+        video = world.front.deliveries[0].result.video
+        assert (await probe(video)).frames == FRAMES
+        assert len(fake.accepted) == 1 and _views(fake) == 2  # fetched again, not re-run
+
+
+async def test_a_download_that_never_arrives_whole_fails_the_job_clearly(
+    engine_world: WorldFactory,
+) -> None:
+    async with engine_world(hosts=1) as world:
+        fake = world.fakes[0]
+        fake.view_truncations = 100
+        fake.truncated_views_announce_length = False
+        job = await world.submit("alice")
+        await world.drain()
+        assert world.front.delivered_ids() == []
+        failed = world.front.events_of(job.id, JobFailed)
+        assert len(failed) == 1
+        assert failed[0].reason.startswith("The video was made, but it could not be downloaded")
+        assert len(fake.accepted) == 1  # the GPU work was not thrown away and redone
+        stored = await world.store.get(job.id)
+        assert stored is not None and stored.status is JobStatus.FAILED
+        assert not list(world.config.storage.outputs.rglob("*.mp4"))  # nothing archived
+
+
+async def _cli_prompt(fake: FakeComfy, client: ComfyClient, tmp_path: Path) -> str:
+    """A prompt on `fake`, submitted as `wanbot generate` does."""
+    config = parse_config({"comfy": {"hosts": [{"name": "gpu", "url": fake.url}]}})
+    image = write_inputs(tmp_path / "in")["image"]
+    job = await prepare_job(
+        Mode.I2V,
+        InputFiles(image=image),
+        "a cat",
+        FAST,
+        config,
+        ["unipc"],
+        tmp_path / "work",
+    )
+    info = await client.object_info()
+    submission = await submit_job(job, client, config.comfy.hosts[0], config, info)
+    return submission.prompt_id
+
+
+async def test_the_cli_fetches_a_cut_short_video_again(tmp_path: Path) -> None:
+    async with FakeComfy(object_info=bundled_object_info()) as fake:
+        fake.view_truncations = 1
+        fake.truncated_views_announce_length = False
+        async with ComfyClient(fake.url) as client:
+            prompt_id = await _cli_prompt(fake, client, tmp_path)
+            video = await collect_result(client, prompt_id, tmp_path / "result.mp4")
+        assert (await probe(video)).frames == FRAMES
+        assert _views(fake) == 2
+
+
+async def test_the_cli_reports_a_video_that_never_arrives_whole(tmp_path: Path) -> None:
+    async with FakeComfy(object_info=bundled_object_info()) as fake:
+        fake.view_truncations = 100
+        async with ComfyClient(fake.url) as client:
+            prompt_id = await _cli_prompt(fake, client, tmp_path)
+            with pytest.raises(VideoIncomplete, match="could not be downloaded whole"):
+                await collect_result(client, prompt_id, tmp_path / "result.mp4")
+        assert not (tmp_path / "result.mp4").exists()
