@@ -109,7 +109,7 @@ class Ledger:
         if job.attempts >= self._limits.max_attempts:
             await self.fail(
                 job,
-                f"The GPU host stopped responding while making this video ({job.attempts} "
+                f"The GPU host failed while making this video ({job.attempts} "
                 f"tries). Please try again later.",
             )
             return

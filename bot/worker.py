@@ -25,6 +25,7 @@ from comfy.errors import (
     AuthError,
     ExecutionFailed,
     ExecutionInterrupted,
+    HostError,
     HostUnavailable,
     OutputMissing,
     PromptLost,
@@ -118,6 +119,10 @@ def verdict(exc: Exception, job: Job, host: str) -> tuple[bool, str]:
         return True, f"host {host} unreachable: {exc}"
     if isinstance(exc, PromptLost):
         return True, str(exc)
+    if isinstance(exc, HostError):
+        # ComfyUI itself failed (a 5xx): worth another run, within `max_attempts`.
+        log.warning("job %s: host %s answered with an error: %s", job.id, host, exc)
+        return True, f"host {host} answered with an error: {exc}"
     if isinstance(exc, VideoIncomplete):
         return False, str(exc)
     if isinstance(exc, ExecutionFailed):

@@ -125,3 +125,17 @@ async def test_a_host_that_keeps_forgetting_fails_the_job_after_max_attempts(
         failed = world.front.events_of(job.id, JobFailed)
         assert len(failed) == 1 and "2 tries" in failed[0].reason
         assert len(fake.accepted) == 2
+
+
+async def test_a_server_error_from_the_host_is_retried_then_fails_politely(
+    engine_world: WorldFactory,
+) -> None:
+    async with engine_world(hosts=1, max_attempts=2) as world:
+        fake = world.fakes[0]
+        fake.answers["POST /prompt"] = (500, "text/plain", "Server got itself in trouble")
+        job = await world.submit("alice")
+        await world.drain()
+        failed = world.front.events_of(job.id, JobFailed)
+        assert len(failed) == 1 and "2 tries" in failed[0].reason
+        stored = await world.store.get(job.id)
+        assert stored is not None and (stored.status, stored.attempts) == (JobStatus.FAILED, 2)
