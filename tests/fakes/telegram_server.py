@@ -21,6 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.forms import read_form
 from tests.fakes.telegram_objects import (
     BOT_ID,
     Call,
@@ -227,17 +228,10 @@ class FakeTelegram:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        fields: dict[str, Any] = {}
-        files: dict[str, bytes] = {}
-        filenames: dict[str, str] = {}
-        if request.can_read_body:
-            form = await request.post()
-            for key, value in form.items():
-                if isinstance(value, web.FileField):
-                    files[key] = value.file.read()
-                    filenames[key] = value.filename
-                else:
-                    fields[key] = decode(str(value))
+        form = await read_form(request)
+        fields: dict[str, Any] = {k: decode(v) for k, v in form.fields.items()}
+        files = {k: upload.data for k, upload in form.files.items()}
+        filenames = {k: upload.filename for k, upload in form.files.items()}
         fields.update({k: decode(v) for k, v in request.query.items()})
         if method == "getUpdates":
             return await self._get_updates(fields)
