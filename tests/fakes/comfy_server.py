@@ -28,6 +28,7 @@ from tests.fakes import media
 from tests.fakes.comfy_state import ComfyState, Job, Request
 from tests.fakes.comfy_validation import validate_prompt
 from tests.fakes.fake_jobs import JobRunner
+from tests.fakes.forms import read_form
 
 PREVIEW_IMAGE = 1  # protocol.BinaryEventTypes.PREVIEW_IMAGE
 PNG_FORMAT = 2
@@ -331,15 +332,15 @@ class FakeComfy(ComfyState):
         return web.Response(body=data, content_type="video/mp4")
 
     async def _upload(self, request: web.Request) -> web.Response:
-        post = await request.post()
-        image = post.get("image")
-        if not isinstance(image, web.FileField) or not image.filename:
+        form = await read_form(request)  # not request.post(): see tests/fakes/forms.py
+        image = form.files.get("image")
+        if image is None or not image.filename:
             return web.Response(status=400)
-        subfolder = str(post.get("subfolder", ""))
-        data = image.file.read()
+        subfolder = form.fields.get("subfolder", "")
+        data = image.data
         name = image.filename
         stored = str(PurePosixPath(subfolder, name)) if subfolder else name
-        if str(post.get("overwrite")) not in ("true", "1"):
+        if form.fields.get("overwrite") not in ("true", "1"):
             stem, dot, suffix = name.rpartition(".")
             counter = 1
             while stored in self.uploads and self.uploads[stored] != data:
@@ -349,5 +350,5 @@ class FakeComfy(ComfyState):
         self.uploads[stored] = data
         self.changed()
         return web.json_response(
-            {"name": name, "subfolder": subfolder, "type": post.get("type", "input")}
+            {"name": name, "subfolder": subfolder, "type": form.fields.get("type", "input")}
         )
