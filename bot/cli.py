@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot import logs
 from bot.config import Config, load_config
 from bot.errors import UserError, WanBotError
 from bot.params import FLAGS, convert_flag
@@ -110,10 +111,7 @@ def job_inputs(args: argparse.Namespace) -> tuple[Mode, InputFiles, str, dict[st
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `wanbot` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.setup(args.verbose)
     # Imported late: keeps `wanbot --help` fast.
     from bot import commands, serve
 
@@ -121,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config: Config | None = None
         if args.command != "workflow" or args.config.exists():
             config = load_config(args.config)
+            logs.hide_secrets(config)
         handler = {
             "generate": commands.generate,
             "workflow": commands.workflow,

@@ -264,6 +264,7 @@ class FakeTelegram:
             self._changed.notify_all()
 
     async def _get_updates(self, fields: dict[str, Any]) -> web.Response:
+        await self._record(Call("getUpdates", fields))
         offset = int(fields.get("offset") or 0)
         if offset:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
