@@ -88,6 +88,7 @@ RECEIVED = "⏳ Got it — checking your files…"
 NO_JOBS = "You have no jobs in the queue."
 CANCELLED = "🚫 Job {job} cancelled."
 UNKNOWN_JOB = "Job {job} no longer exists."
+NOT_YOUR_JOB = "Sorry, that is someone else's job: only they can use its buttons."
 DELIVERY_DONE = "✅ Job {job} done."
 ALBUM_NEEDS_ANIMATE = "Albums are for /animate: caption the album /animate <prompt>."
 

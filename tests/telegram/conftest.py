@@ -61,7 +61,13 @@ class Harness:
         return sorted(self.config.storage.outputs.rglob("*.mp4"))
 
 
-def make_config(tmp: Path, tg: FakeTelegram, comfy: FakeComfy, telegram: dict[str, Any]) -> Config:
+def make_config(
+    tmp: Path,
+    tg: FakeTelegram,
+    comfy: FakeComfy,
+    telegram: dict[str, Any],
+    queue: dict[str, Any] | None = None,
+) -> Config:
     data: dict[str, Any] = {
         "comfy": {"hosts": [{"name": "fake", "url": comfy.url}], "request_timeout": 10.0},
         "storage": {
@@ -69,7 +75,7 @@ def make_config(tmp: Path, tg: FakeTelegram, comfy: FakeComfy, telegram: dict[st
             "outputs": str(tmp / "outputs"),
             "jobs": str(tmp / "jobs"),
         },
-        "queue": {"progress_interval": 0.0},
+        "queue": {"progress_interval": 0.0, **(queue or {})},
         "telegram": {
             "token": tg.token,
             "base_url": tg.base_url,
@@ -90,13 +96,15 @@ HarnessFactory = Callable[..., AbstractAsyncContextManager[Harness]]
 def harness(tmp_path: Path) -> HarnessFactory:
     @asynccontextmanager
     async def factory(
-        comfy: dict[str, Any] | None = None, **telegram: Any
+        comfy: dict[str, Any] | None = None,
+        queue: dict[str, Any] | None = None,
+        **telegram: Any,
     ) -> AsyncIterator[Harness]:
         async with (
             FakeTelegram() as tg,
             FakeComfy(object_info=bundled_object_info(), **(comfy or {})) as fake,
         ):
-            config = make_config(tmp_path, tg, fake, telegram)
+            config = make_config(tmp_path, tg, fake, telegram, queue)
             h = Harness(tg, fake, config, tmp_path, None, None, None)  # type: ignore[arg-type]
             await h.start()
             try:
