@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.app import check_front_ends
 from bot.archive import Archive, make_record
 from bot.cli import job_inputs, print_json
 from bot.config import Config, HostConfig, parse_config
@@ -126,7 +127,8 @@ def _original_names(args: argparse.Namespace) -> dict[str, str]:
 
 
 async def check(args: argparse.Namespace, config: Config | None) -> int:
-    """Validate the config, then report for each host: reachable, and what is missing."""
+    """Validate the config, report for each host whether it is reachable and what is missing,
+    then for each chat section whether it can connect."""
     assert config is not None
     print(f"config {args.config}: ok ({len(config.comfy.hosts)} host(s))")
     ok = True
@@ -147,6 +149,9 @@ async def check(args: argparse.Namespace, config: Config | None) -> int:
                 print(f"  - {line}")
         else:
             print(f"host {host.name} ({host.url}): ready for {', '.join(m.value for m in Mode)}")
+    for works, line in await check_front_ends(config):
+        print(line)
+        ok = ok and works
     return 0 if ok else 1
 
 

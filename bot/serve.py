@@ -27,7 +27,9 @@ async def serve(args: argparse.Namespace, config: Config | None) -> int:
         loop.add_signal_handler(sig, stop.set)
     app = App(config)
     try:
-        await app.start()
+        if not await _start_unless_stopped(app, stop):
+            print("wanbot: stopping", file=sys.stderr, flush=True)
+            return 0
         hosts = ", ".join(h.name for h in config.comfy.hosts)
         if app.adapters:
             names = ", ".join(a.platform for a in app.adapters)
@@ -41,6 +43,23 @@ async def serve(args: argparse.Namespace, config: Config | None) -> int:
             loop.remove_signal_handler(sig)
         await app.stop()
     return 0
+
+
+async def _start_unless_stopped(app: App, stop: asyncio.Event) -> bool:
+    """Start `app`; False when a stop signal came first (a front end still connecting)."""
+    starting = asyncio.create_task(app.start(), name="app-start")
+    stopping = asyncio.create_task(stop.wait(), name="stop-signal")
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not starting.done():
+            starting.cancel()
+        await asyncio.gather(starting, stopping, return_exceptions=True)
+    if starting.cancelled():
+        return False
+    starting.result()  # the error that stopped the start, if any
+    return True
 
 
 async def queue(args: argparse.Namespace, config: Config | None) -> int:

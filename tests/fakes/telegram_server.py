@@ -9,7 +9,8 @@ Speaks: getMe, deleteWebhook, setWebhook, getUpdates (offsets, long-poll timeout
 soon as an update is queued), getFile + downloads under the file URL, sendMessage,
 editMessageText, editMessageReplyMarkup, sendVideo (multipart, `attach://` resolved),
 sendChatAction, answerCallbackQuery, setMyCommands. `fail_next(method, retry_after)` answers the
-next call of a method with 429 Too Many Requests.
+next call of a method with 429 Too Many Requests, `fail_next(method, status=502)` with a server
+error. A request with another token gets 401 Unauthorized, as from Telegram.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class FakeTelegram:
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
         self._files: dict[str, tuple[str, bytes, int]] = {}
-        self._failures: dict[str, list[int]] = {}
+        # method -> (HTTP status, retry_after) for each of its next calls to fail.
+        self._failures: dict[str, list[tuple[int, int]]] = {}
         self._changed = asyncio.Condition()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -69,6 +71,7 @@ class FakeTelegram:
         app.router.add_post(f"/bot{self.token}/{{method}}", self._api)
         app.router.add_get(f"/bot{self.token}/{{method}}", self._api)
         app.router.add_get(f"/file/bot{self.token}/{{path:.*}}", self._download)
+        app.router.add_route("*", "/bot{token}/{method}", self._unauthorized)
         self._runner = web.AppRunner(app, shutdown_timeout=1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -174,9 +177,11 @@ class FakeTelegram:
         await self.push(callback_query=query)
         return query_id
 
-    def fail_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
-        """Answer the next `times` calls of `method` with 429 and `retry_after`."""
-        self._failures.setdefault(method, []).extend([retry_after] * times)
+    def fail_next(
+        self, method: str, retry_after: int = 1, times: int = 1, status: int = 429
+    ) -> None:
+        """Answer the next `times` calls of `method` with 429 and `retry_after` (or `status`)."""
+        self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
 
     # -- waiting and asserting ---------------------------------------------------------------
 
@@ -238,9 +243,11 @@ class FakeTelegram:
         call = Call(method, fields, files, filenames)
         pending = self._failures.get(method)
         if pending:
-            retry = pending.pop(0)
-            call.response = {"retry_after": retry}
+            status, retry = pending.pop(0)
+            call.response = {"retry_after": retry} if status == 429 else {"status": status}
             await self._record(call)
+            if status != 429:
+                return api_error(status, "Bad Gateway" if status == 502 else "Server Error")
             return api_error(
                 429,
                 f"Too Many Requests: retry after {retry}",
@@ -257,6 +264,10 @@ class FakeTelegram:
         call.response = result
         await self._record(call)
         return web.json_response({"ok": True, "result": result})
+
+    async def _unauthorized(self, request: web.Request) -> web.Response:
+        await self._record(Call(request.match_info["method"], {}, response={"status": 401}))
+        return api_error(401, "Unauthorized")
 
     async def _record(self, call: Call) -> None:
         async with self._changed:

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
+import socket
 from pathlib import Path
 
 from bot.app import App, configured_adapters
 from tests.fakes.comfy_server import FakeComfy
 from tests.fakes.media import png_bytes
 from tests.fakes.telegram_server import FakeTelegram
-from tests.telegram.conftest import make_config
+from tests.telegram.conftest import (
+    COMFY_TOKEN,
+    WEBHOOK_SECRET,
+    make_config,
+    start_wanbot,
+    write_config,
+)
 from workflows.schema import bundled_object_info
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET_TOKEN = "987654:AAH-secret-part-of-the-token_x"
-COMFY_TOKEN = "comfy-secret-bearer-token"
-WEBHOOK_SECRET = "webhook-secret-value"
 
 
 async def test_app_starts_telegram_when_configured(tmp_path: Path) -> None:
@@ -43,44 +45,6 @@ async def test_app_starts_telegram_when_configured(tmp_path: Path) -> None:
             await app.stop()
 
 
-def write_config(tmp: Path, tg: FakeTelegram, comfy: FakeComfy, extra: str = "") -> Path:
-    path = tmp / "config.toml"
-    path.write_text(
-        f"""
-[[comfy.hosts]]
-name = "fake"
-url = "{comfy.url}"
-token = "{COMFY_TOKEN}"
-
-[storage]
-database = "{tmp / "wanbot.db"}"
-outputs = "{tmp / "outputs"}"
-jobs = "{tmp / "jobs"}"
-
-[telegram]
-token = "{tg.token}"
-base_url = "{tg.base_url}"
-base_file_url = "{tg.base_file_url}"
-poll_timeout = 5.0
-webhook_secret = "{WEBHOOK_SECRET}"
-{extra}
-"""
-    )
-    return path
-
-
-async def start_wanbot(*args: str | Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *map(str, args),
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
 async def test_serve_verbose_logs_no_secret(tmp_path: Path) -> None:
     async with (
         FakeTelegram(token=SECRET_TOKEN) as tg,
@@ -103,3 +67,62 @@ async def test_serve_verbose_logs_no_secret(tmp_path: Path) -> None:
     secret_half = SECRET_TOKEN.split(":", 1)[1]
     for secret in (secret_half, COMFY_TOKEN, WEBHOOK_SECRET):
         assert log.count(secret) == 0, f"{secret!r} is in the log"
+
+
+def closed_port() -> int:
+    """A local port nothing listens on (Telegram "cannot be reached")."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+async def read_until(stream: asyncio.StreamReader, needle: str) -> list[str]:
+    """Lines from `stream` up to and including the first that contains `needle`."""
+    lines: list[str] = []
+    async with asyncio.timeout(60):
+        while not lines or needle not in lines[-1]:
+            line = await stream.readline()
+            assert line, f"{needle!r} never came; got {lines}"
+            lines.append(line.decode())
+    return lines
+
+
+async def test_serve_retries_while_telegram_is_unreachable_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    async with FakeComfy(object_info=bundled_object_info()) as comfy:
+        tg = FakeTelegram(token=SECRET_TOKEN)
+        tg.port = closed_port()
+        config = write_config(tmp_path, tg, comfy)
+        proc = await start_wanbot("serve", "--config", config)
+        assert proc.stderr is not None
+        try:
+            lines = await read_until(proc.stderr, "retrying in")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = await proc.communicate()
+    log = "".join(lines) + out.decode() + err.decode()
+    assert proc.returncode == 0, log
+    assert "Traceback" not in log
+    assert "WARNING adapters.telegram.connect: Telegram is not reachable (" in lines[-1]
+    assert "wanbot: stopping" in log
+    assert SECRET_TOKEN.split(":")[1] not in log
+
+
+async def test_serve_with_a_rejected_token_stops_with_one_line(tmp_path: Path) -> None:
+    async with (
+        FakeTelegram() as tg,
+        FakeComfy(object_info=bundled_object_info()) as comfy,
+    ):
+        config = write_config(tmp_path, tg, comfy)
+        text = config.read_text().replace(tg.token, SECRET_TOKEN)
+        config.write_text(text)
+        proc = await start_wanbot("serve", "--config", config)
+        out, err = await proc.communicate()
+    assert proc.returncode == 1
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("wanbot: The bot token was rejected")
+    assert "telegram.token (or WANBOT_TELEGRAM_TOKEN)" in lines[0]
+    assert SECRET_TOKEN.split(":")[1] not in err.decode() + out.decode()
