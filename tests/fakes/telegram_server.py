@@ -140,6 +140,11 @@ class FakeTelegram:
         meta = {"width": width, "height": height, "duration": 1, "mime_type": "video/mp4"}
         return {**self.file_meta(fid), **meta}
 
+    def video_note(self, data: bytes, length: int = 64) -> dict[str, Any]:
+        """A round video message: square, with sound, no mime type or name."""
+        fid = self.add_file(data, name="note.mp4")
+        return {**self.file_meta(fid), "length": length, "duration": 1}
+
     def document(
         self, data: bytes, mime: str, name: str = "file.bin", size: int | None = None
     ) -> dict[str, Any]:
