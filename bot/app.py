@@ -4,14 +4,15 @@ Front ends are chat adapters living in `adapters/<platform>/`. `bot/` never impo
 is named here by an import path string and loaded only when its section is present in the
 config. To add a platform, add its `[section]` to `bot.config.Config` and one line to
 `ADAPTERS`; its factory is called as `factory(config, engine)` and must return a
-`bot.frontend.Adapter` (a `FrontEnd` with `start()` and `stop()`).
+`bot.frontend.Adapter` (a `FrontEnd` with `start()` and `stop()`). The same module provides
+`check(config)` for `wanbot check` (see `ChatCheck`).
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import cast
 
 from bot.archive import Archive
@@ -31,6 +32,9 @@ ADAPTERS: dict[str, str] = {
 }
 
 AdapterFactory = Callable[[Config, Engine], Adapter]
+# `module:check` beside each factory: `wanbot check`'s probe of a chat section, as
+# (works, one line to print).
+ChatCheck = Callable[[Config], Awaitable[tuple[bool, str]]]
 
 
 def configured_adapters(config: Config, table: dict[str, str] | None = None) -> dict[str, str]:
@@ -41,10 +45,27 @@ def configured_adapters(config: Config, table: dict[str, str] | None = None) -> 
 
 def load_factory(path: str) -> AdapterFactory:
     """Import `module:attribute` and return it."""
+    return cast(AdapterFactory, _load(path))
+
+
+async def check_front_ends(config: Config) -> list[tuple[bool, str]]:
+    """`wanbot check` for each configured chat section: (works, one line saying so)."""
+    results: list[tuple[bool, str]] = []
+    for name, path in configured_adapters(config).items():
+        try:
+            check = cast(ChatCheck, _load(path.partition(":")[0] + ":check"))
+        except ConfigError as exc:
+            results.append((False, f"{name}: {exc}"))
+            continue
+        results.append(await check(config))
+    return results
+
+
+def _load(path: str) -> object:
     module_name, _, attribute = path.partition(":")
     try:
         module = importlib.import_module(module_name)
-        return cast(AdapterFactory, getattr(module, attribute))
+        return getattr(module, attribute)
     except (ImportError, AttributeError) as exc:
         raise ConfigError(
             f"Cannot load the front end {path!r}: {exc}. Install WanBot with its "

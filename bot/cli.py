@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot import logs
 from bot.config import Config, load_config
 from bot.errors import UserError, WanBotError
 from bot.params import FLAGS, convert_flag
@@ -175,10 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `wanbot` console script."""
     args = build_parser().parse_args(argv)
     check_usage(args)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.setup(args.verbose)
     # Imported late: keeps `wanbot --help` fast.
     from bot import commands, serve
 
@@ -186,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config: Config | None = None
         if args.command != "workflow" or args.config.exists():
             config = load_config(args.config)
+            logs.hide_secrets(config)
         handler = {
             "generate": commands.generate,
             "workflow": commands.workflow,

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.app import check_front_ends
 from bot.archive import Archive, ArchiveRecord, make_record
 from bot.cli import flag_overrides, job_inputs, print_json
 from bot.config import Config, HostConfig, parse_config
@@ -196,7 +197,8 @@ def _write_inputs(job: PreparedJob, folder: Path) -> list[Path]:
 
 
 async def check(args: argparse.Namespace, config: Config | None) -> int:
-    """Validate the config, then report for each host: reachable, and what is missing."""
+    """Validate the config, report for each host whether it is reachable and what is missing,
+    then for each chat section whether it can connect."""
     assert config is not None
     print(f"config {args.config}: ok ({len(config.comfy.hosts)} host(s))")
     ok = True
@@ -218,6 +220,9 @@ async def check(args: argparse.Namespace, config: Config | None) -> int:
                 print(f"  - {line}")
         else:
             print(f"host {host.name} ({host.url}): ready for {', '.join(m.value for m in Mode)}")
+    for works, line in await check_front_ends(config):
+        print(line)
+        ok = ok and works
     return 0 if ok else 1
 
 

@@ -29,7 +29,9 @@ async def serve(args: argparse.Namespace, config: Config | None) -> int:
     try:
         # Says which data this bot works on: a relative path in the config is easy to misread.
         print(f"wanbot: {storage_line(config)}", file=sys.stderr, flush=True)
-        await app.start()
+        if not await _start_unless_stopped(app, stop):
+            print("wanbot: stopping", file=sys.stderr, flush=True)
+            return 0
         hosts = ", ".join(h.name for h in config.comfy.hosts)
         if app.adapters:
             names = ", ".join(a.platform for a in app.adapters)
@@ -54,6 +56,23 @@ def storage_line(config: Config) -> str:
         f"database {storage.database.absolute()}, archive {storage.outputs.absolute()}, "
         f"job files {storage.jobs.absolute()} ({kept})"
     )
+
+
+async def _start_unless_stopped(app: App, stop: asyncio.Event) -> bool:
+    """Start `app`; False when a stop signal came first (a front end still connecting)."""
+    starting = asyncio.create_task(app.start(), name="app-start")
+    stopping = asyncio.create_task(stop.wait(), name="stop-signal")
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not starting.done():
+            starting.cancel()
+        await asyncio.gather(starting, stopping, return_exceptions=True)
+    if starting.cancelled():
+        return False
+    starting.result()  # the error that stopped the start, if any
+    return True
 
 
 async def queue(args: argparse.Namespace, config: Config | None) -> int:

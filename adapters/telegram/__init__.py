@@ -1,6 +1,7 @@
 """Telegram front end (python-telegram-bot): captions and replies in, status edits and MP4s out.
 
-`create(config, engine)` is what `wanbot serve` calls when `[telegram]` is configured.
+`create(config, engine)` is what `wanbot serve` calls when `[telegram]` is configured;
+`check(config)` is what `wanbot check` calls.
 """
 
 from __future__ import annotations
@@ -21,3 +22,10 @@ def create(config: Config, engine: Any) -> TelegramBot:
     from adapters.telegram.app import TelegramBot
 
     return TelegramBot(config, engine)
+
+
+async def check(config: Config) -> tuple[bool, str]:
+    """Whether the `[telegram]` section works (token shape, `getMe`), as one report line."""
+    from adapters.telegram.connect import check as check_telegram
+
+    return await check_telegram(config)

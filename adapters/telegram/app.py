@@ -21,6 +21,12 @@ from telegram.ext import (
 )
 
 from adapters.telegram import texts
+from adapters.telegram.connect import (
+    FIRST_RETRY,
+    api_urls,
+    connect_with_retries,
+    token_problem,
+)
 from adapters.telegram.frontend import PLATFORM, TelegramFrontEnd
 from adapters.telegram.handlers import Handlers
 from bot.config import Config, TelegramConfig
@@ -41,15 +47,9 @@ CONCURRENT_UPDATES = 32
 
 def build_application(telegram: TelegramConfig) -> Application[Any, Any, Any, Any, Any, Any]:
     """A PTB Application for `telegram` (no network yet)."""
-    builder = ApplicationBuilder().token(telegram.token or "")
-    if telegram.base_url:
-        builder = builder.base_url(telegram.base_url)
-        builder = builder.base_file_url(
-            telegram.base_file_url or telegram.base_url.replace("/bot", "/file/bot", 1)
-        )
-    elif telegram.base_file_url:
-        builder = builder.base_file_url(telegram.base_file_url)
-    builder = builder.local_mode(telegram.local_mode)
+    base_url, file_url = api_urls(telegram)
+    builder = ApplicationBuilder().token(telegram.token or "").base_url(base_url)
+    builder = builder.base_file_url(file_url).local_mode(telegram.local_mode)
     builder = builder.media_write_timeout(MEDIA_WRITE_TIMEOUT).read_timeout(READ_TIMEOUT)
     builder = builder.get_updates_read_timeout(telegram.poll_timeout + READ_TIMEOUT)
     # Downloads and media preparation take seconds; one user's request must not hold up others'.
@@ -61,6 +61,8 @@ class TelegramBot:
     """The Telegram adapter: a `bot.frontend.Adapter`."""
 
     platform = PLATFORM
+    # Seconds before the first reconnection attempt at start-up; doubled after each failure.
+    first_retry = FIRST_RETRY
 
     def __init__(self, config: Config, engine: Engine) -> None:
         if config.telegram is None:
@@ -80,7 +82,6 @@ class TelegramBot:
         )
         app.add_error_handler(self.handlers.on_error)
         self._webhook: web.AppRunner | None = None
-        self._started = False
 
     # -- FrontEnd --------------------------------------------------------------------------
 
@@ -96,6 +97,18 @@ class TelegramBot:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Connect, retrying while Telegram is unreachable; `ConfigError` if it refuses us."""
+        problem = token_problem(self.telegram.token)
+        if problem is not None:
+            raise ConfigError(problem)
+        await connect_with_retries(
+            self._connect, self._abandon, self.telegram, first_retry=self.first_retry
+        )
+        log.info(
+            "Telegram bot @%s is running (%s)", self.application.bot.username, self.telegram.mode
+        )
+
+    async def _connect(self) -> None:
         app = self.application
         await app.initialize()
         self.handlers.username = app.bot.username
@@ -111,23 +124,31 @@ class TelegramBot:
                 allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
                 drop_pending_updates=False,
             )
-        self._started = True
-        log.info("Telegram bot @%s is running (%s)", app.bot.username, self.telegram.mode)
 
-    async def stop(self) -> None:
-        if not self._started:
-            return
-        self._started = False
+    async def _abandon(self) -> None:
+        """Undo a failed connection attempt; the HTTP client stays open for the next one."""
+        await self._stop_updates()
+        if self.application.running:
+            await self.application.stop()
+
+    async def _stop_updates(self) -> None:
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if self._webhook is not None:
             await self._webhook.cleanup()
             self._webhook = None
+
+    async def stop(self) -> None:
+        """Disconnect; safe whatever `start` got to (also when it failed or was cancelled)."""
+        await self._stop_updates()
         await self.handlers.close()
-        await app.stop()
+        if self.application.running:
+            await self.application.stop()
         await self.frontend.close()
-        await app.shutdown()
+        await self.application.shutdown()
+        # A start that never completed leaves the HTTP client open; this closes it.
+        await self.application.bot.shutdown()
 
     async def _start_webhook(self) -> None:
         """Serve updates from Telegram on our own aiohttp server (PTB's needs tornado)."""

@@ -47,6 +47,7 @@ from adapters.telegram.parse import (
 from adapters.telegram.pending import PendingTalks
 from bot.config import Config, TelegramConfig
 from bot.errors import UserError
+from bot.jobs import Job, user_key
 from bot.media.summary import full_summary
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ANSWER_ATTEMPTS = 3
+# Buttons that act on a job; the callback data is `<action>:<job id>`.
+JOB_BUTTONS = ("cancel", "reroll", "details")
 
 
 def incident_ref() -> str:
@@ -282,37 +285,44 @@ class Handlers:
     # -- buttons ---------------------------------------------------------------------------
 
     async def _button(self, query: CallbackQuery) -> None:
+        """Every job button checks that the presser owns the job (or is an admin) first."""
         action, _, job_id = (query.data or "").partition(":")
         user_id = query.from_user.id
         chat_id = query.message.chat.id if query.message is not None else None
         if not self.allowed(user_id, chat_id):
             await query.answer(texts.NOT_ALLOWED, show_alert=True)
             return
+        if action not in JOB_BUTTONS:
+            await query.answer()
+            return
+        job = await self._own_job(user_id, job_id)
         if action == "cancel":
-            job = await self.engine.cancel(PLATFORM, str(user_id), job_id)
+            job = await self.engine.cancel(PLATFORM, str(user_id), job.id)
             await query.answer(texts.CANCELLED.format(job=job.id))
             if isinstance(query.message, Message):
                 text, markup = await self._queue_view(user_id)
                 await query.message.edit_text(text, reply_markup=markup)
         elif action == "reroll":
-            old = await self.engine.get(job_id)
-            if old is None:
-                raise UserError(texts.UNKNOWN_JOB.format(job=job_id))
-            ack = old.reply_target.get("ack_message_id")
+            ack = job.reply_target.get("ack_message_id")
             if ack is not None:
                 # The old job's status message stays as it is; the new job gets its own.
-                self.frontend.claim(int(old.reply_target["chat_id"]), int(ack))
-            job = await self.engine.reroll(job_id, platform=PLATFORM, user_id=str(user_id))
-            await query.answer(f"🎲 Rerolling as job {job.id}")
-        elif action == "details":
-            await self._details(query, job_id)
+                self.frontend.claim(int(job.reply_target["chat_id"]), int(ack))
+            new = await self.engine.reroll(job.id, platform=PLATFORM, user_id=str(user_id))
+            await query.answer(f"🎲 Rerolling as job {new.id}")
         else:
-            await query.answer()
+            await self._details(query, job)
 
-    async def _details(self, query: CallbackQuery, job_id: str) -> None:
-        job = await self.engine.get(job_id)
+    async def _own_job(self, user_id: int, job_id: str) -> Job:
+        """The job, if `user_id` made it or is an admin; else a `UserError` and nothing done."""
+        job = await self.engine.get(job_id) if job_id else None
         if job is None:
             raise UserError(texts.UNKNOWN_JOB.format(job=job_id))
+        presser = user_key(PLATFORM, str(user_id))
+        if job.user != presser and presser not in self.config.queue.admins:
+            raise UserError(texts.NOT_YOUR_JOB)
+        return job
+
+    async def _details(self, query: CallbackQuery, job: Job) -> None:
         data = full_summary(job.request, host=job.host, gpu_seconds=job.gpu_seconds)
         data.pop("inputs", None)  # local paths mean nothing to the user
         lines = [f"Job {job.id}"] + [

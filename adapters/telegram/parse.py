@@ -19,7 +19,7 @@ from bot.errors import InputError
 from bot.params import parse_command
 from bot.request import Mode
 
-Kind = Literal["image", "audio", "video"]
+Kind = Literal["image", "audio", "video", "zip"]
 
 # `/command`, `/command@botname`, then the rest. Telegram allows 1-32 [A-Za-z0-9_] characters.
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?=\s|$)(.*)$", re.S)
@@ -28,6 +28,7 @@ ALIASES = {"infinitetalk": "talk", "wananimate": "animate", "video": "i2v"}
 # An album item captioned with this word starts the face images (WanAnimate).
 FACE_MARKER = "face"
 DEFAULT_TALK_PROMPT = "a person talking naturally, looking at the camera"
+ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed", "application/x-zip"})
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,35 @@ def video_of(message: Message | None) -> FileRef | None:
     return None
 
 
+def zip_of(message: Message | None) -> FileRef | None:
+    """A zip document: pose frames, unpacked in name order by the engine."""
+    doc = message.document if message is not None else None
+    if doc is None:
+        return None
+    if (doc.mime_type or "") in ZIP_TYPES or (doc.file_name or "").lower().endswith(".zip"):
+        return FileRef(doc.file_id, doc.file_size, "zip", "pose.zip")
+    return None
+
+
+def pose_of(message: Message | None) -> FileRef | None:
+    """Pose frames sent as one file: a video or a zip of images."""
+    return video_of(message) or zip_of(message)
+
+
+def speech_of(message: Message | None) -> FileRef | None:
+    """Speech for InfiniteTalk: audio, or the sound track of a video or round video note."""
+    audio = audio_of(message)
+    if audio is not None or message is None:
+        return audio
+    for item in (message.video, message.video_note):
+        if item is not None:
+            return FileRef(item.file_id, item.file_size, "audio", "speech.mp4")
+    doc = message.document
+    if doc is not None and (doc.mime_type or "").startswith("video/"):
+        return FileRef(doc.file_id, doc.file_size, "audio", "speech" + _ext(doc.file_name, ".mp4"))
+    return None
+
+
 def _words(command: Command, mode: Mode) -> tuple[str, dict[str, Any]]:
     parsed = parse_command(command.args, mode)
     prompt = parsed.prompt
@@ -154,7 +184,7 @@ def draft_from_message(message: Message, command: Command) -> Draft | AwaitPhoto
     """The request one message (and the message it replies to) makes. Raises `UserError`."""
     mode = JOB_COMMANDS[command.name]
     reply = message.reply_to_message
-    own_image, own_audio = image_of(message), audio_of(message)
+    own_image = image_of(message)
     if mode is Mode.I2V and own_image is not None and audio_of(reply) is not None:
         mode = Mode.INFINITETALK  # a photo captioned /i2v that replies to audio: InfiniteTalk
     prompt, overrides = _words(command, mode)
@@ -166,19 +196,23 @@ def draft_from_message(message: Message, command: Command) -> Draft | AwaitPhoto
         return Draft(mode, prompt, overrides, image)
 
     if mode is Mode.INFINITETALK:
+        own_speech = speech_of(message)
         image = own_image or image_of(reply)
-        audio = own_audio or audio_of(reply)
+        audio = own_speech or speech_of(reply)
         if audio is None:
             raise InputError(texts.NOT_AUDIO)
         if image is None:
-            if own_audio is None and reply is not None:
+            if own_speech is None and reply is not None:
                 return AwaitPhoto(prompt, overrides, audio)
             raise InputError(texts.TALK_NEEDS_PHOTO)
         return Draft(mode, prompt, overrides, image, audio=audio)
 
-    # WanAnimate from one message: a photo replying to the pose video.
-    image = own_image
-    pose = video_of(reply)
+    # WanAnimate from one message: a photo replying to the pose video or zip, or the video or
+    # zip captioned /animate replying to the photo.
+    if own_image is not None:
+        image, pose = own_image, pose_of(reply)
+    else:
+        image, pose = image_of(reply), pose_of(message)
     if image is None:
         raise InputError(texts.ANIMATE_NEEDS_PHOTO)
     if pose is None:
@@ -189,8 +223,8 @@ def draft_from_message(message: Message, command: Command) -> Draft | AwaitPhoto
 def draft_from_album(messages: Sequence[Message], command: Command) -> Draft:
     """WanAnimate from an album: the first image is the reference, the rest pose frames.
 
-    Items from the one captioned `face` on are face images. A video in the album is the pose
-    clip. Raises `UserError`.
+    Items from the one captioned `face` on are face images. A video (or, in an album of
+    documents, a zip) is the pose clip. Raises `UserError`.
     """
     mode = Mode.ANIMATE
     prompt, overrides = _words(command, mode)
@@ -203,7 +237,7 @@ def draft_from_album(messages: Sequence[Message], command: Command) -> Draft:
         caption = (item.caption or "").strip().lower()
         if caption == FACE_MARKER:
             in_face = True
-        ref = image_of(item) or video_of(item)
+        ref = image_of(item) or pose_of(item)
         if ref is None:
             raise InputError(texts.ALBUM_ITEM_UNUSABLE)
         if reference is None:

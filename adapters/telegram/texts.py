@@ -36,12 +36,14 @@ Talking portrait (InfiniteTalk) — the video is as long as the speech
 • Reply to a voice note or audio file with a photo captioned /talk <prompt>
 • Or send a voice note captioned /talk as a reply to a photo
 • Or reply /talk to a voice note; I then ask for the portrait photo.
+A video or round video note works as the speech too: its sound track is used.
 
 Animate a photo (WanAnimate)
 • Send an album captioned /animate <prompt>: the first photo is the person, the other \
 photos are the pose frames. Optional face frames: caption one item "face"; it and the \
 items after it are face images.
-• Or reply to a pose video with a photo captioned /animate <prompt>.
+• Or reply to a pose video, or a zip of pose images, with a photo captioned /animate <prompt> \
+(or send the video or zip captioned /animate <prompt> as a reply to the photo).
 
 Options go after the prompt, e.g. /i2v a dancer --steps 20 --seed 42 --size 480x832
 --size WxH, --frames N, --steps N, --cfg X, --seed N, --fps X, --neg "…", \
@@ -59,20 +61,22 @@ NOT_AN_IMAGE = (
     "/i2v <prompt> to a photo."
 )
 NOT_AUDIO = (
-    "InfiniteTalk needs speech: reply to a voice note or an audio file (MP3, M4A, OGG, WAV) "
-    "with a photo captioned /talk <prompt>, or reply /talk to the voice note."
+    "InfiniteTalk needs speech: reply to a voice note, an audio file (MP3, M4A, OGG, WAV) or a "
+    "video with sound with a photo captioned /talk <prompt>, or reply /talk to the voice note."
 )
-TALK_NEEDS_PHOTO = "Send the voice note captioned /talk as a reply to the portrait photo."
+TALK_NEEDS_PHOTO = (
+    "Send the voice note (or video) captioned /talk as a reply to the portrait photo."
+)
 ANIMATE_NEEDS_PHOTO = (
     "WanAnimate needs a reference photo: send an album whose first item is the photo of the "
-    "person, captioned /animate <prompt>, or reply to a pose video with a photo captioned "
-    "/animate <prompt>."
+    "person, captioned /animate <prompt>, or reply to a pose video or zip with a photo "
+    "captioned /animate <prompt>."
 )
 ANIMATE_NEEDS_POSE = (
     "WanAnimate needs pose frames: add the pose images to the album after the reference photo, "
-    "or reply with the photo to a pose video."
+    "or reply with the photo to a pose video or a zip of pose images."
 )
-ALBUM_ITEM_UNUSABLE = "Every album item must be a photo, an image file or a video."
+ALBUM_ITEM_UNUSABLE = "Every album item must be a photo, an image file, a video or a zip."
 AWAIT_PHOTO = (
     "🎙 Got the audio. Now send the portrait photo (within {minutes} minutes) and I will make "
     "it talk."
@@ -89,6 +93,7 @@ RECEIVED = "⏳ Got it — checking your files…"
 NO_JOBS = "You have no jobs in the queue."
 CANCELLED = "🚫 Job {job} cancelled."
 UNKNOWN_JOB = "Job {job} no longer exists."
+NOT_YOUR_JOB = "Sorry, that is someone else's job: only they can use its buttons."
 DELIVERY_DONE = "✅ Job {job} done."
 ALBUM_NEEDS_ANIMATE = "Albums are for /animate: caption the album /animate <prompt>."
 

@@ -23,12 +23,13 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any
 
-from aiohttp import BodyPartReader, WSMsgType, web
+from aiohttp import WSMsgType, web
 
 from tests.fakes import media
 from tests.fakes.comfy_state import ComfyState, Job, Request
 from tests.fakes.comfy_validation import validate_prompt, with_input_folder
 from tests.fakes.fake_jobs import JobRunner
+from tests.fakes.forms import read_form
 
 PREVIEW_IMAGE = 1  # protocol.BinaryEventTypes.PREVIEW_IMAGE
 PNG_FORMAT = 2
@@ -372,13 +373,15 @@ class FakeComfy(ComfyState):
         return web.Response()  # never sent: the connection is closed
 
     async def _upload(self, request: web.Request) -> web.Response:
-        fields, files = await _read_form(request)
-        if "image" not in files:
+        form = await read_form(request)  # not request.post(): see tests/fakes/forms.py
+        image = form.files.get("image")
+        if image is None or not image.filename:
             return web.Response(status=400)
-        name, data = files["image"]
-        subfolder = fields.get("subfolder", "")
+        subfolder = form.fields.get("subfolder", "")
+        data = image.data
+        name = image.filename
         stored = str(PurePosixPath(subfolder, name)) if subfolder else name
-        if fields.get("overwrite") not in ("true", "1"):
+        if form.fields.get("overwrite") not in ("true", "1"):
             stem, dot, suffix = name.rpartition(".")
             counter = 1
             while stored in self.uploads and self.uploads[stored] != data:
@@ -388,24 +391,5 @@ class FakeComfy(ComfyState):
         self.uploads[stored] = data
         self.changed()
         return web.json_response(
-            {"name": name, "subfolder": subfolder, "type": fields.get("type", "input")}
+            {"name": name, "subfolder": subfolder, "type": form.fields.get("type", "input")}
         )
-
-
-async def _read_form(request: web.Request) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
-    """A multipart form's fields and files, read into memory.
-
-    Not `request.post()`: that spools files into temporary files nobody closes, which the
-    garbage collector then reports (as a ResourceWarning) during some later test.
-    """
-    fields: dict[str, str] = {}
-    files: dict[str, tuple[str, bytes]] = {}
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader) or part.name is None:
-            continue
-        if part.filename:
-            files[part.name] = (part.filename, bytes(await part.read(decode=True)))
-        else:
-            fields[part.name] = await part.text()
-    return fields, files

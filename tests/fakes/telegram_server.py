@@ -9,7 +9,8 @@ Speaks: getMe, deleteWebhook, setWebhook, getUpdates (offsets, long-poll timeout
 soon as an update is queued), getFile + downloads under the file URL, sendMessage,
 editMessageText, editMessageReplyMarkup, sendVideo (multipart, `attach://` resolved),
 sendChatAction, answerCallbackQuery, setMyCommands. `fail_next(method, retry_after)` answers the
-next call of a method with 429 Too Many Requests.
+next call of a method with 429 Too Many Requests, `fail_next(method, status=502)` with a server
+error. A request with another token gets 401 Unauthorized, as from Telegram.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.forms import read_form
 from tests.fakes.telegram_objects import (
     BOT_ID,
     Call,
@@ -55,7 +57,8 @@ class FakeTelegram:
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
         self._files: dict[str, tuple[str, bytes, int]] = {}
-        self._failures: dict[str, list[int]] = {}
+        # method -> (HTTP status, retry_after) for each of its next calls to fail.
+        self._failures: dict[str, list[tuple[int, int]]] = {}
         self._changed = asyncio.Condition()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -68,6 +71,7 @@ class FakeTelegram:
         app.router.add_post(f"/bot{self.token}/{{method}}", self._api)
         app.router.add_get(f"/bot{self.token}/{{method}}", self._api)
         app.router.add_get(f"/file/bot{self.token}/{{path:.*}}", self._download)
+        app.router.add_route("*", "/bot{token}/{method}", self._unauthorized)
         self._runner = web.AppRunner(app, shutdown_timeout=1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -136,6 +140,11 @@ class FakeTelegram:
         meta = {"width": width, "height": height, "duration": 1, "mime_type": "video/mp4"}
         return {**self.file_meta(fid), **meta}
 
+    def video_note(self, data: bytes, length: int = 64) -> dict[str, Any]:
+        """A round video message: square, with sound, no mime type or name."""
+        fid = self.add_file(data, name="note.mp4")
+        return {**self.file_meta(fid), "length": length, "duration": 1}
+
     def document(
         self, data: bytes, mime: str, name: str = "file.bin", size: int | None = None
     ) -> dict[str, Any]:
@@ -173,9 +182,11 @@ class FakeTelegram:
         await self.push(callback_query=query)
         return query_id
 
-    def fail_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
-        """Answer the next `times` calls of `method` with 429 and `retry_after`."""
-        self._failures.setdefault(method, []).extend([retry_after] * times)
+    def fail_next(
+        self, method: str, retry_after: int = 1, times: int = 1, status: int = 429
+    ) -> None:
+        """Answer the next `times` calls of `method` with 429 and `retry_after` (or `status`)."""
+        self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
 
     # -- waiting and asserting ---------------------------------------------------------------
 
@@ -227,26 +238,21 @@ class FakeTelegram:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        fields: dict[str, Any] = {}
-        files: dict[str, bytes] = {}
-        filenames: dict[str, str] = {}
-        if request.can_read_body:
-            form = await request.post()
-            for key, value in form.items():
-                if isinstance(value, web.FileField):
-                    files[key] = value.file.read()
-                    filenames[key] = value.filename
-                else:
-                    fields[key] = decode(str(value))
+        form = await read_form(request)
+        fields: dict[str, Any] = {k: decode(v) for k, v in form.fields.items()}
+        files = {k: upload.data for k, upload in form.files.items()}
+        filenames = {k: upload.filename for k, upload in form.files.items()}
         fields.update({k: decode(v) for k, v in request.query.items()})
         if method == "getUpdates":
             return await self._get_updates(fields)
         call = Call(method, fields, files, filenames)
         pending = self._failures.get(method)
         if pending:
-            retry = pending.pop(0)
-            call.response = {"retry_after": retry}
+            status, retry = pending.pop(0)
+            call.response = {"retry_after": retry} if status == 429 else {"status": status}
             await self._record(call)
+            if status != 429:
+                return api_error(status, "Bad Gateway" if status == 502 else "Server Error")
             return api_error(
                 429,
                 f"Too Many Requests: retry after {retry}",
@@ -264,12 +270,17 @@ class FakeTelegram:
         await self._record(call)
         return web.json_response({"ok": True, "result": result})
 
+    async def _unauthorized(self, request: web.Request) -> web.Response:
+        await self._record(Call(request.match_info["method"], {}, response={"status": 401}))
+        return api_error(401, "Unauthorized")
+
     async def _record(self, call: Call) -> None:
         async with self._changed:
             self.calls.append(call)
             self._changed.notify_all()
 
     async def _get_updates(self, fields: dict[str, Any]) -> web.Response:
+        await self._record(Call("getUpdates", fields))
         offset = int(fields.get("offset") or 0)
         if offset:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]

@@ -2,7 +2,8 @@
 
 `harness(**telegram)` starts FakeTelegram, FakeComfy, the engine on a SQLite store under
 `tmp_path`, and the Telegram adapter; `restart()` stops the bot and the engine and starts new
-ones on the same store, as after a process restart.
+ones on the same store, as after a process restart. `write_config` and `start_wanbot` run the
+real `wanbot` command against the same fakes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import os
 
 os.environ["PTB_TIMEDELTA"] = "1"  # before telegram is imported: no duration warnings
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -28,6 +31,10 @@ from bot.store import JobStore
 from tests.fakes.comfy_server import FakeComfy
 from tests.fakes.telegram_server import FakeTelegram
 from workflows.schema import bundled_object_info
+
+ROOT = Path(__file__).resolve().parents[2]
+COMFY_TOKEN = "comfy-secret-bearer-token"
+WEBHOOK_SECRET = "webhook-secret-value"
 
 
 @dataclass
@@ -61,7 +68,13 @@ class Harness:
         return sorted(self.config.storage.outputs.rglob("*.mp4"))
 
 
-def make_config(tmp: Path, tg: FakeTelegram, comfy: FakeComfy, telegram: dict[str, Any]) -> Config:
+def make_config(
+    tmp: Path,
+    tg: FakeTelegram,
+    comfy: FakeComfy,
+    telegram: dict[str, Any],
+    queue: dict[str, Any] | None = None,
+) -> Config:
     data: dict[str, Any] = {
         "comfy": {"hosts": [{"name": "fake", "url": comfy.url}], "request_timeout": 10.0},
         "storage": {
@@ -69,7 +82,7 @@ def make_config(tmp: Path, tg: FakeTelegram, comfy: FakeComfy, telegram: dict[st
             "outputs": str(tmp / "outputs"),
             "jobs": str(tmp / "jobs"),
         },
-        "queue": {"progress_interval": 0.0},
+        "queue": {"progress_interval": 0.0, **(queue or {})},
         "telegram": {
             "token": tg.token,
             "base_url": tg.base_url,
@@ -83,6 +96,53 @@ def make_config(tmp: Path, tg: FakeTelegram, comfy: FakeComfy, telegram: dict[st
     return parse_config(data, "test config", env={})
 
 
+def write_config(tmp: Path, tg: FakeTelegram, comfy: FakeComfy) -> Path:
+    """A config.toml for the real CLI; it holds a host token and a webhook secret too."""
+    path = tmp / "config.toml"
+    path.write_text(
+        f"""
+[[comfy.hosts]]
+name = "fake"
+url = "{comfy.url}"
+token = "{COMFY_TOKEN}"
+
+[storage]
+database = "{tmp / "wanbot.db"}"
+outputs = "{tmp / "outputs"}"
+jobs = "{tmp / "jobs"}"
+
+[telegram]
+token = "{tg.token}"
+base_url = "{tg.base_url}"
+base_file_url = "{tg.base_file_url}"
+poll_timeout = 5.0
+webhook_secret = "{WEBHOOK_SECRET}"
+"""
+    )
+    return path
+
+
+async def start_wanbot(*args: str | Path) -> asyncio.subprocess.Process:
+    """The real `wanbot` command in a subprocess, its output piped."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *map(str, args),
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def run_wanbot(*args: str | Path) -> tuple[int, str, str]:
+    """Run `wanbot` to the end: exit code, stdout, stderr."""
+    proc = await start_wanbot(*args)
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
 HarnessFactory = Callable[..., AbstractAsyncContextManager[Harness]]
 
 
@@ -90,13 +150,15 @@ HarnessFactory = Callable[..., AbstractAsyncContextManager[Harness]]
 def harness(tmp_path: Path) -> HarnessFactory:
     @asynccontextmanager
     async def factory(
-        comfy: dict[str, Any] | None = None, **telegram: Any
+        comfy: dict[str, Any] | None = None,
+        queue: dict[str, Any] | None = None,
+        **telegram: Any,
     ) -> AsyncIterator[Harness]:
         async with (
             FakeTelegram() as tg,
             FakeComfy(object_info=bundled_object_info(), **(comfy or {})) as fake,
         ):
-            config = make_config(tmp_path, tg, fake, telegram)
+            config = make_config(tmp_path, tg, fake, telegram, queue)
             h = Harness(tg, fake, config, tmp_path, None, None, None)  # type: ignore[arg-type]
             await h.start()
             try:

@@ -1,8 +1,11 @@
-"""WanAnimate through the real bot: an album, and a photo replying to a pose video."""
+"""WanAnimate through the real bot: an album, and a photo paired with a pose video or zip."""
 
 from __future__ import annotations
 
-from tests.fakes.media import mp4_bytes, png_bytes
+import io
+import zipfile
+
+from tests.fakes.media import mp4_bytes, png_bytes, probe
 from tests.telegram.conftest import Harness, HarnessFactory
 
 
@@ -73,3 +76,47 @@ async def test_album_items_from_the_one_captioned_face_are_face_frames(
         await tg.wait_for("sendVideo")
         videos = [name for name in h.comfy.uploads if name.endswith(".mp4")]
         assert len(videos) == 2  # pose clip and face clip
+
+
+def zip_of_frames(count: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index in range(count):
+            archive.writestr(f"frame_{index + 1}.png", png_bytes(160, 240, (index * 20, 80, 40)))
+    return buffer.getvalue()
+
+
+def pose_clip(h: Harness) -> bytes:
+    pose = [data for name, data in h.comfy.uploads.items() if name.endswith(".mp4")]
+    assert len(pose) == 1
+    return pose[0]
+
+
+async def test_photo_replying_to_a_zip_of_pose_frames(harness: HarnessFactory) -> None:
+    async with harness() as h:
+        tg = h.tg
+        poses = tg.make_message(
+            document=tg.document(zip_of_frames(9), "application/zip", name="poses.zip")
+        )
+        sent = await tg.send_message(
+            photo=tg.photo(png_bytes(320, 480), 320, 480),
+            caption="/animate a dancer --steps 3",
+            reply_to=poses,
+        )
+        video = await tg.wait_for("sendVideo")
+        assert video.fields["reply_parameters"]["message_id"] == sent["message_id"]
+        assert "WanVideoAnimateEmbeds" in animate_classes(h)
+        assert probe(pose_clip(h)).frames == 9  # one frame per image in the zip
+
+
+async def test_zip_captioned_animate_replying_to_the_photo(harness: HarnessFactory) -> None:
+    async with harness() as h:
+        tg = h.tg
+        photo = tg.make_message(photo=tg.photo(png_bytes(320, 480), 320, 480))
+        # Some clients send zips as application/octet-stream; the name tells.
+        document = tg.document(zip_of_frames(5), "application/octet-stream", name="moves.ZIP")
+        await tg.send_message(
+            document=document, caption="/animate a dancer --steps 3", reply_to=photo
+        )
+        await tg.wait_for("sendVideo")
+        assert probe(pose_clip(h)).frames == 5

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.media import png_bytes, wav_bytes
+from tests.fakes.media import mp4_bytes, png_bytes, wav_bytes
 from tests.fakes.telegram_server import FakeTelegram
 from tests.telegram.conftest import Harness, HarnessFactory
 
@@ -90,3 +90,28 @@ async def test_talk_reply_to_something_that_is_not_audio(harness: HarnessFactory
         reply = await tg.wait_text("InfiniteTalk needs speech")
         assert reply.fields["reply_parameters"]["message_id"] == sent["message_id"]
         assert h.comfy.prompts == []
+
+
+async def test_photo_replying_to_a_video_uses_its_sound_as_speech(harness: HarnessFactory) -> None:
+    async with harness() as h:
+        tg = h.tg
+        clip = tg.make_message(video=tg.video(mp4_bytes(frames=16, fps=16, audio=True)))
+        sent = await tg.send_message(
+            photo=tg.photo(png_bytes(480, 480), 480, 480),
+            caption="/talk a woman talking --steps 3",
+            reply_to=clip,
+        )
+        video = await tg.wait_for("sendVideo")
+        assert video.fields["reply_parameters"]["message_id"] == sent["message_id"]
+        assert_infinitetalk(h)
+
+
+async def test_talk_reply_to_a_video_note_waits_for_the_photo(harness: HarnessFactory) -> None:
+    async with harness() as h:
+        tg = h.tg
+        note = tg.make_message(video_note=tg.video_note(mp4_bytes(frames=16, audio=True)))
+        await tg.send_message(text="/talk --steps 3", reply_to=note)
+        await tg.wait_text("send the portrait photo")
+        await tg.send_message(photo=tg.photo(png_bytes(480, 480), 480, 480))
+        await tg.wait_for("sendVideo")
+        assert_infinitetalk(h)

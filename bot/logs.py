@@ -1,0 +1,99 @@
+"""Logging for every `wanbot` command: the format, quiet HTTP libraries, and no secret in any log.
+
+`setup()` configures the root logger once. `hide_secrets(config)` then puts one
+`RedactingFilter` on each root handler, holding every secret the config carries (chat tokens,
+ComfyUI host tokens, webhook secrets). A filter on the handlers, not on loggers, sees the
+records of every logger, third-party ones included: the Telegram token is part of every Bot
+API URL, and HTTP clients log URLs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from pydantic import BaseModel
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+REDACTED = "[redacted]"
+# Loggers that log each request's URL (the Telegram token is in it) even at INFO.
+REQUEST_LOGGERS = ("httpx", "httpcore", "telegram.request")
+# Config fields that hold secrets, by name; a future section's `token` is covered as well.
+SECRET_FIELDS = frozenset({"token", "webhook_secret"})
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces each known secret in a record's message, arguments and traceback text."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__("wanbot-secrets")
+        self._secrets: set[str] = set()
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        for secret in secrets:
+            if secret:
+                # Also as it would appear percent-encoded in a URL (the token has a colon).
+                self._secrets.update({secret, quote(secret, safe="")})
+
+    def redact(self, text: str) -> str:
+        # Longest first, so a secret that contains another is replaced whole.
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: logging would print the arguments as they are
+            message = f"{record.msg} {record.args!r}"
+        record.msg, record.args = self.redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+def setup(verbose: bool = False) -> None:
+    """Log to stderr (debug details with `verbose`); keep the HTTP libraries' request lines out."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format=FORMAT)
+    for name in REQUEST_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def secrets_of(model: BaseModel) -> list[str]:
+    """Every non-empty secret in `model` and the models nested in it."""
+    found: list[str] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if name in SECRET_FIELDS and isinstance(value, str) and value:
+            found.append(value)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, BaseModel):
+                found.extend(secrets_of(item))
+    return found
+
+
+def hide_secrets(config: BaseModel, root: logging.Logger | None = None) -> RedactingFilter:
+    """Redact `config`'s secrets in all the root handlers emit; returns their one shared filter.
+
+    Called again (another config), it adds to the same filter instead of stacking a second one.
+    """
+    root = logging.getLogger() if root is None else root
+    shared = next(
+        (f for h in root.handlers for f in h.filters if isinstance(f, RedactingFilter)),
+        None,
+    )
+    if shared is None:
+        shared = RedactingFilter()
+    shared.add(secrets_of(config))
+    for handler in root.handlers:
+        if shared not in handler.filters:
+            handler.addFilter(shared)
+    return shared
