@@ -165,8 +165,14 @@ class TelegramBot:
         server.router.add_post(self.telegram.webhook_path, receive)
         self._webhook = web.AppRunner(server)
         await self._webhook.setup()
-        site = web.TCPSite(self._webhook, self.telegram.webhook_listen, self.telegram.webhook_port)
-        await site.start()
+        listen, port = self.telegram.webhook_listen, self.telegram.webhook_port
+        try:
+            await web.TCPSite(self._webhook, listen, port).start()
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot listen for the webhook on {listen}:{port} ({exc.strerror or exc}): "
+                "change telegram.webhook_listen or telegram.webhook_port."
+            ) from exc
         await self.application.bot.set_webhook(
             url=self.telegram.webhook_url or "",
             secret_token=secret,

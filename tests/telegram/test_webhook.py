@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import aiohttp
+import pytest
 
-from tests.telegram.conftest import HarnessFactory
+from bot.app import App
+from bot.errors import ConfigError
+from tests.fakes.comfy_server import FakeComfy
+from tests.fakes.telegram_server import FakeTelegram
+from tests.telegram.conftest import HarnessFactory, make_config
+from workflows.schema import bundled_object_info
 
 
 def free_port() -> int:
@@ -40,3 +47,27 @@ async def test_webhook_checks_the_secret_and_handles_updates(harness: HarnessFac
                 assert accepted.status == 200
         await tg.wait_text("WanBot turns photos")
         assert tg.of("getUpdates") == []
+
+
+async def test_webhook_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        async with (
+            FakeTelegram() as tg,
+            FakeComfy(object_info=bundled_object_info()) as comfy,
+        ):
+            settings = {
+                "mode": "webhook",
+                "webhook_url": "https://bot.example.org/hook",
+                "webhook_listen": "127.0.0.1",
+                "webhook_port": port,
+            }
+            app = App(make_config(tmp_path, tg, comfy, settings))
+            try:
+                with pytest.raises(ConfigError, match=r"telegram\.webhook_port"):
+                    await app.start()
+            finally:
+                await app.stop()
+            assert tg.of("setWebhook") == []
