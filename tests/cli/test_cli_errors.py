@@ -32,6 +32,15 @@ def files(tmp_path: Path) -> dict[str, Path]:
     return {"image": image, "pose": pose, "face": face}
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C as in a terminal, even when this run was started in the background.
+
+    A shell starts background jobs with SIGINT ignored and children inherit that; Python then
+    installs no KeyboardInterrupt handler, and the Ctrl-C test would wait forever.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 async def spawn(
     *args: str | bytes | Path, cwd: Path, stdout: Any = asyncio.subprocess.PIPE, **env: str
 ) -> asyncio.subprocess.Process:
@@ -44,6 +53,7 @@ async def spawn(
         env={**os.environ, "PYTHONPATH": str(ROOT), **env},
         stdout=stdout,
         stderr=asyncio.subprocess.PIPE,
+        preexec_fn=_default_sigint,
     )
 
 
