@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.errors import ConfigError
+from bot.logs import SECRET_FIELDS
 
 
 class _Strict(BaseModel):
@@ -320,6 +321,9 @@ def _format_errors(exc: ValidationError, source: str) -> str:
             lines.append(f"  - key '{key}' is not a known setting: {fix}.")
         elif err["type"] == "missing":
             lines.append(f"  - key '{key}' is required: add it (see config.example.toml).")
+        elif err["loc"] and err["loc"][-1] in SECRET_FIELDS:
+            # A malformed secret is still a secret: never echo it.
+            lines.append(f"  - key '{key}': {err['msg']} (value not shown: it is a secret).")
         else:
             lines.append(f"  - key '{key}': {err['msg']} (got {err.get('input')!r}).")
     return "\n".join(lines)

@@ -38,6 +38,14 @@ def test_bad_value_names_key_and_value() -> None:
         parse_config(_base(max_concurrent=0), env={})
 
 
+def test_a_malformed_secret_is_named_but_never_echoed() -> None:
+    secret = "not a valid secret!"
+    data = {**_base(), "telegram": {"token": "123:abc", "webhook_secret": secret}}
+    with pytest.raises(ConfigError, match=r"telegram\.webhook_secret") as raised:
+        parse_config(data, env={})
+    assert secret not in str(raised.value)
+
+
 def test_host_token_from_environment() -> None:
     config = parse_config(_base(), env={"WANBOT_COMFY_TOKEN_GPU_1": "s3cret"})
     assert config.comfy.hosts[0].token == "s3cret"
