@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import shutil
 import sys
 import tempfile
@@ -23,11 +24,13 @@ from bot.prepare import PreparedJob, prepare_job, prepare_request
 from bot.progress import ProgressBar
 from bot.request import InputFiles, JobRequest, Mode
 from bot.runner import (
+    Submission,
     build_workflow,
     collect_result,
     ensure_runnable,
     plan_uploads,
-    submit_job,
+    send,
+    stage_job,
 )
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError, HostUnavailable
@@ -91,7 +94,8 @@ async def generate(args: argparse.Namespace, config: Config | None) -> int:
             work = Path(tmp)
             job = await _prepare(args, config, object_info, work, old)
             _print_notes(job)
-            submission = await submit_job(job, client, host, config, object_info)
+            staged = await stage_job(job, client, host, config, object_info)
+            submission = await _send(client, staged)
             started = time.monotonic()
             started_at = datetime.now(UTC)
             video = await _follow(client, submission.prompt_id, work / "result.mp4")
@@ -110,6 +114,22 @@ async def generate(args: argparse.Namespace, config: Config | None) -> int:
             path = await Archive(config.storage.outputs).save(video, record)
     print(path)
     return 0
+
+
+async def _send(client: ComfyClient, staged: Submission) -> Submission:
+    """Queue the prompt; a Ctrl-C meanwhile lets the host answer, then cancels it there.
+
+    The prompt may already be on the host when the Ctrl-C comes, so it is not abandoned:
+    the answer is awaited (bounded by the request timeout) and the prompt cancelled.
+    """
+    sending = asyncio.ensure_future(send(client, staged))
+    try:
+        return await asyncio.shield(sending)
+    except asyncio.CancelledError:
+        with contextlib.suppress(ComfyError):
+            filed = await sending
+            await client.cancel(filed.prompt_id)
+        raise
 
 
 async def _follow(client: ComfyClient, prompt_id: str, dest: Path) -> Path:

@@ -2,7 +2,7 @@
 
 Submission is split so that the engine can commit the prompt id before the host has the
 prompt (a crash in between must not run it twice): `stage_job` checks, uploads and picks
-the prompt's id; `send` queues it under that id. `submit_job` chains the two for the CLI.
+the prompt's id; `send` queues it under that id. `submit_job` chains the two (benchmarks, scripts).
 `collect_result` follows the prompt to the end and fetches its video with `fetch_video`,
 which retries a transfer that failed or came back as something that is not a whole video.
 """

@@ -269,6 +269,25 @@ async def test_ctrl_c_cancels_the_prompt_and_cleans_up(
     assert list(temp.iterdir()) == []
 
 
+async def test_ctrl_c_while_the_host_takes_the_prompt_cancels_it_there(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    async with FakeComfy(object_info=bundled_object_info(), hold=True) as fake:
+        fake.prompt_gate = asyncio.Event()  # the host is slow to answer POST /prompt
+        config = write_config(tmp_path, fake.url)
+        proc = await spawn("generate", files["image"], "a cat", "--config", config, cwd=tmp_path)
+        await fake.wait_until(
+            lambda: any(r.method == "POST" and r.path == "/prompt" for r in fake.requests)
+        )
+        proc.send_signal(signal.SIGINT)
+        fake.prompt_gate.set()  # the host takes the prompt after the Ctrl-C
+        _, err = await proc.communicate()
+        [prompt_id] = fake.accepted
+        assert prompt_id in fake.interrupts or prompt_id in fake.deleted
+    assert proc.returncode == 130
+    assert err.decode().endswith("wanbot: interrupted\n")
+
+
 async def test_progress_bar_ends_its_line_before_an_error(
     tmp_path: Path, files: dict[str, Path]
 ) -> None:
