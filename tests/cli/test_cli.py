@@ -43,12 +43,12 @@ async def wanbot(*args: str | Path, cwd: Path) -> Result:
     return Result(proc.returncode, out.decode(), err.decode())
 
 
-def write_config(tmp_path: Path, url: str) -> Path:
+def write_config(tmp_path: Path, url: str, request_timeout: float = 10.0) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(
         f"""
 [comfy]
-request_timeout = 10.0
+request_timeout = {request_timeout}
 
 [[comfy.hosts]]
 name = "fake"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import Result, wanbot
+from tests.cli.test_cli import Result, wanbot, write_config
 from tests.fakes.comfy_server import FakeComfy
 from tests.fakes.media import png_bytes
 from workflows.schema import bundled_object_info
@@ -24,26 +24,6 @@ LOGIN_PAGE = (
 )
 # What aiohttp (and so ComfyUI) answers when a handler raises.
 SERVER_ERROR = "500 Internal Server Error\n\nServer got itself in trouble"
-
-
-def write_config(tmp_path: Path, url: str, request_timeout: float = 10.0) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f"""
-[comfy]
-request_timeout = {request_timeout}
-
-[[comfy.hosts]]
-name = "fake"
-url = "{url}"
-
-[storage]
-outputs = "{tmp_path / "outputs"}"
-jobs = "{tmp_path / "jobs"}"
-database = "{tmp_path / "wanbot.db"}"
-"""
-    )
-    return path
 
 
 def one_line(result: Result) -> str:
