@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.dispatch import bench_config, inputs, instrument, run_engine
 from bot.request import Mode
-from tests.fakes.comfy_server import FakeComfy
+from fakes.comfy_server import FakeComfy
 from workflows.schema import bundled_object_info
 
 

@@ -39,16 +39,16 @@ from typing import Any
 
 from bot.archive import Archive
 from bot.config import Config, parse_config
-from bot.engine import Engine
+from bot.engine.core import Engine
+from bot.engine.store import JobStore
 from bot.prepare import PreparedJob, prepare_job
 from bot.request import InputFiles, Mode
 from bot.runner import submit_job
-from bot.store import JobStore
 from comfy.client import ComfyClient
 from comfy.outputs import pick_video
-from tests.fakes.comfy_server import FakeComfy
-from tests.fakes.frontend import RecordingFrontEnd
-from tests.fakes.media import png_bytes, wav_bytes
+from fakes.comfy_server import FakeComfy
+from fakes.frontend import RecordingFrontEnd
+from fakes.media import png_bytes, wav_bytes
 from workflows.schema import bundled_object_info
 from workflows.validate import choices
 

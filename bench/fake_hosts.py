@@ -15,7 +15,7 @@ import sys
 from contextlib import AsyncExitStack
 
 from bench.dispatch import instrument
-from tests.fakes.comfy_server import FakeComfy
+from fakes.comfy_server import FakeComfy
 from workflows.schema import bundled_object_info
 
 

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from bench.dispatch import bench_config
 from bot.archive import Archive
-from bot.engine import Engine
+from bot.engine.core import Engine
+from bot.engine.store import JobStore
 from bot.request import InputFiles, Mode
-from bot.store import JobStore
-from tests.fakes.media import png_bytes
+from fakes.media import png_bytes
 
 TINY = {"frames": 17, "steps": 4, "size": (128, 128)}
 UNREACHABLE = "http://127.0.0.1:9"  # discard port: connection refused at once

@@ -17,11 +17,11 @@ from typing import cast
 
 from bot.archive import Archive
 from bot.config import Config
-from bot.engine import Engine
+from bot.engine.core import Engine
+from bot.engine.retention import Retention
+from bot.engine.store import JobStore
 from bot.errors import ConfigError
 from bot.frontend import Adapter
-from bot.retention import Retention
-from bot.store import JobStore
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from bot.events import JobEvent
-from bot.jobs import Job, JobResult
+from bot.engine.events import JobEvent
+from bot.engine.jobs import Job, JobResult
 
 
 @runtime_checkable

@@ -30,12 +30,12 @@ from adapters.telegram.connect import (
 from adapters.telegram.frontend import PLATFORM, TelegramFrontEnd
 from adapters.telegram.handlers import Handlers
 from bot.config import Config, TelegramConfig
+from bot.engine.events import JobEvent
+from bot.engine.jobs import Job, JobResult
 from bot.errors import ConfigError
-from bot.events import JobEvent
-from bot.jobs import Job, JobResult
 
 if TYPE_CHECKING:
-    from bot.engine import Engine
+    from bot.engine.core import Engine
 
 log = logging.getLogger(__name__)
 

@@ -19,14 +19,14 @@ from telegram.error import RetryAfter
 from adapters.telegram import texts
 from adapters.telegram.edits import MessageEditor, retry_seconds
 from bot.config import Config, TelegramConfig
-from bot.events import (
+from bot.engine.events import (
     JobCancelled,
     JobEvent,
     JobFailed,
     JobFinished,
     JobStarted,
 )
-from bot.jobs import Job, JobResult
+from bot.engine.jobs import Job, JobResult
 from bot.media.summary import TELEGRAM_CAPTION_LIMIT, summarize
 from bot.media.video import plan_delivery, probe, thumbnail
 

@@ -46,12 +46,12 @@ from adapters.telegram.parse import (
 )
 from adapters.telegram.pending import PendingTalks
 from bot.config import Config, TelegramConfig
+from bot.engine.jobs import Job, user_key
 from bot.errors import UserError
-from bot.jobs import Job, user_key
 from bot.media.summary import full_summary
 
 if TYPE_CHECKING:
-    from bot.engine import Engine
+    from bot.engine.core import Engine
 
 log = logging.getLogger(__name__)
 ANSWER_ATTEMPTS = 3

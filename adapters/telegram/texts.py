@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.events import (
+from bot.engine.events import (
     JobAccepted,
     JobCancelled,
     JobEvent,
@@ -12,7 +12,7 @@ from bot.events import (
     JobStarted,
     PositionChanged,
 )
-from bot.jobs import JobStatus, JobView, QueueStatus
+from bot.engine.jobs import JobStatus, JobView, QueueStatus
 from bot.media.units import size_text
 
 # (command, description) for setMyCommands: the menu Telegram shows when typing "/".

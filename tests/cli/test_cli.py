@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.comfy_server import FakeComfy
-from tests.fakes.media import png_bytes, probe, wav_bytes, write_mp4
+from fakes.comfy_server import FakeComfy
+from fakes.media import png_bytes, probe, wav_bytes, write_mp4
 from workflows.schema import bundled_object_info
 from workflows.validate import validate_prompt
 

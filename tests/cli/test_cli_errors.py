@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from fakes.comfy_server import FakeComfy
+from fakes.media import png_bytes, probe, write_mp4
 from tests.cli.test_cli import ROOT, Result, wanbot, write_config
-from tests.fakes.comfy_server import FakeComfy
-from tests.fakes.media import png_bytes, probe, write_mp4
 from workflows.schema import bundled_object_info
 
 MEDIA_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".mp4", ".wav", ".mp3", ".ogg"}

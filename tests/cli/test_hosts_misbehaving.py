@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from fakes.comfy_server import FakeComfy
+from fakes.media import png_bytes
 from tests.cli.test_cli import Result, wanbot, write_config
-from tests.fakes.comfy_server import FakeComfy
-from tests.fakes.media import png_bytes
 from workflows.schema import bundled_object_info
 
 LOGIN_PAGE = (

@@ -9,15 +9,15 @@ import sys
 import time
 from pathlib import Path
 
-from bot.jobs import Job, JobStatus
+from bot.cli.serve import ALONE
+from bot.engine.jobs import Job, JobStatus
+from bot.engine.retention import DAY
+from bot.engine.store import JobStore
 from bot.prepare import PreparedFiles
 from bot.request import InputFiles
-from bot.retention import DAY
-from bot.serve import ALONE
-from bot.store import JobStore
+from fakes.comfy_server import FakeComfy
 from tests.cli.test_cli import ROOT, wanbot
 from tests.factories import make_request
-from tests.fakes.comfy_server import FakeComfy
 from workflows.schema import bundled_object_info
 
 LINE_LIMIT = 30.0  # seconds for one line of serve's output; far more than it needs

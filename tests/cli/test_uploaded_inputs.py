@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from comfy import ComfyClient
+from fakes.comfy_server import FakeComfy
+from fakes.media import png_bytes, write_mp4
 from tests.cli.test_cli import wanbot, write_config
-from tests.fakes.comfy_server import FakeComfy
-from tests.fakes.media import png_bytes, write_mp4
 from workflows.schema import bundled_object_info
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from comfy import ComfyClient, HostError, HostUnavailable, NotComfyUI
+from fakes import media
+from fakes.comfy_server import FakeComfy
 from tests.comfy.workflow import i2v_prompt, object_info
-from tests.fakes import media
-from tests.fakes.comfy_server import FakeComfy
 
 LOGIN_PAGE = (
     "<!DOCTYPE html><html><head><title>Sign in &middot; Proxy</title></head>"

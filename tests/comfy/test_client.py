@@ -25,9 +25,9 @@ from comfy import (
     unique_upload_name,
 )
 from comfy.errors import PromptLost
+from fakes import media
+from fakes.comfy_server import FakeComfy
 from tests.comfy.workflow import i2v_prompt, object_info
-from tests.fakes import media
-from tests.fakes.comfy_server import FakeComfy
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from comfy import OutputMissing, PromptRejected, pick_video
+from fakes.comfy_validation import validate_prompt
 from tests.comfy.workflow import i2v_prompt, object_info
-from tests.fakes.comfy_validation import validate_prompt
 
 
 def _vhs(*names: str) -> dict[str, object]:

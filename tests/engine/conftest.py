@@ -19,13 +19,13 @@ import pytest
 
 from bot.archive import Archive
 from bot.config import Config, parse_config
-from bot.engine import Engine
-from bot.jobs import Job
+from bot.engine.core import Engine
+from bot.engine.jobs import Job
+from bot.engine.store import JobStore
 from bot.request import InputFiles, Mode
-from bot.store import JobStore
-from tests.fakes.comfy_server import FakeComfy
-from tests.fakes.frontend import RecordingFrontEnd
-from tests.fakes.media import png_bytes, wav_bytes
+from fakes.comfy_server import FakeComfy
+from fakes.frontend import RecordingFrontEnd
+from fakes.media import png_bytes, wav_bytes
 from workflows.schema import bundled_object_info
 
 DRAIN_LIMIT = 40.0  # seconds; far more than any test needs

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from bot.archive import Archive
 from bot.config import load_config
-from bot.engine import Engine
-from bot.events import JobEvent
-from bot.jobs import Job, JobResult
+from bot.engine.core import Engine
+from bot.engine.events import JobEvent
+from bot.engine.jobs import Job, JobResult
+from bot.engine.store import JobStore
 from bot.request import InputFiles, Mode
-from bot.store import JobStore
 
 FAST = {"frames": 17, "steps": 4, "size": (256, 256)}
 

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from bot.app import App, configured_adapters, load_factory
+from bot.cli.serve import ALONE, format_age, print_queue
 from bot.config import Config
 from bot.errors import ConfigError
-from bot.serve import ALONE, format_age, print_queue
+from fakes.comfy_server import FakeComfy
+from fakes.frontend import RecordingFrontEnd
 from tests.engine.conftest import WorldFactory, make_config
-from tests.fakes.comfy_server import FakeComfy
-from tests.fakes.frontend import RecordingFrontEnd
 from workflows.schema import bundled_object_info
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ async def test_serve_runs_the_engine_alone_until_sigterm(tmp_path: Path) -> None
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
-            "import sys; from bot.cli import main; sys.exit(main())",
+            "import sys; from bot.cli.main import main; sys.exit(main())",
             "serve",
             "--config",
             str(config),

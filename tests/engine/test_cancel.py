@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.engine.events import JobCancelled, JobFailed, JobStarted
+from bot.engine.jobs import JobStatus
 from bot.errors import UserError
-from bot.events import JobCancelled, JobFailed, JobStarted
-from bot.jobs import JobStatus
 from tests.engine.conftest import WorldFactory
 
 

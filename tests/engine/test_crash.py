@@ -11,10 +11,10 @@ from collections import Counter
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from bot.jobs import JobStatus
-from bot.store import JobStore
+from bot.engine.jobs import JobStatus
+from bot.engine.store import JobStore
+from fakes.comfy_server import FakeComfy
 from tests.engine.conftest import write_inputs
-from tests.fakes.comfy_server import FakeComfy
 from workflows.schema import bundled_object_info
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,6 +1,6 @@
 """Fetching a finished video: a transfer cut short is fetched again, never archived as a video.
 
-The engine (through `bot.worker`) and the CLI (through `runner.collect_result`) share the
+The engine (through `bot.engine.worker`) and the CLI (through `runner.collect_result`) share the
 check: the byte count against Content-Length, then the file must open as a video.
 """
 
@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 
 from bot.config import parse_config
-from bot.events import JobFailed
-from bot.jobs import JobStatus
+from bot.engine.events import JobFailed
+from bot.engine.jobs import JobStatus
 from bot.media.video import probe
 from bot.prepare import prepare_job
 from bot.request import InputFiles, Mode
 from bot.runner import VideoIncomplete, collect_result, submit_job
 from comfy.client import ComfyClient
+from fakes.comfy_server import FakeComfy
 from tests.engine.conftest import FAST, WorldFactory, write_inputs
-from tests.fakes.comfy_server import FakeComfy
 from workflows.schema import bundled_object_info
 
 FRAMES = FAST["frames"]

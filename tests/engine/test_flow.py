@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bot.events import JobAccepted, JobFinished, JobProgress, JobStarted
-from bot.jobs import JobStatus
+from bot.engine.events import JobAccepted, JobFinished, JobProgress, JobStarted
+from bot.engine.jobs import JobStatus
 from bot.request import Mode
 from tests.engine.conftest import WorldFactory
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.events import JobFailed, JobStarted
-from bot.hosts import Host, HostPool
-from bot.jobs import JobStatus
+from bot.engine.events import JobFailed, JobStarted
+from bot.engine.hosts import Host, HostPool
+from bot.engine.jobs import JobStatus
 from bot.runner import SchemaCache
 from comfy.client import ComfyClient
 from tests.engine.conftest import WorldFactory, make_config

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.engine.events import JobProgress, JobStarted, PositionChanged, Throttle
+from bot.engine.jobs import JobStatus
 from bot.errors import LimitError, UserError
-from bot.events import JobProgress, JobStarted, PositionChanged, Throttle
-from bot.jobs import JobStatus
 from tests.engine.conftest import WorldFactory
 
 

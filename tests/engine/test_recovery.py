@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.events import JobStarted
-from bot.jobs import JobStatus
-from bot.store import JobStore
+from bot.engine.events import JobStarted
+from bot.engine.jobs import JobStatus
+from bot.engine.store import JobStore
+from fakes.frontend import RecordingFrontEnd
 from tests.engine.conftest import WorldFactory
-from tests.fakes.frontend import RecordingFrontEnd
 
 
 async def test_queued_jobs_are_requeued_in_order_and_running_one_reattached(

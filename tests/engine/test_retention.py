@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.jobs import Job, JobStatus
+from bot.engine.retention import DAY, Retention
+from bot.engine.store import JobStore
 from bot.errors import InputError
-from bot.jobs import Job, JobStatus
 from bot.prepare import PreparedFiles
 from bot.request import InputFiles
-from bot.retention import DAY, Retention
-from bot.store import JobStore
 from tests.engine.conftest import WorldFactory
 from tests.factories import make_request
 

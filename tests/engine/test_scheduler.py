@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.engine.scheduler import Entry, FairQueue, Slot, select
 from bot.request import Mode
-from bot.scheduler import Entry, FairQueue, Slot, select
 
 I2V, TALK = Mode.I2V, Mode.INFINITETALK
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.jobs import Job, JobStatus
+from bot.engine.jobs import Job, JobStatus
+from bot.engine.store import JobStore, migrations
 from bot.prepare import PreparedFiles
 from bot.request import InputFiles, Mode
-from bot.store import JobStore, migrations
 from tests.factories import make_params, make_request
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.jobs import JobStatus
+from bot.engine.jobs import JobStatus
+from fakes.comfy_server import FakeComfy
 from tests.engine.conftest import WorldFactory
-from tests.fakes.comfy_server import FakeComfy
 
 
 def _asked(fake: FakeComfy, method: str, path: str) -> bool:

@@ -26,10 +26,10 @@ from adapters.telegram import create
 from adapters.telegram.app import TelegramBot
 from bot.archive import Archive
 from bot.config import Config, parse_config
-from bot.engine import Engine
-from bot.store import JobStore
-from tests.fakes.comfy_server import FakeComfy
-from tests.fakes.telegram_server import FakeTelegram
+from bot.engine.core import Engine
+from bot.engine.store import JobStore
+from fakes.comfy_server import FakeComfy
+from fakes.telegram_server import FakeTelegram
 from workflows.schema import bundled_object_info
 
 ROOT = Path(__file__).resolve().parents[2]

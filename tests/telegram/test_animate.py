@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
-from tests.fakes.media import mp4_bytes, png_bytes, probe
+from fakes.media import mp4_bytes, png_bytes, probe
 from tests.telegram.conftest import Harness, HarnessFactory
 
 

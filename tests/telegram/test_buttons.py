@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.telegram import texts
-from tests.fakes.media import png_bytes
-from tests.fakes.telegram_server import Call, FakeTelegram
+from fakes.media import png_bytes
+from fakes.telegram_server import Call, FakeTelegram
 from tests.telegram.conftest import HarnessFactory
 
 ALICE, BOB, ADMIN = 111, 222, 333

@@ -11,8 +11,8 @@ from adapters.telegram.app import TelegramBot
 from adapters.telegram.connect import token_problem
 from bot.app import App
 from bot.errors import ConfigError
-from tests.fakes.comfy_server import FakeComfy
-from tests.fakes.telegram_server import FakeTelegram
+from fakes.comfy_server import FakeComfy
+from fakes.telegram_server import FakeTelegram
 from tests.telegram.conftest import make_config, run_wanbot, write_config
 from workflows.schema import bundled_object_info
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from tests.fakes.media import png_bytes
+from fakes.media import png_bytes
 from tests.telegram.conftest import HarnessFactory
 
 

@@ -8,7 +8,7 @@ import gc
 import aiohttp
 import pytest
 
-from tests.fakes.telegram_server import FakeTelegram
+from fakes.telegram_server import FakeTelegram
 
 BOUNDARY = "wanbot-test-boundary"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.fakes.media import png_bytes
-from tests.fakes.telegram_server import Call
+from fakes.media import png_bytes
+from fakes.telegram_server import Call
 from tests.telegram.conftest import Harness, HarnessFactory
 
 ALICE, BOB = 111, 222

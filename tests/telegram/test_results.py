@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.fakes.media import png_bytes
+from fakes.media import png_bytes
 from tests.telegram.conftest import HarnessFactory
 
 

@@ -8,9 +8,9 @@ import socket
 from pathlib import Path
 
 from bot.app import App, configured_adapters
-from tests.fakes.comfy_server import FakeComfy
-from tests.fakes.media import png_bytes
-from tests.fakes.telegram_server import FakeTelegram
+from fakes.comfy_server import FakeComfy
+from fakes.media import png_bytes
+from fakes.telegram_server import FakeTelegram
 from tests.telegram.conftest import (
     COMFY_TOKEN,
     WEBHOOK_SECRET,

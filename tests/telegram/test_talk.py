@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.media import mp4_bytes, png_bytes, wav_bytes
-from tests.fakes.telegram_server import FakeTelegram
+from fakes.media import mp4_bytes, png_bytes, wav_bytes
+from fakes.telegram_server import FakeTelegram
 from tests.telegram.conftest import Harness, HarnessFactory
 
 

@@ -12,7 +12,7 @@ from adapters.telegram.parse import AwaitPhoto, Command, FileRef, command_of
 from adapters.telegram.pending import PendingTalks
 from bot.config import parse_config
 from bot.errors import ConfigError
-from tests.fakes.telegram_server import FakeTelegram
+from fakes.telegram_server import FakeTelegram
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ import pytest
 
 from bot.app import App
 from bot.errors import ConfigError
-from tests.fakes.comfy_server import FakeComfy
-from tests.fakes.telegram_server import FakeTelegram
+from fakes.comfy_server import FakeComfy
+from fakes.telegram_server import FakeTelegram
 from tests.telegram.conftest import HarnessFactory, make_config
 from workflows.schema import bundled_object_info
 

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.config import Config, HostConfig
+from bot.engine.scheduler import Slot
 from bot.request import Mode
 from bot.runner import SchemaCache
-from bot.scheduler import Slot
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError
 

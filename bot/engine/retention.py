@@ -18,16 +18,16 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from bot.engine.jobs import Job
+from bot.engine.store import JobStore
 from bot.errors import InputError
-from bot.jobs import Job
 from bot.request import Mode
-from bot.store import JobStore
 
 log = logging.getLogger(__name__)
 
 DAY = 86400.0
 SWEPT_UNTIL = "retention_swept_until"
-# Job ids are made by `bot.jobs.new_job_id`; anything else never names a folder to delete.
+# Job ids are made by `bot.engine.jobs.new_job_id`; anything else never names a folder to delete.
 JOB_ID = re.compile(r"[0-9a-f]{1,64}")
 # What a user sends again when a job's inputs are gone, per mode.
 RESEND = {

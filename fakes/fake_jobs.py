@@ -13,10 +13,10 @@ import time
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from tests.fakes import media
+from fakes import media
 
 if TYPE_CHECKING:
-    from tests.fakes.comfy_server import FakeComfy, Job
+    from fakes.comfy_server import FakeComfy, Job
 
 SIZE_KEYS = {"width": "width", "height": "height"}
 FRAME_KEYS = ("num_frames", "length", "frame_count", "frames")

@@ -1,4 +1,4 @@
-"""The work behind each `wanbot` subcommand (argument parsing lives in `bot.cli`)."""
+"""The work behind each `wanbot` subcommand (argument parsing lives in `bot.cli.main`)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from typing import Any
 
 from bot.app import check_front_ends
 from bot.archive import Archive, ArchiveRecord, make_record
-from bot.cli import flag_overrides, job_inputs, print_json
+from bot.cli.main import flag_overrides, job_inputs, print_json
+from bot.cli.progress import ProgressBar
 from bot.config import Config, HostConfig, parse_config
 from bot.errors import UserError
 from bot.params import resolve_again, resolve_params
 from bot.prepare import PreparedJob, prepare_job, prepare_request
-from bot.progress import ProgressBar
 from bot.request import InputFiles, JobRequest, Mode
 from bot.runner import (
     Submission,

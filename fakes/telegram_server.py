@@ -22,8 +22,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.forms import read_form
-from tests.fakes.telegram_objects import (
+from fakes.forms import read_form
+from fakes.telegram_objects import (
     BOT_ID,
     Call,
     api_error,

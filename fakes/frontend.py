@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.events import JobEvent
-from bot.jobs import Job, JobResult
+from bot.engine.events import JobEvent
+from bot.engine.jobs import Job, JobResult
 
 E = TypeVar("E")
 

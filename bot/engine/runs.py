@@ -1,7 +1,7 @@
 """The jobs running on hosts: start one, follow it, stop it, and settle how it ended.
 
 Each run is a task that submits (or re-attaches to) the job on its host through
-`bot.worker`, commits its prompt id (before the host gets the prompt) and progress, and then
+`bot.engine.worker`, commits its prompt id (before the host gets the prompt) and progress, and then
 hands the video to `Delivery`, sends the job back to the queue (its host was lost, or forgot
 the prompt) or fails it. Whatever the ending, the run's host slot and per-user count are
 released and the dispatcher is woken.
@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot import worker
 from bot.config import Config
-from bot.delivery import Delivery
-from bot.events import JobProgress, JobStarted
-from bot.hosts import Host, HostPool
-from bot.jobs import Job, JobStatus
-from bot.ledger import Ledger
+from bot.engine import worker
+from bot.engine.delivery import Delivery
+from bot.engine.events import JobProgress, JobStarted
+from bot.engine.hosts import Host, HostPool
+from bot.engine.jobs import Job, JobStatus
+from bot.engine.ledger import Ledger
+from bot.engine.store import JobStore
 from bot.runner import Submission
-from bot.store import JobStore
 from comfy.errors import AuthError, ComfyError, HostUnavailable
 from comfy.events import ComfyEvent, Progress
 

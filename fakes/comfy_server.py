@@ -25,11 +25,11 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes import media
-from tests.fakes.comfy_state import ComfyState, Job, Request
-from tests.fakes.comfy_validation import validate_prompt, with_input_folder
-from tests.fakes.fake_jobs import JobRunner
-from tests.fakes.forms import read_form
+from fakes import media
+from fakes.comfy_state import ComfyState, Job, Request
+from fakes.comfy_validation import validate_prompt, with_input_folder
+from fakes.fake_jobs import JobRunner
+from fakes.forms import read_form
 
 PREVIEW_IMAGE = 1  # protocol.BinaryEventTypes.PREVIEW_IMAGE
 PNG_FORMAT = 2
@@ -373,7 +373,7 @@ class FakeComfy(ComfyState):
         return web.Response()  # never sent: the connection is closed
 
     async def _upload(self, request: web.Request) -> web.Response:
-        form = await read_form(request)  # not request.post(): see tests/fakes/forms.py
+        form = await read_form(request)  # not request.post(): see fakes/forms.py
         image = form.files.get("image")
         if image is None or not image.filename:
             return web.Response(status=400)

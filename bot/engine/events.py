@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.jobs import Job, JobResult
+from bot.engine.jobs import Job, JobResult
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from bot.archive import Archive, make_record
 from bot.config import Config
+from bot.engine.hosts import Host
+from bot.engine.jobs import Job
 from bot.errors import UserError
-from bot.hosts import Host
-from bot.jobs import Job
 from bot.prepare import PreparedJob
 from bot.runner import HostNotReady, Submission, VideoIncomplete, fetch_video, send, stage_job
 from comfy.client import ComfyClient

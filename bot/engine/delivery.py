@@ -10,15 +10,15 @@ import asyncio
 import logging
 import time
 
-from bot import worker
 from bot.archive import Archive
 from bot.config import Config
-from bot.eta import Estimator
-from bot.events import JobFinished
-from bot.hosts import Host
-from bot.jobs import Job, JobResult, JobStatus
-from bot.ledger import Ledger
-from bot.store import JobStore
+from bot.engine import worker
+from bot.engine.eta import Estimator
+from bot.engine.events import JobFinished
+from bot.engine.hosts import Host
+from bot.engine.jobs import Job, JobResult, JobStatus
+from bot.engine.ledger import Ledger
+from bot.engine.store import JobStore
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot.delivery import Delivery
-from bot.hosts import HostPool
-from bot.jobs import Job, JobStatus
-from bot.ledger import Ledger
-from bot.runs import Runs, Spawn
-from bot.store import JobStore
+from bot.engine.delivery import Delivery
+from bot.engine.hosts import HostPool
+from bot.engine.jobs import Job, JobStatus
+from bot.engine.ledger import Ledger
+from bot.engine.runs import Runs, Spawn
+from bot.engine.store import JobStore
 
 log = logging.getLogger(__name__)
 

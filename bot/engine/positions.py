@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from bot.eta import Estimator
-from bot.events import JobAccepted, PositionChanged
-from bot.hosts import HostPool
-from bot.jobs import Job, JobStatus, JobView
-from bot.scheduler import FairQueue
+from bot.engine.eta import Estimator
+from bot.engine.events import JobAccepted, PositionChanged
+from bot.engine.hosts import HostPool
+from bot.engine.jobs import Job, JobStatus, JobView
+from bot.engine.scheduler import FairQueue
 
 # Worth a message: a place among the last few, or a move of at least 10 %.
 ANNOUNCE_NEAR = 10

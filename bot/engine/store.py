@@ -1,8 +1,8 @@
 """The job store: SQLite (WAL) through aiosqlite, with numbered migrations.
 
 Every state change of a job is committed before the engine acts on it, so a crash at any
-point leaves a row that says what to do next (see `bot.recovery`). Migrations are the files
-`bot/migrations/NNNN_name.sql`, applied in order; `PRAGMA user_version` records the last one.
+point leaves a row that says what to do next (see `bot.engine.recovery`). Migrations are the files
+`bot/engine/migrations/NNNN_name.sql`, applied in order; `PRAGMA user_version` records the last one.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.jobs import ACTIVE, Job, JobStatus
+from bot.engine.jobs import ACTIVE, Job, JobStatus
 from bot.prepare import PreparedFiles
 from bot.request import JobRequest, Mode
 
@@ -50,7 +50,7 @@ SPEED_WEIGHT = 0.3
 def migrations() -> list[tuple[int, str, str]]:
     """(number, name, SQL) of every migration file, in order."""
     found: list[tuple[int, str, str]] = []
-    for entry in resources.files("bot").joinpath("migrations").iterdir():
+    for entry in resources.files("bot.engine").joinpath("migrations").iterdir():
         name = entry.name
         if name.endswith(".sql") and name[:4].isdigit():
             found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))

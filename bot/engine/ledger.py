@@ -12,13 +12,13 @@ import logging
 import time
 
 from bot.config import Queue
-from bot.eta import Estimator
-from bot.events import JobEvent, JobFailed, Notifier
+from bot.engine.eta import Estimator
+from bot.engine.events import JobEvent, JobFailed, Notifier
+from bot.engine.jobs import Job, JobStatus
+from bot.engine.positions import Board
+from bot.engine.scheduler import Entry, FairQueue
+from bot.engine.store import JobStore
 from bot.frontend import FrontEnd
-from bot.jobs import Job, JobStatus
-from bot.positions import Board
-from bot.scheduler import Entry, FairQueue
-from bot.store import JobStore
 
 log = logging.getLogger(__name__)
 

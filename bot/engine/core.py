@@ -10,9 +10,8 @@ delivering (archived; the front end sends it) → done, or failed / cancelled. A
 drops out, or forgets a prompt (ComfyUI restarted), sends its jobs back to the queue, up to
 `max_attempts` runs.
 
-This module is the front ends' API and the dispatcher; the active jobs are kept by
-`bot.ledger`, runs on hosts by `bot.runs`, deliveries by `bot.delivery`, and a restart is
-taken up by `bot.recovery`.
+This module is the front ends' API and the dispatcher; the active jobs are kept by `ledger`,
+runs on hosts by `runs`, deliveries by `delivery`, and a restart is taken up by `recovery`.
 """
 
 from __future__ import annotations
@@ -29,23 +28,23 @@ from typing import Any
 
 from bot.archive import Archive
 from bot.config import Config
-from bot.delivery import Delivery
+from bot.engine.delivery import Delivery
+from bot.engine.eta import Estimator
+from bot.engine.events import JobCancelled, Notifier
+from bot.engine.hosts import Host, HostPool
+from bot.engine.jobs import Job, JobStatus, QueueStatus, new_job_id, user_key
+from bot.engine.ledger import Ledger
+from bot.engine.positions import Board
+from bot.engine.recovery import recover
+from bot.engine.retention import require_inputs
+from bot.engine.runs import Runs
+from bot.engine.scheduler import FairQueue, select
+from bot.engine.store import JobStore
 from bot.errors import LimitError, UserError
-from bot.eta import Estimator
-from bot.events import JobCancelled, Notifier
 from bot.frontend import FrontEnd
-from bot.hosts import Host, HostPool
 from bot.intake import accept_inputs, accept_request
-from bot.jobs import Job, JobStatus, QueueStatus, new_job_id, user_key
-from bot.ledger import Ledger
-from bot.positions import Board
 from bot.prepare import PreparedJob
-from bot.recovery import recover
 from bot.request import InputFiles, Mode
-from bot.retention import require_inputs
-from bot.runs import Runs
-from bot.scheduler import FairQueue, select
-from bot.store import JobStore
 from comfy.errors import ComfyError
 from workflows.schema import bundled_object_info
 from workflows.validate import choices

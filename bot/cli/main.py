@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_usage(args)
     logs.setup(args.verbose)
     # Imported late: keeps `wanbot --help` fast.
-    from bot import commands, serve
+    from bot.cli import commands, serve
 
     try:
         config: Config | None = None

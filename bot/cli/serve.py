@@ -12,8 +12,8 @@ from typing import TextIO
 
 from bot.app import App
 from bot.config import Config
-from bot.jobs import Job
-from bot.store import JobStore
+from bot.engine.jobs import Job
+from bot.engine.store import JobStore
 
 ALONE = "no chat platform configured; running the engine alone"
 

@@ -1,0 +1,2 @@
+"""The `wanbot` command line: argument parsing (`main`), the subcommands (`commands`, `serve`)
+and the terminal progress bar."""
