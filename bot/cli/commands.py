@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import shutil
 import sys
 import tempfile
@@ -16,7 +17,7 @@ from typing import Any
 
 from bot.app import check_front_ends
 from bot.archive import Archive, ArchiveRecord, make_record
-from bot.cli.main import flag_overrides, job_inputs, print_json
+from bot.cli.args import flag_overrides, job_inputs
 from bot.cli.progress import ProgressBar
 from bot.config import Config, HostConfig, parse_config
 from bot.errors import UserError
@@ -273,3 +274,9 @@ def _missing_for_modes(host: HostConfig, config: Config, object_info: dict[str, 
             if line not in lines:
                 lines.append(line)
     return lines
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
