@@ -41,6 +41,7 @@ class Connection:
     ws: web.WebSocketResponse
     compress: str | None
     session: Session | None = None
+    compressed: int = 0  # frames sent through the zlib stream
     _stream: Any = None
 
     def __post_init__(self) -> None:
@@ -56,6 +57,7 @@ class Connection:
             return
         data = self._stream.compress(text.encode()) + self._stream.flush(zlib.Z_SYNC_FLUSH)
         await self.ws.send_bytes(data)
+        self.compressed += 1
 
 
 @dataclass
