@@ -14,7 +14,6 @@ or any status; `denied_channels`, `closed_dms`, `Interaction.expired`, `cdn_expi
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -32,14 +31,12 @@ from fakes.discord_objects import (
     GUILD_ID,
     TOKEN,
     USER_ID,
-    VOICE_MESSAGE,
     Call,
     application,
     bot_user,
     error,
     guild,
     json_response,
-    message,
     rate_limited,
     user,
 )
@@ -163,44 +160,6 @@ class FakeDiscord(DiscordResponses):
         return f"ws://127.0.0.1:{self.port}/"
 
     # -- what users do -----------------------------------------------------------------------
-
-    def user_message(
-        self,
-        content: str = "",
-        attachments: list[dict[str, Any]] | None = None,
-        *,
-        user_id: int = USER_ID,
-        channel_id: int = CHANNEL_ID,
-        reply_to: dict[str, Any] | None = None,
-        flags: int = 0,
-    ) -> dict[str, Any]:
-        """Store a message a user posted (no MESSAGE_CREATE is sent); returns it."""
-        extra: dict[str, Any] = {}
-        if reply_to is not None:
-            ref = {"message_id": reply_to["id"], "channel_id": str(channel_id), "type": 0}
-            extra = {"type": 19, "message_reference": ref, "referenced_message": reply_to}
-        body = message(
-            self.ids.next(),
-            channel_id,
-            user(user_id),
-            content=content,
-            guild_id=GUILD_ID if channel_id == CHANNEL_ID else None,
-            attachments=attachments or [],
-            flags=flags,
-            **extra,
-        )
-        self.messages[int(body["id"])] = body
-        return body
-
-    def voice_message(
-        self, data: bytes, *, duration: float = 2.5, user_id: int = USER_ID, **kwargs: Any
-    ) -> dict[str, Any]:
-        """A voice message: an OGG attachment with duration and waveform, flag 1<<13."""
-        waveform = base64.b64encode(bytes(range(0, 256, 4))).decode()
-        voice = self.attachment(
-            data, "voice-message.ogg", "audio/ogg", duration_secs=duration, waveform=waveform
-        )
-        return self.user_message("", [voice], user_id=user_id, flags=VOICE_MESSAGE, **kwargs)
 
     def command(self, name: str, kind: int = 1, guild_id: int = GUILD_ID) -> dict[str, Any]:
         """The command the bot registered under `name` (its guild's first, then global)."""

@@ -1,13 +1,15 @@
 """What the fake Discord stores and how each REST endpoint changes it.
 
-Messages by id (the bot's and the users'), channels (the test guild's text channel and DMs),
-registered application commands, interactions with their responses, and the CDN's files. Each
+Messages by id (the bot's, and the users' that tests post with `user_message`, `voice_message`),
+channels (the test guild's text channel and DMs), registered application commands, interactions
+with their responses, and the CDN's files (`attachment` puts one there). Each
 `_e_<endpoint>` takes the recorded `Call` and returns the JSON answer, or a `web.Response` for
 an error or an empty answer; the server in `discord_server` routes to them.
 """
 
 from __future__ import annotations
 
+import base64
 import mimetypes
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,8 @@ from fakes.discord_objects import (
     EPHEMERAL,
     GUILD_ID,
     LOADING,
+    USER_ID,
+    VOICE_MESSAGE,
     Call,
     Snowflakes,
     attachment,
@@ -77,7 +81,7 @@ class DiscordState:
         self.closed_dms: set[int] = set()
         self.identical_edits = 0
 
-    # -- files ---------------------------------------------------------------------------
+    # -- what users post: files on the CDN, messages -----------------------------------
 
     def attachment(
         self,
@@ -99,6 +103,44 @@ class DiscordState:
         kind = content_type or mimetypes.guess_type(filename)[0]
         size = len(data) if size is None else size
         return attachment(attachment_id, filename, size, url, content_type=kind, **extra)
+
+    def user_message(
+        self,
+        content: str = "",
+        attachments: list[dict[str, Any]] | None = None,
+        *,
+        user_id: int = USER_ID,
+        channel_id: int = CHANNEL_ID,
+        reply_to: dict[str, Any] | None = None,
+        flags: int = 0,
+    ) -> dict[str, Any]:
+        """Store a message a user posted (no MESSAGE_CREATE is sent); returns it."""
+        extra: dict[str, Any] = {}
+        if reply_to is not None:
+            ref = {"message_id": reply_to["id"], "channel_id": str(channel_id), "type": 0}
+            extra = {"type": 19, "message_reference": ref, "referenced_message": reply_to}
+        body = message(
+            self.ids.next(),
+            channel_id,
+            user(user_id),
+            content=content,
+            guild_id=GUILD_ID if channel_id == CHANNEL_ID else None,
+            attachments=attachments or [],
+            flags=flags,
+            **extra,
+        )
+        self.messages[int(body["id"])] = body
+        return body
+
+    def voice_message(
+        self, data: bytes, *, duration: float = 2.5, user_id: int = USER_ID, **kwargs: Any
+    ) -> dict[str, Any]:
+        """A voice message: an OGG attachment with duration and waveform, flag 1<<13."""
+        waveform = base64.b64encode(bytes(range(0, 256, 4))).decode()
+        voice = self.attachment(
+            data, "voice-message.ogg", "audio/ogg", duration_secs=duration, waveform=waveform
+        )
+        return self.user_message("", [voice], user_id=user_id, flags=VOICE_MESSAGE, **kwargs)
 
     def _uploaded(self, call: Call, channel_id: int) -> list[dict[str, Any]] | web.Response:
         """Attachment objects for the call's files, as `payload.attachments` describes them."""

@@ -7,6 +7,7 @@ the fake recorded, so a fake that stops speaking Discord's wire format fails her
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -50,6 +51,7 @@ async def test_connects_over_zlib_stream_and_gets_ready(fake: FakeDiscord) -> No
     async with running(Bot()) as bot:
         assert bot.user is not None and bot.user.id == BOT_ID
         assert bot.application_id == APP_ID
+        assert math.isfinite(bot.latency)  # its first heartbeat was acknowledged
         channel = bot.get_channel(CHANNEL_ID)
         assert isinstance(channel, discord.TextChannel) and channel.guild.id == GUILD_ID
     identify = [f for f in fake.gateway.received if f["op"] == 2]

@@ -4,6 +4,7 @@ modals with file uploads, persistent dynamic buttons, autocomplete, expired toke
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from typing import Any
 
@@ -178,3 +179,51 @@ async def test_a_followup_after_the_token_expired_is_refused(fake: FakeDiscord) 
         later.set()
         await fake.wait_for("create_followup_message")
     assert bot.seen == {"refused": (401, 50027)}
+
+
+class Details(ui.DynamicItem[ui.Button[Any]], template=r"wan:details:(?P<job>\d+)"):
+    """Defers the click (type 6), then edits the clicked message through `@original`."""
+
+    def __init__(self, job: int) -> None:
+        super().__init__(ui.Button(label="Details", custom_id=f"wan:details:{job}"))
+        self.job = job
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: ui.Item[Any], match: re.Match[str], /
+    ) -> Details:
+        return cls(int(match["job"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer()
+        report = discord.File(io.BytesIO(b"steps=20"), "params.txt")
+        await interaction.edit_original_response(content="Details below.", attachments=[report])
+        original = await interaction.original_response()
+        client = interaction.client
+        assert isinstance(client, Bot)
+        client.seen["original"] = original.id
+
+
+async def test_files_travel_in_callbacks_and_webhook_edits(fake: FakeDiscord) -> None:
+    bot = Bot()
+    bot.add_dynamic_items(Details)
+
+    @bot.tree.command(description="Answers with a file and a button")
+    async def result(interaction: discord.Interaction) -> None:
+        video = discord.File(io.BytesIO(b"\0\0\0\x18ftypmp42"), "result.mp4")
+        view = ui.View(timeout=None).add_item(Details(7))
+        await interaction.response.send_message("Done.", file=video, view=view)
+
+    async with running(bot):
+        await bot.tree.sync()
+        run = await fake.slash("result")
+        assert (await fake.response_to(run)).files[0].data == b"\0\0\0\x18ftypmp42"
+        assert run.original is not None
+        click = await fake.click(run.original, "wan:details:7")
+        await fake.wait_for("get_original_interaction_response")
+    assert (await fake.response_to(click)).payload == {"type": 6}
+    shown = fake.messages[run.original]
+    assert shown["content"] == "Details below." and bot.seen == {"original": run.original}
+    assert [a["filename"] for a in shown["attachments"]] == ["params.txt"]
+    edit = fake.of("edit_original_interaction_response")[0]
+    assert edit.files[0].data == b"steps=20"
