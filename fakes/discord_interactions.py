@@ -33,10 +33,11 @@ def interaction(
     user: dict[str, Any],
     channel: dict[str, Any],
     size_limit: int,
+    roles: list[int] | None = None,
     data: dict[str, Any] | None = None,
     message: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The common envelope; in a guild channel the user comes as a `member`."""
+    """The common envelope; in a guild channel the user comes as a `member` with `roles`."""
     guild_id = channel.get("guild_id")
     body: dict[str, Any] = {
         "id": str(interaction_id),
@@ -57,7 +58,7 @@ def interaction(
         body["guild_id"] = guild_id
         body["guild_locale"] = "en-US"
         body["guild"] = {"id": guild_id, "locale": "en-US", "features": []}
-        body["member"] = member(user)
+        body["member"] = member(user, roles)
     else:
         body["user"] = user
     if data is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -186,25 +187,30 @@ def dm_channel(channel_id: int, recipient: dict[str, Any]) -> dict[str, Any]:
     return {"id": str(channel_id), "type": 1, "last_message_id": None, "recipients": [recipient]}
 
 
-def guild(guild_id: int, channels: list[dict[str, Any]]) -> dict[str, Any]:
-    """A GUILD_CREATE payload for a small available guild the bot is a member of."""
-    everyone = {
-        "id": str(guild_id),
-        "name": "@everyone",
+def role(role_id: int, name: str, position: int = 1) -> dict[str, Any]:
+    return {
+        "id": str(role_id),
+        "name": name,
         "color": 0,
         "hoist": False,
-        "position": 0,
+        "position": position,
         "permissions": str((1 << 11) | (1 << 15) | (1 << 10)),
         "managed": False,
         "mentionable": False,
         "flags": 0,
     }
+
+
+def guild(guild_id: int, channels: list[dict[str, Any]], roles: dict[int, str]) -> dict[str, Any]:
+    """A GUILD_CREATE payload for a small available guild the bot is a member of."""
+    everyone = role(guild_id, "@everyone", 0)  # @everyone's id is the guild's
+    others = [role(role_id, name) for role_id, name in roles.items()]
     return {
         "id": str(guild_id),
         "name": "Test Guild",
         "icon": None,
         "owner_id": str(USER_ID - 1),
-        "roles": [everyone],
+        "roles": [everyone, *others],
         "emojis": [],
         "stickers": [],
         "features": [],
@@ -279,21 +285,21 @@ def message(
     return body
 
 
-_component_ids = itertools.count(1)
-
-
-def numbered(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The components with an `id` on each, as Discord returns them."""
+def numbered(
+    components: list[dict[str, Any]], ids: Iterator[int] | None = None
+) -> list[dict[str, Any]]:
+    """The components with an `id` on each (1, 2, ... within a message), as Discord returns them."""
+    ids = itertools.count(1) if ids is None else ids
     out = []
     for component in components:
         copy = {**component}
-        copy.setdefault("id", next(_component_ids))
+        copy["id"] = copy.get("id") or next(ids)
         for key in ("components", "accessory", "component"):
             inner = copy.get(key)
             if isinstance(inner, list):
-                copy[key] = numbered(inner)
+                copy[key] = numbered(inner, ids)
             elif isinstance(inner, dict):
-                copy[key] = numbered([inner])[0]
+                copy[key] = numbered([inner], ids)[0]
         out.append(copy)
     return out
 

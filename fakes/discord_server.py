@@ -237,6 +237,7 @@ class FakeDiscord(DiscordResponses):
             user=user(user_id),
             channel=self.channels[channel_id],
             size_limit=self.attachment_size_limit,
+            roles=self.member_roles.get(user_id),
             data=data,
             message=message,
         )
@@ -381,7 +382,7 @@ class FakeDiscord(DiscordResponses):
 
     def _guilds(self) -> list[dict[str, Any]]:
         channels = [c for c in self.channels.values() if c.get("guild_id") == str(GUILD_ID)]
-        return [guild(GUILD_ID, channels)]
+        return [guild(GUILD_ID, channels, self.roles)]
 
     def _e_get_gateway_bot(self, call: Call) -> Any:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}

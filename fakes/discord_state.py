@@ -77,6 +77,8 @@ class DiscordState:
         self.cdn_expired = False
         self.upload_limit = ATTACHMENT_SIZE_LIMIT  # what Discord really accepts per file
         self.attachment_size_limit = ATTACHMENT_SIZE_LIMIT  # what interactions report
+        self.roles: dict[int, str] = {}  # the guild's roles besides @everyone (before READY)
+        self.member_roles: dict[int, list[int]] = {}  # user id -> role ids
         self.denied_channels: set[int] = set()
         self.closed_dms: set[int] = set()
         self.identical_edits = 0
@@ -183,6 +185,8 @@ class DiscordState:
             flags=int(payload.get("flags") or 0) | flags,
             **extra,
         )
+        if "nonce" in payload:
+            body["nonce"] = payload["nonce"]
         reference = payload.get("message_reference")
         if reference:
             body["type"] = 19
@@ -281,14 +285,17 @@ class DiscordState:
     def _e_trigger_typing(self, call: Call) -> Any:
         return web.Response(status=204)
 
-    def _e_create_dm(self, call: Call) -> Any:
-        recipient = int(call.payload["recipient_id"])
+    def dm_with(self, user_id: int) -> dict[str, Any]:
+        """The DM channel between the bot and `user_id` (opened on first use)."""
         for channel in self.channels.values():
-            if [r["id"] for r in channel.get("recipients", [])] == [str(recipient)]:
+            if [r["id"] for r in channel.get("recipients", [])] == [str(user_id)]:
                 return channel
-        channel = dm_channel(self.ids.next(), user(recipient))
+        channel = dm_channel(self.ids.next(), user(user_id))
         self.channels[int(channel["id"])] = channel
         return channel
+
+    def _e_create_dm(self, call: Call) -> Any:
+        return self.dm_with(int(call.payload["recipient_id"]))
 
     # -- application commands -----------------------------------------------------------
 

@@ -11,6 +11,7 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 from discord import app_commands
@@ -19,6 +20,7 @@ from fakes.discord_objects import BOT_ID, CHANNEL_ID, EPHEMERAL, GUILD_ID, LOADI
 from fakes.discord_server import APP_ID, FakeDiscord
 from tests.discord.conftest import Bot, running
 
+ARTISTS = 1100000000000000300
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
@@ -225,3 +227,48 @@ async def test_a_reconnect_resumes_the_session_and_events_still_arrive(fake: Fak
     (session,) = fake.gateway.sessions
     assert resume["d"]["session_id"] == session.session_id and session.resumed == 1
     assert len(fake.gateway.connections) == 2
+
+
+async def test_interactions_say_who_asks_and_where(fake: FakeDiscord) -> None:
+    fake.roles[ARTISTS] = "artists"
+    fake.member_roles[USER_ID] = [ARTISTS]
+    bot = Bot()
+    asked: list[tuple[int, list[str], int | None, str]] = []
+
+    @bot.tree.command(description="Who is asking")
+    async def whoami(interaction: discord.Interaction) -> None:
+        who = interaction.user
+        roles = [r.name for r in who.roles[1:]] if isinstance(who, discord.Member) else []
+        asked.append((who.id, roles, interaction.guild_id, type(interaction.channel).__name__))
+        await interaction.response.send_message("noted", ephemeral=True)
+
+    async with running(bot):
+        await bot.tree.sync()
+        await fake.response_to(await fake.slash("whoami"))
+        dm = fake.dm_with(USER_ID + 1)
+        await fake.response_to(
+            await fake.slash("whoami", user_id=USER_ID + 1, channel_id=int(dm["id"]))
+        )
+    assert asked == [
+        (USER_ID, ["artists"], GUILD_ID, "TextChannel"),
+        (USER_ID + 1, [], None, "DMChannel"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("v=10&encoding=json&compress=zstd-stream", 4000),  # not spoken: refused, loudly
+        ("v=9&encoding=json", 4012),
+        ("v=10&encoding=etf", 4012),
+    ],
+)
+async def test_the_gateway_refuses_what_it_does_not_speak(
+    fake: FakeDiscord, query: str, code: int
+) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{fake.gateway_url}?{query}") as ws,
+    ):
+        closing = await ws.receive()
+    assert (closing.type, closing.data) == (aiohttp.WSMsgType.CLOSE, code)
