@@ -75,8 +75,11 @@ class Call:
 
     @property
     def flags(self) -> int:
-        data = self.payload.get("data") if "data" in (self.payload or {}) else self.payload
-        return int((data or {}).get("flags") or 0)
+        """Message flags sent: the message's own, or those inside a callback's `data`."""
+        if not isinstance(self.payload, dict):
+            return 0
+        data = self.payload.get("data", self.payload) or {}
+        return int(data.get("flags") or 0)
 
 
 def timestamp() -> str:

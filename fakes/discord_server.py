@@ -8,7 +8,9 @@ messages "on Discord"), then wait for what the bot sent (`wait_for`, `response_t
 on the recorded `calls` and on the stored `messages` and `commands`. Faults: `fail_next`
 answers an endpoint's next calls with 429 (with `retry_after`), 403 50013, 413 40005, 404 10008
 or any status; `denied_channels`, `closed_dms`, `Interaction.expired`, `cdn_expired` and
-`upload_limit` make Discord refuse as it would. See `discord_state` for the endpoints.
+`upload_limit` make Discord refuse as it would. Who asks: `member_roles` (with the guild's
+`roles`), a user id, and a channel (the test guild's text channel, or `dm_with(user_id)`).
+See `discord_state` for the endpoints, `discord_gateway` for what the gateway speaks.
 """
 
 from __future__ import annotations
@@ -135,7 +137,7 @@ class FakeDiscord(DiscordResponses):
         await site.start()
         server = site._server
         assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         self.cdn_base = f"http://127.0.0.1:{self.port}"
         self.gateway.url = self.gateway_url
 
@@ -307,8 +309,7 @@ class FakeDiscord(DiscordResponses):
             call = await self._read(request, _public_name(handler, request))
             response = self._refusal(request, call, by_token=handler in TOKEN_AUTHORIZED)
             if response is None:
-                result = getattr(self, f"_e_{handler}")(call)
-                response = result if isinstance(result, web.Response) else json_response(result)
+                response = self._answer(handler, call)
             call.status = response.status
             body = response.body if isinstance(response.body, bytes) else b""
             call.response = (
@@ -318,6 +319,15 @@ class FakeDiscord(DiscordResponses):
             return response
 
         return handle
+
+    def _answer(self, handler: str, call: Call) -> web.Response:
+        try:
+            result = getattr(self, f"_e_{handler}")(call)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # A body the fake cannot read: Discord answers 400, and a 5xx would make discord.py
+            # retry after sleeping instead of failing the test at once.
+            return error(400, 50035, f"Invalid Form Body ({type(exc).__name__}: {exc})")
+        return result if isinstance(result, web.Response) else json_response(result)
 
     async def _read(self, request: web.Request, endpoint: str) -> Call:
         payload: Any = None
