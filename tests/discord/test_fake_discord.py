@@ -6,9 +6,10 @@ the fake recorded, so a fake that stops speaking Discord's wire format fails her
 
 from __future__ import annotations
 
+import asyncio
 import io
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aiohttp
@@ -272,3 +273,27 @@ async def test_the_gateway_refuses_what_it_does_not_speak(
     ):
         closing = await ws.receive()
     assert (closing.type, closing.data) == (aiohttp.WSMsgType.CLOSE, code)
+
+
+async def test_an_auto_sharded_client_finds_the_gateway_through_gateway_bot(
+    fake: FakeDiscord,
+) -> None:
+    client = discord.AutoShardedClient(intents=discord.Intents.default(), guild_ready_timeout=0)
+    ready = asyncio.Event()
+    client.event(ready_handler(ready))
+    task = asyncio.create_task(client.start(fake.token))
+    try:
+        async with asyncio.timeout(20):
+            await ready.wait()
+    finally:
+        await client.close()
+        await task
+    assert [c.endpoint for c in fake.calls][-1] == "get_gateway_bot"
+    assert fake.gateway.sessions[0].identify["shard"] == [0, 1]
+
+
+def ready_handler(ready: asyncio.Event) -> Callable[[], Coroutine[Any, Any, None]]:
+    async def on_ready() -> None:
+        ready.set()
+
+    return on_ready
