@@ -43,7 +43,7 @@ from bot.engine.core import Engine
 from bot.engine.store import JobStore
 from bot.prepare import PreparedJob, prepare_job
 from bot.request import InputFiles, Mode
-from bot.runner import submit_job
+from bot.runner import HostSetup, submit_job
 from comfy.client import ComfyClient
 from comfy.outputs import pick_video
 from fakes.comfy_server import FakeComfy
@@ -184,10 +184,10 @@ async def run_poller(config: Config, prepared: list[PreparedJob], poll: float, t
     async def host_loop(index: int) -> None:
         host = config.comfy.hosts[index]
         async with ComfyClient(host.url) as client:
-            info = await client.object_info()
+            setup = HostSetup.of(host, config, await client.object_info())
             while not queue.empty():
                 job = queue.get_nowait()
-                submission = await submit_job(job, client, host, config, info)
+                submission = await submit_job(job, client, setup)
                 entry = await client.history(submission.prompt_id)
                 while entry is None or not entry.get("outputs"):
                     await asyncio.sleep(poll)

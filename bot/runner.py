@@ -1,30 +1,47 @@
-"""Run one prepared job on one ComfyUI host: check, upload, submit, follow, download.
+"""The one run path: a prepared job on one ComfyUI host, from its workflow to its video.
 
-Submission is split so that the engine can commit the prompt id before the host has the
-prompt (a crash in between must not run it twice): `stage_job` checks, uploads and picks
-the prompt's id; `send` queues it under that id. `submit_job` chains the two (benchmarks, scripts).
-`collect_result` follows the prompt to the end and fetches its video with `fetch_video`,
-which retries a transfer that failed or came back as something that is not a whole video.
+`run_job` serves both `wanbot generate` and the engine (`bot.engine.runs`). Top to bottom:
+
+1. re-attach: a `prompt_id` the host still has is followed, not sent again (engine restart);
+2. stage: build the workflow, check it against the host's live schema, upload the inputs and
+   pick the prompt's id (a UUID). `Hooks.on_staged` hears it before the host gets anything,
+   so the engine commits the id first: a crash can never run a job twice;
+3. send: queue the prompt under that id (`Hooks.on_submitted`);
+4. follow it to its end with progress (`Hooks.on_event`); `Hooks.on_generated` says the GPU
+   is done, so the engine can give the host its next job during the download;
+5. download the video, again when a transfer fails or comes back as no whole video.
+
+It knows ComfyUI and the workflow builder, not the engine's jobs and hosts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, HostConfig
+from bot.config import Config, Hardware, HostConfig, Models
 from bot.errors import InputError, WanBotError
 from bot.media.video import probe
 from bot.prepare import PreparedJob
-from comfy import ComfyClient, ComfyEvent, OutputFile, pick_video, unique_upload_name
-from comfy.errors import DownloadIncomplete, HostUnavailable
+from comfy import (
+    ComfyClient,
+    ComfyEvent,
+    HistoryEntry,
+    OutputFile,
+    Started,
+    pick_video,
+    unique_upload_name,
+)
+from comfy.errors import ComfyError, DownloadIncomplete, HostUnavailable
 from workflows.builder import UploadedInputs, build_prompt
 from workflows.validate import WorkflowInvalid, check_prompt
 
@@ -50,22 +67,19 @@ class VideoIncomplete(WanBotError):
         )
 
 
-@dataclass
-class SchemaCache:
-    """A host's `/object_info`, fetched at most once per `ttl` seconds."""
+@dataclass(frozen=True)
+class HostSetup:
+    """What a prompt is built from on one host: its models, its hardware, its live schema."""
 
-    ttl: float
-    _value: dict[str, Any] | None = None
-    _fetched: float = 0.0
+    name: str
+    models: Models
+    hardware: Hardware
+    object_info: dict[str, Any]
 
-    async def get(self, client: ComfyClient) -> dict[str, Any]:
-        if self._value is None or time.monotonic() - self._fetched > self.ttl:
-            self._value = await client.object_info()
-            self._fetched = time.monotonic()
-        return self._value
-
-    def clear(self) -> None:
-        self._value = None
+    @classmethod
+    def of(cls, host: HostConfig, config: Config, object_info: dict[str, Any]) -> HostSetup:
+        models = host.resolved_models(config.models)
+        return cls(host.name, models, host.resolved_hardware(), object_info)
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,120 @@ class Submission:
     prompt_id: str
     workflow: dict[str, Any]
     uploaded: UploadedInputs
+
+
+async def _nothing(_: object) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What a caller of `run_job` hears, in this order; every hook is optional.
+
+    - `on_staged`: the new prompt's id and workflow, before the host gets them; raising
+      stops the run with nothing sent.
+    - `on_submitted`: the prompt as the host filed it (an old ComfyUI picks its own id).
+    - `on_event`: each progress event of the prompt.
+    - `on_generated`: the GPU is done with the prompt; the download follows.
+    - `on_cancelled`: the run was cancelled once its prompt was sent, or while it was being
+      sent (the host's answer is awaited first); gets the prompt's id. The CLI cancels the
+      prompt there. Without it (the engine) the prompt runs on, to be re-attached later.
+    """
+
+    on_staged: Callable[[Submission], Awaitable[None]] = _nothing
+    on_submitted: Callable[[Submission], Awaitable[None]] = _nothing
+    on_event: EventHandler | None = None
+    on_generated: Callable[[], None] = lambda: None
+    on_cancelled: Callable[[str], Awaitable[None]] | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A job's downloaded video, not archived yet."""
+
+    video: Path
+    gpu_seconds: float
+    started_at: datetime  # when the GPU began the prompt
+    prompt_id: str
+    workflow: dict[str, Any] | None  # None when re-attached: the prompt was built before
+
+
+async def run_job(
+    job: PreparedJob,
+    client: ComfyClient,
+    setup: HostSetup,
+    dest: Path,
+    *,
+    prefix: str = "wanbot",
+    prompt_id: str | None = None,
+    hooks: Hooks | None = None,
+) -> RunResult:
+    """Run `job` on `client`'s host and download its video to `dest` (see the module).
+
+    With `prompt_id` (a prompt sent before a restart) the run re-attaches to that prompt if
+    the host has it, and stages the job again if not. `prefix` names the host's output file.
+    Raises ComfyUI's errors (`comfy.errors`), `HostNotReady` or `VideoIncomplete`.
+    """
+    hooks = hooks or Hooks()
+    workflow: dict[str, Any] | None = None
+    if prompt_id is None or not await _on_host(client, prompt_id):
+        staged = await stage_job(job, client, setup, prefix=prefix)
+        await hooks.on_staged(staged)
+        filed = await _send(client, staged, hooks)
+        prompt_id, workflow = filed.prompt_id, filed.workflow
+    entry, gpu_seconds = await _follow(client, prompt_id, hooks)
+    started_at = datetime.now(UTC) - timedelta(seconds=gpu_seconds)
+    hooks.on_generated()
+    video = await fetch_video(client, pick_video(entry), dest)
+    return RunResult(video, gpu_seconds, started_at, prompt_id, workflow)
+
+
+async def _on_host(client: ComfyClient, prompt_id: str) -> bool:
+    """Whether the host has a prompt sent before a restart."""
+    if await client.lookup(prompt_id) is not None:
+        return True
+    # We cannot tell a prompt that never reached the host from one a ComfyUI restart
+    # forgot: either way it runs now, in the same attempt (a restart of ours cut it short).
+    log.warning("host %s does not have prompt %s; submitting it", client.base_url, prompt_id)
+    return False
+
+
+async def _send(client: ComfyClient, staged: Submission, hooks: Hooks) -> Submission:
+    """Queue the staged prompt; with `on_cancelled`, a cancel never abandons the POST.
+
+    The prompt may already be on the host when the cancel comes: its answer is awaited
+    (bounded by the request timeout) and `on_cancelled` gets the id it was filed under.
+    """
+    sending = asyncio.ensure_future(send(client, staged))
+    try:
+        filed = await (sending if hooks.on_cancelled is None else asyncio.shield(sending))
+    except asyncio.CancelledError:
+        if hooks.on_cancelled is not None:
+            with contextlib.suppress(ComfyError):  # the host refused it: nothing to cancel
+                filed = await sending
+                await hooks.on_cancelled(filed.prompt_id)
+        raise
+    await hooks.on_submitted(filed)
+    return filed
+
+
+async def _follow(client: ComfyClient, prompt_id: str, hooks: Hooks) -> tuple[HistoryEntry, float]:
+    """Follow the prompt to its end: its history entry and the seconds the GPU spent on it."""
+    began = time.monotonic()
+    started: list[float] = []
+
+    def handle(event: ComfyEvent) -> Awaitable[None] | None:
+        if isinstance(event, Started) and not started:
+            started.append(time.monotonic())
+        return None if hooks.on_event is None else hooks.on_event(event)
+
+    try:
+        entry = await client.follow(prompt_id, handle)
+    except asyncio.CancelledError:
+        if hooks.on_cancelled is not None:
+            await hooks.on_cancelled(prompt_id)
+        raise
+    return entry, time.monotonic() - (started[0] if started else began)
 
 
 def plan_uploads(job: PreparedJob, name_for: Callable[[Path], str]) -> UploadedInputs:
@@ -92,17 +220,10 @@ def plan_uploads(job: PreparedJob, name_for: Callable[[Path], str]) -> UploadedI
 
 
 def build_workflow(
-    job: PreparedJob,
-    host: HostConfig,
-    config: Config,
-    uploaded: UploadedInputs,
-    prefix: str = "wanbot",
+    job: PreparedJob, setup: HostSetup, uploaded: UploadedInputs, prefix: str = "wanbot"
 ) -> dict[str, Any]:
-    """The API-format prompt for `job` on `host` (its models and hardware preset)."""
-    models = host.resolved_models(config.models)
-    return build_prompt(
-        job.request, uploaded, models, host.resolved_hardware(), filename_prefix=prefix
-    )
+    """The API-format prompt for `job` with the host's models and hardware preset."""
+    return build_prompt(job.request, uploaded, setup.models, setup.hardware, filename_prefix=prefix)
 
 
 def ensure_runnable(workflow: dict[str, Any], object_info: dict[str, Any], host: str) -> None:
@@ -115,13 +236,7 @@ def ensure_runnable(workflow: dict[str, Any], object_info: dict[str, Any], host:
 
 
 async def stage_job(
-    job: PreparedJob,
-    client: ComfyClient,
-    host: HostConfig,
-    config: Config,
-    object_info: dict[str, Any],
-    *,
-    prefix: str = "wanbot",
+    job: PreparedJob, client: ComfyClient, setup: HostSetup, *, prefix: str = "wanbot"
 ) -> Submission:
     """Validate against the host's schema and upload the inputs; nothing is queued yet.
 
@@ -133,13 +248,13 @@ async def stage_job(
         return planned.setdefault(path, unique_upload_name(path.name))
 
     uploaded = plan_uploads(job, name_for)
-    workflow = build_workflow(job, host, config, uploaded, prefix)
-    ensure_runnable(workflow, object_info, host.name)
+    workflow = build_workflow(job, setup, uploaded, prefix)
+    ensure_runnable(workflow, setup.object_info, setup.name)
     stored = {path: await client.upload(path, name) for path, name in planned.items()}
     if stored != planned:
         # The host stored a file under another name: bind the workflow to that name.
         uploaded = plan_uploads(job, stored.__getitem__)
-        workflow = build_workflow(job, host, config, uploaded, prefix)
+        workflow = build_workflow(job, setup, uploaded, prefix)
     return Submission(str(uuid.uuid4()), workflow, uploaded)
 
 
@@ -156,28 +271,10 @@ async def send(client: ComfyClient, submission: Submission) -> Submission:
 
 
 async def submit_job(
-    job: PreparedJob,
-    client: ComfyClient,
-    host: HostConfig,
-    config: Config,
-    object_info: dict[str, Any],
-    *,
-    prefix: str = "wanbot",
+    job: PreparedJob, client: ComfyClient, setup: HostSetup, *, prefix: str = "wanbot"
 ) -> Submission:
-    """Validate against the host's schema, upload the inputs, queue the prompt."""
-    staged = await stage_job(job, client, host, config, object_info, prefix=prefix)
-    return await send(client, staged)
-
-
-async def collect_result(
-    client: ComfyClient,
-    prompt_id: str,
-    dest: Path,
-    on_event: EventHandler | None = None,
-) -> Path:
-    """Follow `prompt_id` to the end and download its video to `dest`."""
-    entry = await client.follow(prompt_id, on_event)
-    return await fetch_video(client, pick_video(entry), dest)
+    """Stage and send in one go, without following (benchmarks and scripts)."""
+    return await send(client, await stage_job(job, client, setup, prefix=prefix))
 
 
 async def fetch_video(

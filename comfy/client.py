@@ -1,16 +1,17 @@
-"""Async client for one ComfyUI host: upload, submit, follow, download, cancel."""
+"""Async client for one ComfyUI host: upload, submit, follow, download, cancel.
+
+Following a prompt to its end lives in `comfy.follow`; HTTP error translation in
+`comfy.transport`; the websocket in `comfy.listener`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import os
-import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from enum import StrEnum
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -19,16 +20,12 @@ import aiohttp
 
 from comfy.errors import (
     DownloadIncomplete,
-    ExecutionFailed,
     ExecutionInterrupted,
-    HostUnavailable,
-    NotComfyUI,
-    OutputMissing,
-    PromptLost,
     PromptRejected,
 )
-from comfy.events import ComfyEvent, HistoryEntry, parse_event
-from comfy.listener import EventListener, Failed, Message, Reconcile
+from comfy.events import HistoryEntry
+from comfy.follow import LOST_WAIT, EventCallback, Follower, PromptState
+from comfy.listener import EventListener
 from comfy.outputs import OutputFile
 from comfy.transport import (
     auth_error,
@@ -42,25 +39,11 @@ from comfy.transport import (
     translated,
 )
 
-EventCallback = Callable[[ComfyEvent], Awaitable[None] | None]
-
 CHUNK = 1 << 20
-HISTORY_WAIT = 5.0
-# ComfyUI moves a prompt from the queue to history under one lock, so a prompt in neither
-# was deleted; this only covers proxies or caches in front of /history.
-LOST_WAIT = 1.0
 HEARTBEAT = 20.0
 # Prompts this client removed from a queue, remembered so that their disappearance reads as
 # a cancel (`ExecutionInterrupted`) and not as a host that forgot them (`PromptLost`).
 REMOVED_MEMORY = 256
-
-
-class PromptState(StrEnum):
-    """Where a host has a prompt."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    DONE = "done"  # in its history: finished, failed or interrupted
 
 
 class ComfyClient:
@@ -87,7 +70,6 @@ class ComfyClient:
         self._upload_timeout = aiohttp.ClientTimeout(total=upload_timeout)
         self._stream_timeout = aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)
         self._session: aiohttp.ClientSession | None = None
-        self._reconnect_window = reconnect_window
         # A websocket that never opened is not "briefly away": give up on it sooner.
         self._listener = EventListener(
             self._connect_ws,
@@ -95,6 +77,14 @@ class ComfyClient:
             connect_window=min(timeout, reconnect_window),
         )
         self._removed: deque[str] = deque(maxlen=REMOVED_MEMORY)
+        self._follower = Follower(
+            self.base_url,
+            self._listener,
+            self.history,
+            self._queue_state,
+            self._removed,
+            reconnect_window,
+        )
 
     async def __aenter__(self) -> Self:
         return self
@@ -264,10 +254,10 @@ class ComfyClient:
             return state
         # Queue first, then history: ComfyUI moves a prompt from one to the other under one
         # lock, so one that finished between the two calls is found in history.
-        entry = await self._wait_history(prompt_id, LOST_WAIT)
+        entry = await self._follower.wait_history(prompt_id, LOST_WAIT)
         return None if entry is None else PromptState.DONE
 
-    # -- following a prompt --------------------------------------------------------------
+    # -- following a prompt (`comfy.follow`) --------------------------------------------
 
     async def follow(self, prompt_id: str, on_event: EventCallback | None = None) -> HistoryEntry:
         """Wait for `prompt_id` to finish and return its `/history` entry.
@@ -277,104 +267,7 @@ class ComfyClient:
         forgot the prompt (ComfyUI restarted), or `HostUnavailable` when the host stays
         unreachable for longer than `reconnect_window`.
         """
-        queue = self._listener.subscribe(prompt_id)
-        try:
-            await self._listener.ensure_connected()
-            entry = await self._reconcile_patiently(prompt_id)
-            while entry is None:
-                delivery = await queue.get()
-                if isinstance(delivery, Failed):
-                    raise delivery.error
-                if isinstance(delivery, Reconcile):
-                    entry = await self._reconcile_patiently(prompt_id)
-                else:
-                    entry = await self._on_message(prompt_id, delivery, on_event)
-            return entry
-        finally:
-            self._listener.unsubscribe(prompt_id, queue)
-
-    async def _on_message(
-        self, prompt_id: str, message: Message, on_event: EventCallback | None
-    ) -> HistoryEntry | None:
-        kind, data = message.kind, message.data
-        if kind == "execution_success":
-            return await self._finished_entry(prompt_id)
-        if kind == "execution_error":
-            raise _execution_failed(prompt_id, data)
-        if kind == "execution_interrupted":
-            raise ExecutionInterrupted(f"prompt {prompt_id} was interrupted")
-        if kind == "executing" and data.get("node") is None:
-            # Sent after the history entry is written: settle from history.
-            return await self._reconcile(prompt_id)
-        event = parse_event(kind, data)
-        if event is not None and on_event is not None:
-            result = on_event(event)
-            if inspect.isawaitable(result):
-                await result
-        return None
-
-    async def _reconcile_patiently(self, prompt_id: str) -> HistoryEntry | None:
-        """`_reconcile`, retried while the host is briefly away (up to `reconnect_window`)."""
-        deadline = time.monotonic() + self._reconnect_window
-        delay = 0.05
-        while True:
-            try:
-                return await self._reconcile(prompt_id)
-            except NotComfyUI:
-                raise  # a proxy's page or a wrong URL does not go away by waiting
-            except HostUnavailable:
-                if time.monotonic() + delay > deadline:
-                    raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
-
-    async def _reconcile(self, prompt_id: str) -> HistoryEntry | None:
-        """Settle from `/history` (the source of truth); None while queued or running."""
-        entry = await self.history(prompt_id)
-        if entry is None:
-            if await self._queue_state(prompt_id) is not None:
-                return None
-            entry = await self._wait_history(prompt_id, LOST_WAIT)
-            if entry is None:
-                if prompt_id in self._removed:
-                    raise ExecutionInterrupted(f"prompt {prompt_id} was removed from the queue")
-                raise PromptLost(
-                    f"{self.base_url} no longer knows prompt {prompt_id}: it is not queued, "
-                    "running or in its history (did ComfyUI restart?)"
-                )
-        return await self._settle(prompt_id, entry)
-
-    async def _finished_entry(self, prompt_id: str) -> HistoryEntry:
-        entry = await self._wait_history(prompt_id)
-        if entry is None:
-            raise OutputMissing(f"prompt {prompt_id} finished but /history has no entry")
-        return await self._settle(prompt_id, entry)
-
-    async def _settle(self, prompt_id: str, entry: HistoryEntry) -> HistoryEntry:
-        status = entry.get("status") or {}
-        messages = {str(m[0]): m[1] for m in status.get("messages") or [] if len(m) == 2}
-        if "execution_error" in messages:
-            raise _execution_failed(prompt_id, messages["execution_error"])
-        if "execution_interrupted" in messages:
-            raise ExecutionInterrupted(f"prompt {prompt_id} was interrupted")
-        if status.get("status_str") == "error":
-            raise ExecutionFailed(prompt_id, None, None, "ComfyUI reported an error")
-        if not entry.get("outputs"):
-            entry = await self._wait_history(prompt_id) or entry
-        return entry
-
-    async def _wait_history(
-        self, prompt_id: str, bound: float = HISTORY_WAIT
-    ) -> HistoryEntry | None:
-        """`/history` may lag the websocket: retry briefly until the entry is complete."""
-        deadline = time.monotonic() + bound
-        delay = 0.02
-        entry = await self.history(prompt_id)
-        while _incomplete(entry) and time.monotonic() < deadline:
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.5)
-            entry = await self.history(prompt_id) or entry
-        return entry
+        return await self._follower.follow(prompt_id, on_event)
 
     async def _queue_state(self, prompt_id: str) -> PromptState | None:
         queue = await self.queue()
@@ -438,22 +331,3 @@ class ComfyClient:
                     heartbeat=HEARTBEAT,
                     timeout=aiohttp.ClientWSTimeout(ws_close=self._timeout.total),
                 )
-
-
-def _incomplete(entry: HistoryEntry | None) -> bool:
-    """No entry yet, or a successful one whose outputs are not there yet."""
-    if not entry:
-        return True
-    status = entry.get("status") or {}
-    return status.get("status_str", "success") == "success" and not entry.get("outputs")
-
-
-def _execution_failed(prompt_id: str, data: dict[str, Any]) -> ExecutionFailed:
-    node_id = data.get("node_id")
-    return ExecutionFailed(
-        prompt_id,
-        None if node_id is None else str(node_id),
-        data.get("node_type"),
-        str(data.get("exception_message") or "unknown error"),
-        str(data.get("exception_type") or ""),
-    )

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,13 +23,13 @@ from bot.params import resolve_again, resolve_params
 from bot.prepare import PreparedJob, prepare_job, prepare_request
 from bot.request import InputFiles, JobRequest, Mode
 from bot.runner import (
-    Submission,
+    Hooks,
+    HostSetup,
+    RunResult,
     build_workflow,
-    collect_result,
     ensure_runnable,
     plan_uploads,
-    send,
-    stage_job,
+    run_job,
 )
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError, HostUnavailable
@@ -95,59 +93,42 @@ async def generate(args: argparse.Namespace, config: Config | None) -> int:
             work = Path(tmp)
             job = await _prepare(args, config, object_info, work, old)
             _print_notes(job)
-            staged = await stage_job(job, client, host, config, object_info)
-            submission = await _send(client, staged)
-            started = time.monotonic()
-            started_at = datetime.now(UTC)
-            video = await _follow(client, submission.prompt_id, work / "result.mp4")
-            gpu_seconds = time.monotonic() - started
+            setup = HostSetup.of(host, config, object_info)
+            done = await _run(job, client, setup, work / "result.mp4")
             record = await make_record(
-                video,
+                done.video,
                 job.request,
                 host,
                 config,
-                prompt_id=submission.prompt_id,
-                workflow=submission.workflow,
+                prompt_id=done.prompt_id,
+                workflow=done.workflow or {},
                 queued_at=queued_at,
-                started_at=started_at,
-                gpu_seconds=gpu_seconds,
+                started_at=done.started_at,
+                gpu_seconds=done.gpu_seconds,
             )
-            path = await Archive(config.storage.outputs).save(video, record)
+            path = await Archive(config.storage.outputs).save(done.video, record)
     print(path)
     return 0
 
 
-async def _send(client: ComfyClient, staged: Submission) -> Submission:
-    """Queue the prompt; a Ctrl-C meanwhile lets the host answer, then cancels it there.
-
-    The prompt may already be on the host when the Ctrl-C comes, so it is not abandoned:
-    the answer is awaited (bounded by the request timeout) and the prompt cancelled.
-    """
-    sending = asyncio.ensure_future(send(client, staged))
-    try:
-        return await asyncio.shield(sending)
-    except asyncio.CancelledError:
-        with contextlib.suppress(ComfyError):
-            filed = await sending
-            await client.cancel(filed.prompt_id)
-        raise
-
-
-async def _follow(client: ComfyClient, prompt_id: str, dest: Path) -> Path:
-    """Follow the prompt with a progress bar; when cancelled (Ctrl-C), cancel it on the host.
+async def _run(job: PreparedJob, client: ComfyClient, setup: HostSetup, dest: Path) -> RunResult:
+    """The run path with a progress bar; a Ctrl-C cancels the prompt on the host.
 
     The bar always ends its line first, so whatever is printed next starts on its own line.
     """
     bar = ProgressBar(sys.stderr)
-    try:
-        return await collect_result(client, prompt_id, dest, bar.update)
-    except asyncio.CancelledError:
+
+    async def cancel(prompt_id: str) -> None:
         bar.close()
         try:
             await client.cancel(prompt_id)
         except ComfyError as exc:
             print(f"wanbot: could not cancel prompt {prompt_id}: {exc}", file=sys.stderr)
-        raise
+
+    try:
+        return await run_job(
+            job, client, setup, dest, hooks=Hooks(on_event=bar.update, on_cancelled=cancel)
+        )
     finally:
         bar.close()
 
@@ -169,7 +150,8 @@ async def workflow(args: argparse.Namespace, config: Config | None) -> int:
     with tempfile.TemporaryDirectory(prefix="wanbot-") as tmp:
         job = await _prepare(args, config, object_info, Path(tmp))
         name_for = _original_names(args) if folder is None else (lambda p: p.name)
-        prompt = build_workflow(job, host, config, plan_uploads(job, name_for))
+        setup = HostSetup.of(host, config, object_info)
+        prompt = build_workflow(job, setup, plan_uploads(job, name_for))
         ensure_runnable(prompt, object_info, host.name)
         if folder is not None:
             written = await asyncio.to_thread(_write_inputs, job, folder)

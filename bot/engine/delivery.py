@@ -9,16 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
-from bot.archive import Archive
+from bot.archive import Archive, make_record
 from bot.config import Config
-from bot.engine import worker
 from bot.engine.eta import Estimator
 from bot.engine.events import JobFinished
 from bot.engine.hosts import Host
 from bot.engine.jobs import Job, JobResult, JobStatus
 from bot.engine.ledger import Ledger
 from bot.engine.store import JobStore
+from bot.runner import RunResult
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +46,10 @@ class Delivery:
         # Seconds before the 2nd and 3rd delivery attempt are this times 1 and 2.
         self.backoff = 1.0
 
-    async def finish(self, job: Job, host: Host, collected: worker.Collected) -> None:
+    async def finish(self, job: Job, host: Host, collected: RunResult) -> None:
         """Archive a downloaded result, record the host's speed, then deliver it."""
         try:
-            video = await worker.archive_result(job, host, self._config, self._archive, collected)
+            video = await archive_result(job, host, self._config, self._archive, collected)
         except Exception as exc:
             log.error("could not archive job %s", job.id, exc_info=exc)
             await self._ledger.fail(
@@ -117,3 +119,22 @@ class Delivery:
         if result is not None:
             self._ledger.emit(job, JobFinished(result))
         self._ledger.retire(job)
+
+
+async def archive_result(
+    job: Job, host: Host, config: Config, archive: Archive, collected: RunResult
+) -> Path:
+    """Save the video with a full record; returns the archived MP4's path."""
+    record = await make_record(
+        collected.video,
+        job.request,
+        host.config,
+        config,
+        job_id=job.id,
+        prompt_id=job.prompt_id,
+        workflow=job.workflow,
+        queued_at=datetime.fromtimestamp(job.created_at, UTC),
+        started_at=None if job.started_at is None else datetime.fromtimestamp(job.started_at, UTC),
+        gpu_seconds=collected.gpu_seconds,
+    )
+    return await archive.save(collected.video, record)

@@ -1,5 +1,7 @@
 """The ComfyUI hosts: one client each, which are up, what runs where, what each has loaded.
 
+Each host's live schema (`/object_info`) is cached for `schema_cache_seconds`.
+
 A health loop per host calls `/system_stats` every `health_interval` seconds. A host that
 fails `down_after` checks in a row (or that a job found unreachable) is marked down; the
 engine then takes its jobs back. A down host keeps being checked and rejoins by itself as
@@ -11,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.config import Config, HostConfig
 from bot.engine.scheduler import Slot
 from bot.request import Mode
-from bot.runner import SchemaCache
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError
 
@@ -25,6 +28,24 @@ log = logging.getLogger(__name__)
 
 ClientFactory = Callable[[HostConfig, str], ComfyClient]
 HostCallback = Callable[["Host"], None]
+
+
+@dataclass
+class SchemaCache:
+    """A host's `/object_info`, fetched at most once per `ttl` seconds."""
+
+    ttl: float
+    _value: dict[str, Any] | None = None
+    _fetched: float = 0.0
+
+    async def get(self, client: ComfyClient) -> dict[str, Any]:
+        if self._value is None or time.monotonic() - self._fetched > self.ttl:
+            self._value = await client.object_info()
+            self._fetched = time.monotonic()
+        return self._value
+
+    def clear(self) -> None:
+        self._value = None
 
 
 @dataclass(eq=False)

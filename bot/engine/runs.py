@@ -1,10 +1,10 @@
 """The jobs running on hosts: start one, follow it, stop it, and settle how it ended.
 
-Each run is a task that submits (or re-attaches to) the job on its host through
-`bot.engine.worker`, commits its prompt id (before the host gets the prompt) and progress, and then
-hands the video to `Delivery`, sends the job back to the queue (its host was lost, or forgot
-the prompt) or fails it. Whatever the ending, the run's host slot and per-user count are
-released and the dispatcher is woken.
+Each run is a task that runs the job on its host through the run path (`bot.runner.run_job`,
+which also re-attaches after a restart), commits its prompt id (before the host gets the
+prompt) and progress, and then hands the video to `Delivery`, sends the job back to the
+queue (its host was lost, or forgot the prompt) or fails it (`verdict` says which). Whatever
+the ending, the run's host slot and per-user count are released and the dispatcher is woken.
 """
 
 from __future__ import annotations
@@ -20,15 +20,34 @@ from enum import StrEnum
 from typing import Any
 
 from bot.config import Config
-from bot.engine import worker
 from bot.engine.delivery import Delivery
 from bot.engine.events import JobProgress, JobStarted
 from bot.engine.hosts import Host, HostPool
 from bot.engine.jobs import Job, JobStatus
 from bot.engine.ledger import Ledger
 from bot.engine.store import JobStore
-from bot.runner import Submission
-from comfy.errors import AuthError, ComfyError, HostUnavailable
+from bot.errors import UserError
+from bot.prepare import PreparedJob
+from bot.runner import (
+    Hooks,
+    HostNotReady,
+    HostSetup,
+    RunResult,
+    Submission,
+    VideoIncomplete,
+    run_job,
+)
+from comfy.errors import (
+    AuthError,
+    ComfyError,
+    ExecutionFailed,
+    ExecutionInterrupted,
+    HostError,
+    HostUnavailable,
+    OutputMissing,
+    PromptLost,
+    PromptRejected,
+)
 from comfy.events import ComfyEvent, Progress
 
 log = logging.getLogger(__name__)
@@ -147,15 +166,7 @@ class Runs:
                     job, "status", "host", "started_at", "attempts", "progress", "step", "steps"
                 )
                 self._ledger.emit(job, JobStarted(host.name))
-            collected = await worker.execute(
-                job,
-                host,
-                self._config,
-                lambda event: self._on_comfy_event(job, event),
-                lambda submission: self._on_staged(job, submission),
-                lambda submission: self._on_submitted(job, host, submission),
-                lambda: self._free_host(run),
-            )
+            collected = await self._execute(run)
         except asyncio.CancelledError:
             self._release(run)
             if run.halt is None:
@@ -171,6 +182,26 @@ class Runs:
         self._release(run)
         if job.status is JobStatus.RUNNING:
             await self._delivery.finish(job, host, collected)
+
+    async def _execute(self, run: Run) -> RunResult:
+        """Run the job through the run path; a committed prompt id is re-attached to."""
+        job, host = run.job, run.host
+        hooks = Hooks(
+            on_staged=lambda submission: self._on_staged(job, submission),
+            on_submitted=lambda submission: self._on_submitted(job, host, submission),
+            on_event=lambda event: self._on_comfy_event(job, event),
+            on_generated=lambda: self._free_host(run),
+        )
+        object_info = await host.schema.get(host.client)
+        return await run_job(
+            PreparedJob(job.request, job.files),
+            host.client,
+            HostSetup.of(host.config, self._config, object_info),
+            job.input_dir / "result.mp4",
+            prefix=f"wanbot_{job.id}",
+            prompt_id=job.prompt_id,
+            hooks=hooks,
+        )
 
     async def _on_staged(self, job: Job, submission: Submission) -> None:
         """Commit the prompt's id and workflow before the host gets them (exactly once)."""
@@ -199,8 +230,44 @@ class Runs:
     async def _after_error(self, job: Job, host: Host, exc: Exception) -> None:
         if isinstance(exc, HostUnavailable | AuthError):
             self._hosts.mark_down(host, str(exc))
-        requeue, reason = worker.verdict(exc, job, host.name)
+        requeue, reason = verdict(exc, job, host.name)
         if requeue:
             await self._ledger.requeue(job, reason)
         else:
             await self._ledger.fail(job, reason)
+
+
+def verdict(exc: Exception, job: Job, host: str) -> tuple[bool, str]:
+    """What a job's failure means: (run it again?, why / what to tell the user).
+
+    Lost hosts and lost prompts are retried; everything else fails the job with a message
+    the user can act on. Unexpected errors are logged here with their traceback and the user
+    only gets the job id.
+    """
+    if isinstance(exc, HostUnavailable | AuthError):
+        return True, f"host {host} unreachable: {exc}"
+    if isinstance(exc, PromptLost):
+        return True, str(exc)
+    if isinstance(exc, HostError):
+        # ComfyUI itself failed (a 5xx): worth another run, within `max_attempts`.
+        log.warning("job %s: host %s answered with an error: %s", job.id, host, exc)
+        return True, f"host {host} answered with an error: {exc}"
+    if isinstance(exc, VideoIncomplete):
+        return False, str(exc)
+    if isinstance(exc, ExecutionFailed):
+        return False, f"The video could not be made: {exc}"
+    if isinstance(exc, ExecutionInterrupted):
+        return False, "The job was stopped on the GPU host before it finished."
+    if isinstance(exc, PromptRejected | HostNotReady):
+        log.error("job %s cannot run on %s: %s", job.id, host, exc)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return False, (
+            f"The GPU host {host} is not set up for this job, so it was not run; "
+            f"an operator has to fix the host. Details: {first}"
+        )
+    if isinstance(exc, OutputMissing):
+        return False, "ComfyUI finished the job but produced no video."
+    if isinstance(exc, UserError):
+        return False, str(exc)
+    log.error("job %s failed on %s", job.id, host, exc_info=exc)
+    return False, f"Something went wrong with job {job.id}; it has been logged."

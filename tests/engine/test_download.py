@@ -1,7 +1,7 @@
 """Fetching a finished video: a transfer cut short is fetched again, never archived as a video.
 
-The engine (through `bot.engine.worker`) and the CLI (through `runner.collect_result`) share the
-check: the byte count against Content-Length, then the file must open as a video.
+The engine and the CLI share the run path (`bot.runner.run_job`) and so the check: the byte
+count against Content-Length, then the file must open as a video.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from bot.engine.jobs import JobStatus
 from bot.media.video import probe
 from bot.prepare import prepare_job
 from bot.request import InputFiles, Mode
-from bot.runner import VideoIncomplete, collect_result, submit_job
+from bot.runner import HostSetup, VideoIncomplete, run_job
 from comfy.client import ComfyClient
 from fakes.comfy_server import FakeComfy
 from tests.engine.conftest import FAST, WorldFactory, write_inputs
@@ -64,8 +64,8 @@ async def test_a_download_that_never_arrives_whole_fails_the_job_clearly(
         assert not list(world.config.storage.outputs.rglob("*.mp4"))  # nothing archived
 
 
-async def _cli_prompt(fake: FakeComfy, client: ComfyClient, tmp_path: Path) -> str:
-    """A prompt on `fake`, submitted as `wanbot generate` does."""
+async def _run(fake: FakeComfy, client: ComfyClient, tmp_path: Path) -> Path:
+    """A job through the run path, as `wanbot generate` runs it; returns the video."""
     config = parse_config({"comfy": {"hosts": [{"name": "gpu", "url": fake.url}]}})
     image = write_inputs(tmp_path / "in")["image"]
     job = await prepare_job(
@@ -77,27 +77,24 @@ async def _cli_prompt(fake: FakeComfy, client: ComfyClient, tmp_path: Path) -> s
         ["unipc"],
         tmp_path / "work",
     )
-    info = await client.object_info()
-    submission = await submit_job(job, client, config.comfy.hosts[0], config, info)
-    return submission.prompt_id
+    setup = HostSetup.of(config.comfy.hosts[0], config, await client.object_info())
+    return (await run_job(job, client, setup, tmp_path / "result.mp4")).video
 
 
-async def test_the_cli_fetches_a_cut_short_video_again(tmp_path: Path) -> None:
+async def test_the_run_path_fetches_a_cut_short_video_again(tmp_path: Path) -> None:
     async with FakeComfy(object_info=bundled_object_info()) as fake:
         fake.view_truncations = 1
         fake.truncated_views_announce_length = False
         async with ComfyClient(fake.url) as client:
-            prompt_id = await _cli_prompt(fake, client, tmp_path)
-            video = await collect_result(client, prompt_id, tmp_path / "result.mp4")
+            video = await _run(fake, client, tmp_path)
         assert (await probe(video)).frames == FRAMES
         assert _views(fake) == 2
 
 
-async def test_the_cli_reports_a_video_that_never_arrives_whole(tmp_path: Path) -> None:
+async def test_the_run_path_reports_a_video_that_never_arrives_whole(tmp_path: Path) -> None:
     async with FakeComfy(object_info=bundled_object_info()) as fake:
         fake.view_truncations = 100
         async with ComfyClient(fake.url) as client:
-            prompt_id = await _cli_prompt(fake, client, tmp_path)
             with pytest.raises(VideoIncomplete, match="could not be downloaded whole"):
-                await collect_result(client, prompt_id, tmp_path / "result.mp4")
+                await _run(fake, client, tmp_path)
         assert not (tmp_path / "result.mp4").exists()

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 from bot.engine.events import JobFailed, JobStarted
-from bot.engine.hosts import Host, HostPool
+from bot.engine.hosts import Host, HostPool, SchemaCache
 from bot.engine.jobs import JobStatus
-from bot.runner import SchemaCache
 from comfy.client import ComfyClient
 from tests.engine.conftest import WorldFactory, make_config
 
