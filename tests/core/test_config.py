@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import HardwarePreset, load_config, parse_config
+from bot.config import load_config, parse_config
 from bot.errors import ConfigError
+from workflows.host import HardwarePreset
 
 ROOT = Path(__file__).resolve().parents[2]
 
