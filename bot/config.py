@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from bot.errors import ConfigError
 from bot.logs import SECRET_FIELDS
-from workflows.host import PRESETS, Hardware, HardwarePreset, Models
+from workflows.hardware import PRESETS, Hardware, HardwarePreset, Models
 
 
 class _Strict(BaseModel):

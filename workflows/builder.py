@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from workflows.host import Hardware, Models
+from workflows.hardware import Hardware, Models
 from workflows.params import GenerationRequest, Mode
 
 Prompt = dict[str, dict[str, Any]]

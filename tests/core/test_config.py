@@ -6,7 +6,7 @@ import pytest
 
 from bot.config import load_config, parse_config
 from bot.errors import ConfigError
-from workflows.host import HardwarePreset
+from workflows.hardware import HardwarePreset
 
 ROOT = Path(__file__).resolve().parents[2]
 

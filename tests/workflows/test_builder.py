@@ -21,7 +21,7 @@ from workflows.builder import (
     load_template,
     upstream_nodes,
 )
-from workflows.host import PRESETS, Hardware, HardwarePreset, Models
+from workflows.hardware import PRESETS, Hardware, HardwarePreset, Models
 from workflows.params import COLOR_MATCH_CHOICES, Mode, Params
 from workflows.schema import bundled_object_info, choices, input_specs
 from workflows.validate import is_link, validate_prompt
