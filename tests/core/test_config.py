@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import read_chats
 from bot.config import load_config, parse_config
 from bot.errors import ConfigError
 from workflows.hardware import HardwarePreset
@@ -43,8 +44,28 @@ def test_a_malformed_secret_is_named_but_never_echoed() -> None:
     secret = "not a valid secret!"
     data = {**_base(), "telegram": {"token": "123:abc", "webhook_secret": secret}}
     with pytest.raises(ConfigError, match=r"telegram\.webhook_secret") as raised:
-        parse_config(data, env={})
+        read_chats(parse_config(data, env={}), env={})
     assert secret not in str(raised.value)
+
+
+def test_chat_sections_are_kept_as_read_for_their_adapters() -> None:
+    telegram = {"token": "123:abc", "anything": ["the adapter decides"]}
+    config = parse_config({**_base(), "telegram": telegram}, env={})
+    assert config.chats == {"telegram": telegram}
+    assert parse_config(_base(), env={}).chats == {}
+    # `chats` is where they are kept, not a setting.
+    with pytest.raises(ConfigError, match="key 'chats' is not a known setting"):
+        parse_config({**_base(), "chats": {"telegram": telegram}}, env={})
+
+
+def test_a_chat_section_that_is_not_a_table_is_named() -> None:
+    config = parse_config({**_base(), "telegram": 5}, "config.toml", env={})
+    with pytest.raises(ConfigError) as raised:
+        read_chats(config, env={}, source="config.toml")
+    assert str(raised.value) == (
+        "Invalid configuration in config.toml:\n  - key 'telegram': Input should be a valid "
+        "dictionary or instance of TelegramConfig (got 5)."
+    )
 
 
 def test_host_token_from_environment() -> None:

@@ -7,7 +7,7 @@ import signal
 import socket
 from pathlib import Path
 
-from bot.app import App, configured_adapters
+from bot.app import App
 from fakes.comfy_server import FakeComfy
 from fakes.media import png_bytes
 from fakes.telegram_server import FakeTelegram
@@ -29,8 +29,8 @@ async def test_app_starts_telegram_when_configured(tmp_path: Path) -> None:
         FakeComfy(object_info=bundled_object_info()) as comfy,
     ):
         config = make_config(tmp_path, tg, comfy, {})
-        assert configured_adapters(config) == {"telegram": "adapters.telegram:create"}
         app = App(config)
+        assert [chat.name for chat in app.chats] == ["telegram"]
         await app.start()
         try:
             assert [a.platform for a in app.adapters] == ["telegram"]
