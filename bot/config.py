@@ -249,6 +249,10 @@ def _problem(err: ErrorDetails, section: str) -> str:
     if err["loc"] and err["loc"][-1] in SECRET_FIELDS:
         # A malformed secret is still a secret: never echo it.
         return f"key '{key}': {err['msg']} (value not shown: it is a secret)."
+    if isinstance(err.get("input"), dict):
+        # A rule about a whole table: the message says what is wrong, and the table may hold
+        # secrets (a token beside the setting at fault).
+        return f"key '{key}': {err['msg']}."
     return f"key '{key}': {err['msg']} (got {err.get('input')!r})."
 
 

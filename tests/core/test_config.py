@@ -48,6 +48,23 @@ def test_a_malformed_secret_is_named_but_never_echoed() -> None:
     assert secret not in str(raised.value)
 
 
+def test_a_whole_table_is_never_echoed_it_may_hold_secrets() -> None:
+    host = {"name": "gpu-1", "url": "http://127.0.0.1:8188", "token": "host-secret"}
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"comfy": {"hosts": [host, host]}}, "config.toml", env={})
+    assert str(raised.value) == (
+        "Invalid configuration in config.toml:\n  - key 'comfy': Value error, host names must "
+        "be unique; repeated: gpu-1."
+    )
+    data = {**_base(), "telegram": {"token": "123:chat-secret", "mode": "webhook"}}
+    with pytest.raises(ConfigError) as raised:
+        read_chats(parse_config(data, env={}), env={}, source="config.toml")
+    assert str(raised.value) == (
+        "Invalid configuration in config.toml:\n  - key 'telegram': Value error, mode = "
+        "'webhook' needs webhook_url = 'https://your.host/telegram'."
+    )
+
+
 def test_chat_sections_are_kept_as_read_for_their_adapters() -> None:
     telegram = {"token": "123:abc", "anything": ["the adapter decides"]}
     config = parse_config({**_base(), "telegram": telegram}, env={})
