@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +18,8 @@ from bot.app import read_chats
 from bot.config import parse_config
 from bot.errors import ConfigError
 from fakes.telegram_server import FakeTelegram
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -118,3 +123,15 @@ def test_no_telegram_section_is_fine() -> None:
     config = parse_config({"comfy": {"hosts": [{"name": "a", "url": "http://x"}]}}, env={})
     assert config.chats == {}
     assert read_chats(config, env={}) == []
+
+
+def test_reading_the_section_does_not_import_the_telegram_library() -> None:
+    """Every `wanbot` command reads `[telegram]`; only `serve` and `check` need the library."""
+    code = (
+        "import sys; from adapters.telegram import read_settings; "
+        "read_settings({'token': '1:a'}, {}, 'config'); "
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'telegram'); "
+        "sys.exit(str(loaded) if loaded else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (0, "")
