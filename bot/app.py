@@ -1,22 +1,35 @@
 """The composition root of `wanbot serve`: store, archive, hosts, engine, retention, front ends.
 
 Front ends are chat adapters living in `adapters/<platform>/`. `bot/` never imports them: each
-is named here by an import path string and loaded only when its section is present in the
-config. To add a platform, add its `[section]` to `bot.config.Config` and one line to
-`ADAPTERS`; its factory is called as `factory(config, engine)` and must return a
-`bot.frontend.Adapter` (a `FrontEnd` with `start()` and `stop()`). The same module provides
-`check(config)` for `wanbot check` (see `ChatCheck`).
+is named in `ADAPTERS` by its package's import path and loaded only when its section is present
+in the config. The package provides three module-level functions (`ChatAdapter`):
+
+- `read_settings(section, env, source)`: its `[section]` table as read, validated with the
+  adapter's own pydantic model (secrets may come from `env`), or `ConfigError` naming the key
+  and the fix (`bot.config.validate_section` and `config_problems` write those lines);
+- `create(config, settings, engine)`: the `bot.frontend.Adapter` that `wanbot serve` runs;
+- `check(config, settings)`: `wanbot check`'s probe, as (works, one line to print).
+
+To add a platform, write those three in `adapters/<platform>/__init__.py`, add its section name
+to `bot.config.CHAT_SECTIONS` and one line to `ADAPTERS`.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import cast
+import os
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, cast
 
+from pydantic import BaseModel
+
+from bot import config as core_config
+from bot import logs
 from bot.archive import Archive
-from bot.config import Config
+from bot.config import Config, config_problems, unknown_key
 from bot.engine.core import Engine
 from bot.engine.retention import Retention
 from bot.engine.store import JobStore
@@ -25,60 +38,122 @@ from bot.frontend import Adapter
 
 log = logging.getLogger(__name__)
 
-# Config section → "module:factory". The section being set (not None) turns the adapter on.
+# Chat section → the adapter package that serves it. The section being present turns it on.
 ADAPTERS: dict[str, str] = {
-    "telegram": "adapters.telegram:create",
-    "discord": "adapters.discord:create",
+    "telegram": "adapters.telegram",
+    "discord": "adapters.discord",
 }
-
-AdapterFactory = Callable[[Config, Engine], Adapter]
-# `module:check` beside each factory: `wanbot check`'s probe of a chat section, as
-# (works, one line to print).
-ChatCheck = Callable[[Config], Awaitable[tuple[bool, str]]]
+CONTRACT = ("read_settings", "create", "check")
 
 
-def configured_adapters(config: Config, table: dict[str, str] | None = None) -> dict[str, str]:
-    """The adapters whose config section is present: section name → import path."""
+class ChatAdapter(Protocol):
+    """What an adapter package provides (as module functions); see the module docstring."""
+
+    def read_settings(self, section: Any, env: Mapping[str, str], source: str) -> BaseModel: ...
+
+    def create(self, config: Config, settings: Any, engine: Engine) -> Adapter: ...
+
+    def check(self, config: Config, settings: Any) -> Awaitable[tuple[bool, str]]: ...
+
+
+@dataclass(frozen=True)
+class Chat:
+    """A configured chat section: the adapter that serves it and the settings it validated."""
+
+    name: str
+    adapter: ChatAdapter
+    settings: BaseModel
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """`bot.config.load_config`, then each chat section validated by its adapter: a bad one
+    stops any command at start-up with one line, as a bad core key does."""
+    config = core_config.load_config(path, env)
+    read_chats(config, env, str(path))
+    return config
+
+
+def read_chats(
+    config: Config,
+    env: Mapping[str, str] | None = None,
+    source: str = "config",
+    table: Mapping[str, str] | None = None,
+) -> list[Chat]:
+    """Each chat section present in `config`, validated by its adapter (`ConfigError` if not)."""
     table = ADAPTERS if table is None else table
-    return {name: path for name, path in table.items() if getattr(config, name, None) is not None}
+    return [
+        read_chat(name, config.chats[name], path, env, source)
+        for name, path in table.items()
+        if name in config.chats
+    ]
 
 
-def load_factory(path: str) -> AdapterFactory:
-    """Import `module:attribute` and return it."""
-    return cast(AdapterFactory, _load(path))
+def read_chat(
+    name: str,
+    section: Any,
+    path: str,
+    env: Mapping[str, str] | None = None,
+    source: str = "config",
+) -> Chat:
+    """The chat section `name`, validated by the adapter package at `path`.
+
+    Its secrets, also those taken from the environment, are hidden from the logs at once.
+    """
+    adapter = load_adapter(name, path, source)
+    settings = adapter.read_settings(section, os.environ if env is None else env, source)
+    logs.hide_secrets(settings)
+    return Chat(name, adapter, settings)
 
 
-async def check_front_ends(config: Config) -> list[tuple[bool, str]]:
+def load_adapter(name: str, path: str, source: str = "config") -> ChatAdapter:
+    """Import the adapter package at `path`; `ConfigError` when there is none or it is broken."""
+    try:
+        module = importlib.import_module(path)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (path + ".").startswith(exc.name + "."):
+            # No adapter for this section in this WanBot: as unknown as a misspelt key.
+            raise ConfigError(config_problems(source, [unknown_key(name)])) from exc
+        raise _cannot_load(path, str(exc)) from exc
+    except ImportError as exc:
+        raise _cannot_load(path, str(exc)) from exc
+    missing = [attribute for attribute in CONTRACT if not hasattr(module, attribute)]
+    if missing:
+        raise _cannot_load(path, f"it has no {', '.join(missing)}")
+    return cast(ChatAdapter, module)
+
+
+def _cannot_load(path: str, reason: str) -> ConfigError:
+    return ConfigError(
+        f"Cannot load the front end {path!r}: {reason}. Install WanBot with its "
+        f"dependencies, or remove that section from the config."
+    )
+
+
+async def check_front_ends(
+    config: Config, env: Mapping[str, str] | None = None, table: Mapping[str, str] | None = None
+) -> list[tuple[bool, str]]:
     """`wanbot check` for each configured chat section: (works, one line saying so)."""
+    table = ADAPTERS if table is None else table
     results: list[tuple[bool, str]] = []
-    for name, path in configured_adapters(config).items():
+    for name, path in table.items():
+        if name not in config.chats:
+            continue
         try:
-            check = cast(ChatCheck, _load(path.partition(":")[0] + ":check"))
+            chat = read_chat(name, config.chats[name], path, env)
         except ConfigError as exc:
             results.append((False, f"{name}: {exc}"))
             continue
-        results.append(await check(config))
+        results.append(await chat.adapter.check(config, chat.settings))
     return results
-
-
-def _load(path: str) -> object:
-    module_name, _, attribute = path.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-        return getattr(module, attribute)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(
-            f"Cannot load the front end {path!r}: {exc}. Install WanBot with its "
-            f"dependencies, or remove that section from the config."
-        ) from exc
 
 
 class App:
     """Everything `wanbot serve` runs, started and stopped in the right order."""
 
-    def __init__(self, config: Config, adapters: dict[str, str] | None = None) -> None:
+    def __init__(self, config: Config, chats: Sequence[Chat] | None = None) -> None:
         self.config = config
-        self._adapter_paths = configured_adapters(config) if adapters is None else adapters
+        # The config's own chat sections unless given: a bad one stops here, before any work.
+        self.chats = read_chats(config) if chats is None else list(chats)
         self.adapters: list[Adapter] = []
         self.store: JobStore | None = None
         self.engine: Engine | None = None
@@ -87,11 +162,11 @@ class App:
     async def start(self) -> None:
         self.store = await JobStore.open(self.config.storage.database)
         self.engine = Engine(self.config, self.store, Archive(self.config.storage.outputs))
-        for name, path in self._adapter_paths.items():
-            adapter = load_factory(path)(self.config, self.engine)
+        for chat in self.chats:
+            adapter = chat.adapter.create(self.config, chat.settings, self.engine)
             self.engine.register(adapter)
             self.adapters.append(adapter)
-            log.info("front end %s loaded", name)
+            log.info("front end %s loaded", chat.name)
         # Front ends are registered before recovery, which may deliver through them.
         await self.engine.start()
         storage = self.config.storage

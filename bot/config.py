@@ -1,7 +1,8 @@
 """Configuration: loaded once from TOML, validated with pydantic, secrets from the environment.
 
 `config.example.toml` documents every key. A bad config raises `ConfigError` with a message
-that names the key and says how to fix it.
+that names the key and says how to fix it. Chat sections (`[telegram]`, ...) are kept as read:
+each adapter owns its section's model and validates it with `validate_section` (see `bot.app`).
 """
 
 from __future__ import annotations
@@ -9,76 +10,22 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from enum import StrEnum
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from bot.errors import ConfigError
 from bot.logs import SECRET_FIELDS
+from workflows.hardware import PRESETS, Hardware, HardwarePreset, Models
+
+SectionT = TypeVar("SectionT", bound=BaseModel)
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class HardwarePreset(StrEnum):
-    """Named hardware presets; `custom` means every value comes from `[comfy.hosts.hardware]`."""
-
-    RTX4090 = "rtx4090"
-    RTX3090 = "rtx3090"
-    RTX3060 = "rtx3060"
-    CUSTOM = "custom"
-
-
-class Hardware(_Strict):
-    """Loader settings for one GPU host, as values `WanVideoModelLoader` and friends accept."""
-
-    base_precision: Literal["fp32", "bf16", "fp16", "fp16_fast"] = "fp16"
-    quantization: str = "fp8_e4m3fn"
-    attention_mode: str = "sdpa"
-    blocks_to_swap: int = Field(default=20, ge=0, le=40)
-    tiled_vae: bool = False
-
-
-# 24 GB cards hold the fp8 14B model with a few blocks swapped; 12 GB cards need most of the
-# transformer swapped to system RAM and a tiled VAE decode.
-PRESETS: dict[HardwarePreset, Hardware] = {
-    HardwarePreset.RTX4090: Hardware(
-        base_precision="fp16",
-        quantization="fp8_e4m3fn",
-        attention_mode="sdpa",
-        blocks_to_swap=10,
-        tiled_vae=False,
-    ),
-    HardwarePreset.RTX3090: Hardware(
-        base_precision="fp16",
-        quantization="fp8_e4m3fn",
-        attention_mode="sdpa",
-        blocks_to_swap=20,
-        tiled_vae=False,
-    ),
-    HardwarePreset.RTX3060: Hardware(
-        base_precision="fp16",
-        quantization="fp8_e4m3fn",
-        attention_mode="sdpa",
-        blocks_to_swap=40,
-        tiled_vae=True,
-    ),
-}
-
-
-class Models(_Strict):
-    """Model file names exactly as the host lists them in `/object_info`."""
-
-    i2v: str = "Wan2_1-I2V-14B-480P_fp8_e4m3fn.safetensors"
-    infinitetalk: str = "Wan2_1-InfiniteTalk-Single_fp16.safetensors"
-    animate: str = "wan2.2_animate_bf16_with_fp8_e4m3fn_scaled_ED.safetensors"
-    t5: str = "wan2.1/umt5-xxl-enc-bf16.safetensors"
-    vae: str = "wan2.1/Wan2_1_VAE_bf16.safetensors"
-    clip_vision: str = "wan2.1/open-clip-xlm-roberta-large-vit-huge-14_visual_fp16.safetensors"
-    wav2vec: str = "wav2vec2-chinese-base_fp16.safetensors"
 
 
 class ModelOverrides(_Strict):
@@ -233,57 +180,11 @@ class Queue(_Strict):
         return self
 
 
-TELEGRAM_TOKEN_ENV = "WANBOT_TELEGRAM_TOKEN"
-TELEGRAM_CLOUD_UPLOAD = 50 * 1024 * 1024
-TELEGRAM_LOCAL_UPLOAD = 2000 * 1024 * 1024
-TELEGRAM_CLOUD_DOWNLOAD = 20 * 1024 * 1024
-
-
-class TelegramConfig(_Strict):
-    """The `[telegram]` section. Plain data: `bot/` never imports the Telegram library."""
-
-    token: str | None = None
-    # A local Bot API server (https://github.com/tdlib/telegram-bot-api) lifts the upload limit
-    # to 2000 MB and the download limit from 20 MB. Both URLs get the token appended.
-    base_url: str | None = Field(default=None, pattern=r"^https?://")
-    base_file_url: str | None = Field(default=None, pattern=r"^https?://")
-    local_mode: bool = False
-    allowed_users: list[int] = Field(default_factory=list)
-    allowed_chats: list[int] = Field(default_factory=list)
-    mode: Literal["polling", "webhook"] = "polling"
-    poll_timeout: float = Field(default=30.0, ge=0, le=300)
-    webhook_url: str | None = Field(default=None, pattern=r"^https://")
-    webhook_listen: str = "0.0.0.0"
-    webhook_port: int = Field(default=8443, ge=1, le=65535)
-    webhook_path: str = Field(default="/telegram", pattern=r"^/")
-    webhook_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,256}$")
-    edit_interval: float = Field(default=3.0, ge=0)
-    album_window: float = Field(default=1.5, ge=0)
-    talk_wait: float = Field(default=300.0, gt=0)
-    upload_limit: int | None = Field(default=None, ge=1024)
-    download_limit: int | None = Field(default=None, ge=1024)
-
-    @model_validator(mode="after")
-    def _webhook_needs_url(self) -> TelegramConfig:
-        if self.mode == "webhook" and not self.webhook_url:
-            raise ValueError("mode = 'webhook' needs webhook_url = 'https://your.host/telegram'")
-        return self
-
-    @property
-    def uses_local_server(self) -> bool:
-        return self.base_url is not None
-
-    def max_upload_bytes(self) -> int:
-        """What `send_video` may carry: 50 MB to Telegram's cloud, 2000 MB to a local server."""
-        if self.upload_limit is not None:
-            return self.upload_limit
-        return TELEGRAM_LOCAL_UPLOAD if self.uses_local_server else TELEGRAM_CLOUD_UPLOAD
-
-    def max_download_bytes(self) -> int:
-        """What `getFile` may fetch: 20 MB from the cloud, 2000 MB from a local server."""
-        if self.download_limit is not None:
-            return self.download_limit
-        return TELEGRAM_LOCAL_UPLOAD if self.uses_local_server else TELEGRAM_CLOUD_DOWNLOAD
+# Top-level tables that configure a chat platform. The core keeps each one as it was read
+# (`Config.chats`); `bot.app` has the platform's adapter validate it with its own model.
+CHAT_SECTIONS = ("telegram", "discord")
+# Where `Config` gathers those tables; not a name anyone writes in a config file.
+_CHATS_KEY = "chat sections"
 
 
 class Config(_Strict):
@@ -294,7 +195,17 @@ class Config(_Strict):
     storage: Storage = Field(default_factory=Storage)
     delivery: Delivery = Field(default_factory=Delivery)
     queue: Queue = Field(default_factory=Queue)
-    telegram: TelegramConfig | None = None
+    # Chat section name -> its table as read, e.g. {"telegram": {"token": ...}}.
+    chats: dict[str, Any] = Field(default_factory=dict, validation_alias=_CHATS_KEY)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_chat_sections(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            chats = {k: v for k, v in data.items() if k in CHAT_SECTIONS}
+            data = {k: v for k, v in data.items() if k not in CHAT_SECTIONS}
+            data[_CHATS_KEY] = chats
+        return data
 
     def host(self, name: str | None) -> HostConfig:
         """The host called `name`, or the first one when `name` is None."""
@@ -312,39 +223,65 @@ def host_token_env(name: str) -> str:
     return "WANBOT_COMFY_TOKEN_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
 
 
-def _format_errors(exc: ValidationError, source: str) -> str:
-    lines = [f"Invalid configuration in {source}:"]
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            fix = "remove it or check its spelling (see config.example.toml)"
-            lines.append(f"  - key '{key}' is not a known setting: {fix}.")
-        elif err["type"] == "missing":
-            lines.append(f"  - key '{key}' is required: add it (see config.example.toml).")
-        elif err["loc"] and err["loc"][-1] in SECRET_FIELDS:
-            # A malformed secret is still a secret: never echo it.
-            lines.append(f"  - key '{key}': {err['msg']} (value not shown: it is a secret).")
-        else:
-            lines.append(f"  - key '{key}': {err['msg']} (got {err.get('input')!r}).")
-    return "\n".join(lines)
+def config_problems(source: str, problems: Iterable[str]) -> str:
+    """A `ConfigError`'s text: where, then one line per problem naming a key and its fix."""
+    return "\n".join([f"Invalid configuration in {source}:", *(f"  - {p}" for p in problems)])
+
+
+def format_errors(exc: ValidationError, source: str, section: str = "") -> str:
+    """Pydantic's findings, one line each; keys start with `section.` when one is given."""
+    return config_problems(source, (_problem(err, section) for err in exc.errors()))
+
+
+def unknown_key(key: str) -> str:
+    """The problem line for a key (or section) this WanBot does not know."""
+    fix = "remove it or check its spelling (see config.example.toml)"
+    return f"key '{key}' is not a known setting: {fix}."
+
+
+def _problem(err: ErrorDetails, section: str) -> str:
+    path = ([section] if section else []) + [str(p) for p in err["loc"]]
+    key = ".".join(path) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        return unknown_key(key)
+    if err["type"] == "missing":
+        return f"key '{key}' is required: add it (see config.example.toml)."
+    if err["loc"] and err["loc"][-1] in SECRET_FIELDS:
+        # A malformed secret is still a secret: never echo it.
+        return f"key '{key}': {err['msg']} (value not shown: it is a secret)."
+    if isinstance(err.get("input"), dict):
+        # A rule about a whole table: the message says what is wrong, and the table may hold
+        # secrets (a token beside the setting at fault).
+        return f"key '{key}': {err['msg']}."
+    return f"key '{key}': {err['msg']} (got {err.get('input')!r})."
+
+
+def validate_section(model: type[SectionT], data: Any, source: str, section: str) -> SectionT:
+    """`data` (the table `[section]`) validated as `model`; `ConfigError` naming each key."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_errors(exc, source, section)) from exc
 
 
 def parse_config(
     data: dict[str, Any],
     source: str = "config",
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
     base_dir: Path | None = None,
 ) -> Config:
-    """Validate a config mapping, filling secrets from `env` (default: the process env).
+    """Validate a config mapping, filling host tokens from `env` (default: the process env).
+
+    Chat sections are kept as read, in `Config.chats`: `bot.app.read_chats` validates them.
 
     Relative `[storage]` paths are taken from `base_dir` (the config file's folder), or from
     the working directory when it is None.
     """
-    env = dict(os.environ) if env is None else env
+    env = os.environ if env is None else env
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, source)) from exc
+        raise ConfigError(format_errors(exc, source)) from exc
     config.storage = config.storage.anchored(base_dir)
     for host in config.comfy.hosts:
         token = env.get(host_token_env(host.name))
@@ -354,22 +291,13 @@ def parse_config(
             hw = host.resolved_hardware()
         except ValidationError as exc:
             raise ConfigError(
-                _format_errors(exc, f"{source} [comfy.hosts.hardware] of host {host.name!r}")
+                format_errors(exc, f"{source} [comfy.hosts.hardware] of host {host.name!r}")
             ) from exc
         del hw
-    if config.telegram is not None:
-        token = env.get(TELEGRAM_TOKEN_ENV)
-        if token and not config.telegram.token:
-            config.telegram.token = token
-        if not config.telegram.token:
-            raise ConfigError(
-                f"Invalid configuration in {source}:\n  - key 'telegram.token' is required: "
-                f"set it, or the environment variable {TELEGRAM_TOKEN_ENV} (from @BotFather)."
-            )
     return config
 
 
-def load_config(path: Path, env: dict[str, str] | None = None) -> Config:
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
     """Read and validate the TOML file at `path`; relative storage paths start at its folder."""
     try:
         with path.open("rb") as fh:

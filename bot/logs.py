@@ -2,9 +2,10 @@
 
 `setup()` configures the root logger once. `hide_secrets(config)` then puts one
 `RedactingFilter` on each root handler, holding every secret the config carries (chat tokens,
-ComfyUI host tokens, webhook secrets). A filter on the handlers, not on loggers, sees the
-records of every logger, third-party ones included: the Telegram token is part of every Bot
-API URL, and HTTP clients log URLs.
+ComfyUI host tokens, webhook secrets); `bot.app` adds each chat section's secrets as its
+adapter reads them, also those taken from the environment. A filter on the handlers, not on
+loggers, sees the records of every logger, third-party ones included: the Telegram token is
+part of every Bot API URL, and HTTP clients log URLs.
 """
 
 from __future__ import annotations
@@ -67,16 +68,22 @@ def setup(verbose: bool = False) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def secrets_of(model: BaseModel) -> list[str]:
-    """Every non-empty secret in `model` and the models nested in it."""
+def secrets_of(value: object) -> list[str]:
+    """Every non-empty secret in `value`: the fields named in `SECRET_FIELDS` of a model or a
+    table (a chat section as read), at any depth."""
+    if isinstance(value, list):
+        return [secret for item in value for secret in secrets_of(item)]
+    if isinstance(value, BaseModel):
+        fields = [(name, getattr(value, name)) for name in type(value).model_fields]
+    elif isinstance(value, dict):
+        fields = [(str(name), item) for name, item in value.items()]
+    else:
+        return []
     found: list[str] = []
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        if name in SECRET_FIELDS and isinstance(value, str) and value:
-            found.append(value)
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, BaseModel):
-                found.extend(secrets_of(item))
+    for name, item in fields:
+        if name in SECRET_FIELDS and isinstance(item, str) and item:
+            found.append(item)
+        found.extend(secrets_of(item))
     return found
 
 

@@ -1,49 +1,19 @@
 """The platform-neutral job request: what to make, from which files, with which parameters.
 
 Front ends build a `JobRequest`; the CLI builds one from its arguments; the archive writes one
-to JSON and reads it back to reproduce a result.
+to JSON and reads it back to reproduce a result. `Mode` and `Params` live in
+`workflows.params` (what a workflow binds) and are re-exported here.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.params import COLOR_MATCH_CHOICES, Mode, Params
 
-class Mode(StrEnum):
-    I2V = "i2v"
-    INFINITETALK = "infinitetalk"
-    ANIMATE = "animate"
-
-
-COLOR_MATCH_CHOICES = ("disabled", "mkl", "hm", "reinhard", "mvgd", "hm-mvgd-hm", "hm-mkl-hm")
-
-
-class Params(BaseModel):
-    """Fully resolved generation parameters (every value set, validated, rounded)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    width: int
-    height: int
-    size_from_user: bool = False
-    frames: int
-    steps: int
-    cfg: float
-    shift: float
-    seed: int
-    scheduler: str
-    denoise: float
-    fps: float
-    # InfiniteTalk and WanAnimate: generation window length and overlap between windows.
-    frame_window: int = 77
-    motion_frame: int = 4
-    # WanAnimate only.
-    pose_strength: float = 1.0
-    face_strength: float = 1.0
-    color_match: str = "disabled"
+__all__ = ["COLOR_MATCH_CHOICES", "InputFiles", "JobRequest", "Mode", "Params"]
 
 
 class InputFiles(BaseModel):

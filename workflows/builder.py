@@ -1,4 +1,4 @@
-"""Turn a `JobRequest` into an API-format ComfyUI prompt.
+"""Turn a request (a `GenerationRequest`: mode, prompts, parameters) into an API-format prompt.
 
 Each mode has a template in `templates/<mode>.json` with stable node ids. `BINDINGS` says, per
 mode, which value lands in which node input; `build_prompt` copies the template, applies the
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from bot.config import Hardware, Models
-from bot.request import JobRequest, Mode
+from workflows.hardware import Hardware, Models
+from workflows.params import GenerationRequest, Mode
 
 Prompt = dict[str, dict[str, Any]]
 
@@ -46,7 +46,7 @@ class UploadedInputs:
 
 @dataclass(frozen=True)
 class _Sources:
-    request: JobRequest
+    request: GenerationRequest
     uploaded: UploadedInputs
     models: Models
     hardware: Hardware
@@ -215,7 +215,7 @@ def upstream_nodes(prompt: Prompt, start: str) -> set[str]:
 
 
 def build_prompt(
-    request: JobRequest,
+    request: GenerationRequest,
     uploaded: UploadedInputs,
     models: Models,
     hardware: Hardware,

@@ -10,7 +10,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import WanBotError
 from workflows.schema import (
     WIDGET_TYPES,
     InputSpec,
@@ -22,7 +21,14 @@ from workflows.schema import (
     names_input_file,
 )
 
-__all__ = ["Problem", "WorkflowInvalid", "check_prompt", "choices", "validate_prompt"]
+__all__ = [
+    "Problem",
+    "WorkflowError",
+    "WorkflowInvalid",
+    "check_prompt",
+    "choices",
+    "validate_prompt",
+]
 
 MATCHTYPE = "COMFY_MATCHTYPE_V3"
 _MAX_LISTED = 12
@@ -46,7 +52,11 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class WorkflowInvalid(WanBotError):
+class WorkflowError(Exception):
+    """Base of every error raised by `workflows`."""
+
+
+class WorkflowInvalid(WorkflowError):
     """A prompt does not fit the host's schema; `problems` lists every finding."""
 
     def __init__(self, problems: list[Problem]) -> None:

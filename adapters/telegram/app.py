@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 
 from adapters.telegram import texts
+from adapters.telegram.config import TelegramConfig
 from adapters.telegram.connect import (
     FIRST_RETRY,
     api_urls,
@@ -29,7 +30,7 @@ from adapters.telegram.connect import (
 )
 from adapters.telegram.frontend import PLATFORM, TelegramFrontEnd
 from adapters.telegram.handlers import Handlers
-from bot.config import Config, TelegramConfig
+from bot.config import Config
 from bot.engine.events import JobEvent
 from bot.engine.jobs import Job, JobResult
 from bot.errors import ConfigError
@@ -64,11 +65,9 @@ class TelegramBot:
     # Seconds before the first reconnection attempt at start-up; doubled after each failure.
     first_retry = FIRST_RETRY
 
-    def __init__(self, config: Config, engine: Engine) -> None:
-        if config.telegram is None:
-            raise ConfigError("The [telegram] section is missing from the config.")
+    def __init__(self, config: Config, telegram: TelegramConfig, engine: Engine) -> None:
         self.config = config
-        self.telegram = config.telegram
+        self.telegram = telegram
         self.engine = engine
         self.application = build_application(self.telegram)
         self.frontend = TelegramFrontEnd(self.application.bot, config, self.telegram)

@@ -15,15 +15,15 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 
+from adapters.telegram.config import TOKEN_ENV, TelegramConfig
 from adapters.telegram.edits import retry_seconds
-from bot.config import TELEGRAM_TOKEN_ENV, Config, TelegramConfig
 from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 # BotFather's tokens: the bot's numeric id, a colon, then letters, digits, `_` and `-`.
 TOKEN_SHAPE = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{1,100}$")
-TOKEN_KEY = f"telegram.token (or {TELEGRAM_TOKEN_ENV})"
+TOKEN_KEY = f"telegram.token (or {TOKEN_ENV})"
 CLOUD_URL = "https://api.telegram.org/bot"
 FIRST_RETRY = 1.0
 LONGEST_RETRY = 60.0
@@ -100,11 +100,8 @@ def make_bot(telegram: TelegramConfig) -> Bot:
     )
 
 
-async def check(config: Config) -> tuple[bool, str]:
+async def check(telegram: TelegramConfig) -> tuple[bool, str]:
     """`wanbot check` for `[telegram]`: the token's shape, then `getMe`; one line either way."""
-    telegram = config.telegram
-    if telegram is None:
-        return True, "telegram: not configured"
     problem = token_problem(telegram.token)
     if problem is not None:
         return False, f"telegram: {problem}"

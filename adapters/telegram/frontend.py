@@ -17,8 +17,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
 from telegram.error import RetryAfter
 
 from adapters.telegram import texts
+from adapters.telegram.config import TelegramConfig
 from adapters.telegram.edits import MessageEditor, retry_seconds
-from bot.config import Config, TelegramConfig
+from bot.config import Config
 from bot.engine.events import (
     JobCancelled,
     JobEvent,

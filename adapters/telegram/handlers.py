@@ -30,6 +30,7 @@ from telegram.ext import ContextTypes
 
 from adapters.telegram import texts
 from adapters.telegram.albums import AlbumCollector
+from adapters.telegram.config import TelegramConfig
 from adapters.telegram.edits import retry_seconds
 from adapters.telegram.files import download_draft
 from adapters.telegram.frontend import PLATFORM, TelegramFrontEnd, reply_to
@@ -45,7 +46,7 @@ from adapters.telegram.parse import (
     message_command,
 )
 from adapters.telegram.pending import PendingTalks
-from bot.config import Config, TelegramConfig
+from bot.config import Config
 from bot.engine.jobs import Job, user_key
 from bot.errors import UserError
 from bot.media.summary import full_summary

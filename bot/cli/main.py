@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from bot import logs
 from bot.cli.args import build_parser, check_usage
-from bot.config import Config, load_config
+from bot.config import Config
 from bot.errors import WanBotError
 from comfy.errors import ComfyError, HostError, HostUnavailable, NotComfyUI
 
@@ -27,6 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_usage(args)
     logs.setup(args.verbose)
     # Imported late: keeps `wanbot --help` fast.
+    from bot.app import load_config  # the core's, then each chat section by its adapter
     from bot.cli import commands, serve
 
     try:

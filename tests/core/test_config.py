@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import HardwarePreset, load_config, parse_config
+from bot.app import read_chats
+from bot.config import load_config, parse_config
 from bot.errors import ConfigError
+from workflows.hardware import HardwarePreset
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,8 +44,45 @@ def test_a_malformed_secret_is_named_but_never_echoed() -> None:
     secret = "not a valid secret!"
     data = {**_base(), "telegram": {"token": "123:abc", "webhook_secret": secret}}
     with pytest.raises(ConfigError, match=r"telegram\.webhook_secret") as raised:
-        parse_config(data, env={})
+        read_chats(parse_config(data, env={}), env={})
     assert secret not in str(raised.value)
+
+
+def test_a_whole_table_is_never_echoed_it_may_hold_secrets() -> None:
+    host = {"name": "gpu-1", "url": "http://127.0.0.1:8188", "token": "host-secret"}
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"comfy": {"hosts": [host, host]}}, "config.toml", env={})
+    assert str(raised.value) == (
+        "Invalid configuration in config.toml:\n  - key 'comfy': Value error, host names must "
+        "be unique; repeated: gpu-1."
+    )
+    data = {**_base(), "telegram": {"token": "123:chat-secret", "mode": "webhook"}}
+    with pytest.raises(ConfigError) as raised:
+        read_chats(parse_config(data, env={}), env={}, source="config.toml")
+    assert str(raised.value) == (
+        "Invalid configuration in config.toml:\n  - key 'telegram': Value error, mode = "
+        "'webhook' needs webhook_url = 'https://your.host/telegram'."
+    )
+
+
+def test_chat_sections_are_kept_as_read_for_their_adapters() -> None:
+    telegram = {"token": "123:abc", "anything": ["the adapter decides"]}
+    config = parse_config({**_base(), "telegram": telegram}, env={})
+    assert config.chats == {"telegram": telegram}
+    assert parse_config(_base(), env={}).chats == {}
+    # `chats` is where they are kept, not a setting.
+    with pytest.raises(ConfigError, match="key 'chats' is not a known setting"):
+        parse_config({**_base(), "chats": {"telegram": telegram}}, env={})
+
+
+def test_a_chat_section_that_is_not_a_table_is_named() -> None:
+    config = parse_config({**_base(), "telegram": 5}, "config.toml", env={})
+    with pytest.raises(ConfigError) as raised:
+        read_chats(config, env={}, source="config.toml")
+    assert str(raised.value) == (
+        "Invalid configuration in config.toml:\n  - key 'telegram': Input should be a valid "
+        "dictionary or instance of TelegramConfig (got 5)."
+    )
 
 
 def test_host_token_from_environment() -> None:

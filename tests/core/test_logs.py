@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.app import read_chats
 from bot.config import Config, parse_config
 from bot.logs import REDACTED, RedactingFilter, hide_secrets, secrets_of
 
@@ -82,6 +83,25 @@ def test_hiding_twice_keeps_one_filter_per_handler(
     assert sum(isinstance(f, RedactingFilter) for f in top.handlers[0].filters) == 1
     top.info("%s and %s", TOKEN, "other-secret")
     assert stream.getvalue().strip() == f"{REDACTED} and {REDACTED}"
+
+
+def test_a_chat_token_from_the_environment_is_hidden_once_its_adapter_reads_it() -> None:
+    env_token = "424242:AAH-only-in-the-environment"
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    top = logging.getLogger()
+    top.addHandler(handler)
+    try:
+        data = {"comfy": {"hosts": [{"name": "x", "url": "http://h"}]}, "telegram": {}}
+        env = {"WANBOT_TELEGRAM_TOKEN": env_token}
+        config = parse_config(data, env=env)
+        assert env_token not in secrets_of(config)  # the core does not know the variable
+        read_chats(config, env=env)
+        logging.getLogger("wanbot-test-chat.httpx").warning("GET /bot%s/getMe", env_token)
+    finally:
+        top.removeHandler(handler)
+        handler.close()
+    assert stream.getvalue().strip() == f"GET /bot{REDACTED}/getMe"
 
 
 def test_no_secrets_leaves_records_untouched() -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ConfigDict
 
-from bot.app import App, configured_adapters, load_factory
+from bot.app import ADAPTERS, App, check_front_ends, load_adapter, read_chats
 from bot.cli.serve import ALONE, format_age, print_queue
-from bot.config import Config
+from bot.config import CHAT_SECTIONS, Config, validate_section
 from bot.errors import ConfigError
 from fakes.comfy_server import FakeComfy
 from fakes.frontend import RecordingFrontEnd
@@ -25,6 +27,10 @@ ROOT = Path(__file__).resolve().parents[2]
 class StartableFrontEnd(RecordingFrontEnd):
     started = False
 
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+
     async def start(self) -> None:
         self.started = True
 
@@ -32,24 +38,88 @@ class StartableFrontEnd(RecordingFrontEnd):
         self.started = False
 
 
-def make_adapter(config: Config, engine: Any) -> StartableFrontEnd:
-    return StartableFrontEnd()
+# This module is also an adapter package, as `bot.app` loads one: its settings model and the
+# three functions of the contract.
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    greeting: str = "hello"
 
 
-async def test_app_loads_adapters_by_import_path(tmp_path: Path) -> None:
+def read_settings(section: Any, env: Mapping[str, str], source: str) -> Settings:
+    return validate_section(Settings, section, source, "test")
+
+
+def create(config: Config, settings: Settings, engine: Any) -> StartableFrontEnd:
+    return StartableFrontEnd(settings)
+
+
+async def check(config: Config, settings: Settings) -> tuple[bool, str]:
+    return True, f"test: says {settings.greeting}"
+
+
+TEST_ADAPTERS = {"test": "tests.engine.test_app"}
+
+
+async def test_app_loads_adapters_by_import_path_with_their_own_settings(tmp_path: Path) -> None:
     async with FakeComfy(object_info=bundled_object_info()) as fake:
         config = make_config(tmp_path, [fake.url])
-        assert configured_adapters(config) == {}  # no [telegram] section
-        app = App(config, adapters={"test": "tests.engine.test_app:make_adapter"})
+        assert read_chats(config) == []  # no chat section
+        config.chats["test"] = {"greeting": "hi"}
+        app = App(config, read_chats(config, table=TEST_ADAPTERS))
         await app.start()
         try:
             adapter = app.adapters[0]
             assert isinstance(adapter, StartableFrontEnd) and adapter.started
+            assert adapter.settings == Settings(greeting="hi")
         finally:
             await app.stop()
         assert not adapter.started
-    with pytest.raises(ConfigError, match="Cannot load the front end"):
-        load_factory("adapters.nowhere:create")
+        assert await check_front_ends(config, table=TEST_ADAPTERS) == [(True, "test: says hi")]
+        config.chats["test"] = {"greting": "hi"}
+        assert await check_front_ends(config, table=TEST_ADAPTERS) == [
+            (
+                False,
+                "test: Invalid configuration in config:\n  - key 'test.greting' is not a known "
+                "setting: remove it or check its spelling (see config.example.toml).",
+            )
+        ]
+
+
+def test_every_chat_section_has_an_adapter() -> None:
+    assert set(ADAPTERS) == set(CHAT_SECTIONS)
+
+
+def test_a_section_without_an_adapter_package_is_an_unknown_key() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_adapter("nowhere", "adapters.nowhere", "config.toml")
+    assert str(raised.value) == (
+        "Invalid configuration in config.toml:\n  - key 'nowhere' is not a known setting: "
+        "remove it or check its spelling (see config.example.toml)."
+    )
+    with pytest.raises(ConfigError, match="Cannot load the front end 'json': it has no"):
+        load_adapter("json", "json")
+
+
+@pytest.mark.parametrize("command", ["serve", "check", "queue"])
+async def test_a_discord_section_without_its_adapter_stops_with_one_line(
+    tmp_path: Path, command: str
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[comfy]\n[[comfy.hosts]]\nname = "gpu-1"\nurl = "http://127.0.0.1:9"\n'
+        f'[storage]\ndatabase = "{tmp_path / "db.sqlite"}"\n[discord]\ntoken = "secret"\n'
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", command, "--config", str(config),
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await proc.communicate()
+    assert (proc.returncode, out) == (1, b"")
+    assert err.decode().splitlines() == [
+        f"wanbot: Invalid configuration in {config}: - key 'discord' is not a known setting: "
+        "remove it or check its spelling (see config.example.toml)."
+    ]
 
 
 async def test_serve_runs_the_engine_alone_until_sigterm(tmp_path: Path) -> None:

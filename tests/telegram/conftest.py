@@ -22,8 +22,9 @@ from typing import Any
 
 import pytest
 
-from adapters.telegram import create
+from adapters.telegram import create, read_settings
 from adapters.telegram.app import TelegramBot
+from adapters.telegram.config import TelegramConfig
 from bot.archive import Archive
 from bot.config import Config, parse_config
 from bot.engine.core import Engine
@@ -50,7 +51,7 @@ class Harness:
     async def start(self) -> None:
         self.store = await JobStore.open(self.config.storage.database)
         self.engine = Engine(self.config, self.store, Archive(self.config.storage.outputs))
-        self.bot = create(self.config, self.engine)
+        self.bot = create(self.config, self.telegram, self.engine)
         self.engine.register(self.bot)
         await self.engine.start()
         await self.bot.start()
@@ -63,6 +64,10 @@ class Harness:
     async def restart(self) -> None:
         await self.stop()
         await self.start()
+
+    @property
+    def telegram(self) -> TelegramConfig:
+        return read_settings(self.config.chats["telegram"], {}, "test config")
 
     def archived_videos(self) -> list[Path]:
         return sorted(self.config.storage.outputs.rglob("*.mp4"))

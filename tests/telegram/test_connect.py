@@ -87,3 +87,23 @@ async def test_check_reports_the_bot_or_what_is_wrong(tmp_path: Path) -> None:
     assert len(tg.of("getMe")) == 2  # a malformed token is not sent anywhere
     for _, out, err in (good, rejected, malformed):
         assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize("command", ["serve", "check"])
+async def test_no_token_anywhere_stops_at_start_up_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    monkeypatch.delenv("WANBOT_TELEGRAM_TOKEN", raising=False)
+    async with (
+        FakeTelegram() as tg,
+        FakeComfy(object_info=bundled_object_info()) as comfy,
+    ):
+        config = write_config(tmp_path, tg, comfy)
+        config.write_text(config.read_text().replace(f'token = "{tg.token}"', ""))
+        code, out, err = await run_wanbot(command, "--config", config)
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"wanbot: Invalid configuration in {config}: - key 'telegram.token' is required: set it, "
+        "or the environment variable WANBOT_TELEGRAM_TOKEN (from @BotFather)."
+    ]
+    assert tg.calls == []

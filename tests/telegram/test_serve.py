@@ -7,7 +7,9 @@ import signal
 import socket
 from pathlib import Path
 
-from bot.app import App, configured_adapters
+import pytest
+
+from bot.app import App
 from fakes.comfy_server import FakeComfy
 from fakes.media import png_bytes
 from fakes.telegram_server import FakeTelegram
@@ -29,8 +31,8 @@ async def test_app_starts_telegram_when_configured(tmp_path: Path) -> None:
         FakeComfy(object_info=bundled_object_info()) as comfy,
     ):
         config = make_config(tmp_path, tg, comfy, {})
-        assert configured_adapters(config) == {"telegram": "adapters.telegram:create"}
         app = App(config)
+        assert [chat.name for chat in app.chats] == ["telegram"]
         await app.start()
         try:
             assert [a.platform for a in app.adapters] == ["telegram"]
@@ -45,12 +47,18 @@ async def test_app_starts_telegram_when_configured(tmp_path: Path) -> None:
             await app.stop()
 
 
-async def test_serve_verbose_logs_no_secret(tmp_path: Path) -> None:
+@pytest.mark.parametrize("token_in", ["file", "environment"])
+async def test_serve_verbose_logs_no_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, token_in: str
+) -> None:
     async with (
         FakeTelegram(token=SECRET_TOKEN) as tg,
         FakeComfy(object_info=bundled_object_info(), token=COMFY_TOKEN) as comfy,
     ):
         config = write_config(tmp_path, tg, comfy)
+        if token_in == "environment":
+            config.write_text(config.read_text().replace(f'token = "{tg.token}"', ""))
+            monkeypatch.setenv("WANBOT_TELEGRAM_TOKEN", SECRET_TOKEN)
         proc = await start_wanbot("-v", "serve", "--config", config)
         try:
             await tg.wait_for("getMe", within=60)

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from telegram import Bot
 
+from adapters.telegram.config import TelegramConfig
 from adapters.telegram.edits import MessageEditor
 from adapters.telegram.parse import AwaitPhoto, Command, FileRef, command_of
 from adapters.telegram.pending import PendingTalks
+from bot.app import read_chats
 from bot.config import parse_config
 from bot.errors import ConfigError
 from fakes.telegram_server import FakeTelegram
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -69,27 +76,62 @@ def _config(telegram: dict[str, Any]) -> dict[str, Any]:
     return {"comfy": {"hosts": [{"name": "a", "url": "http://x"}]}, "telegram": telegram}
 
 
+def _telegram(section: dict[str, Any], env: dict[str, str] | None = None) -> TelegramConfig:
+    """`[telegram]` as `wanbot` reads it: the core config, then the adapter's own model."""
+    env = {} if env is None else env
+    chats = read_chats(parse_config(_config(section), "config.toml", env), env, "config.toml")
+    assert [chat.name for chat in chats] == ["telegram"]
+    assert isinstance(chats[0].settings, TelegramConfig)
+    return chats[0].settings
+
+
 def test_token_from_environment_and_limits() -> None:
-    config = parse_config(_config({}), env={"WANBOT_TELEGRAM_TOKEN": "1:abc"})
-    assert config.telegram is not None
-    assert config.telegram.token == "1:abc"
-    assert config.telegram.max_upload_bytes() == 50 * 1024 * 1024
-    assert config.telegram.max_download_bytes() == 20 * 1024 * 1024
-    local = parse_config(_config({"token": "1:a", "base_url": "http://127.0.0.1:8081/bot"}), env={})
-    assert local.telegram is not None
-    assert local.telegram.max_upload_bytes() == 2000 * 1024 * 1024
+    telegram = _telegram({}, env={"WANBOT_TELEGRAM_TOKEN": "1:abc"})
+    assert telegram.token == "1:abc"
+    assert telegram.max_upload_bytes() == 50 * 1024 * 1024
+    assert telegram.max_download_bytes() == 20 * 1024 * 1024
+    local = _telegram({"token": "1:a", "base_url": "http://127.0.0.1:8081/bot"})
+    assert local.max_upload_bytes() == 2000 * 1024 * 1024
+    assert _telegram({"token": "1:a"}, env={"WANBOT_TELEGRAM_TOKEN": "2:b"}).token == "1:a"
 
 
 def test_missing_token_names_the_key_and_the_variable() -> None:
-    with pytest.raises(ConfigError, match=r"telegram\.token.*WANBOT_TELEGRAM_TOKEN"):
-        parse_config(_config({}), env={})
+    with pytest.raises(ConfigError) as raised:
+        _telegram({})
+    assert str(raised.value) == (
+        "Invalid configuration in config.toml:\n  - key 'telegram.token' is required: set it, "
+        "or the environment variable WANBOT_TELEGRAM_TOKEN (from @BotFather)."
+    )
 
 
 def test_webhook_needs_a_url() -> None:
-    with pytest.raises(ConfigError, match="webhook_url"):
-        parse_config(_config({"token": "1:a", "mode": "webhook"}), env={})
+    with pytest.raises(ConfigError, match=r"key 'telegram': .*webhook_url"):
+        _telegram({"token": "1:a", "mode": "webhook"})
+
+
+def test_a_bad_key_is_named_with_its_section() -> None:
+    with pytest.raises(ConfigError) as raised:
+        _telegram({"token": "1:a", "poll_timeout": 900, "tokn": "x"})
+    assert str(raised.value).splitlines()[1:] == [
+        "  - key 'telegram.poll_timeout': Input should be less than or equal to 300 (got 900).",
+        "  - key 'telegram.tokn' is not a known setting: remove it or check its spelling "
+        "(see config.example.toml).",
+    ]
 
 
 def test_no_telegram_section_is_fine() -> None:
     config = parse_config({"comfy": {"hosts": [{"name": "a", "url": "http://x"}]}}, env={})
-    assert config.telegram is None
+    assert config.chats == {}
+    assert read_chats(config, env={}) == []
+
+
+def test_reading_the_section_does_not_import_the_telegram_library() -> None:
+    """Every `wanbot` command reads `[telegram]`; only `serve` and `check` need the library."""
+    code = (
+        "import sys; from adapters.telegram import read_settings; "
+        "read_settings({'token': '1:a'}, {}, 'config'); "
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'telegram'); "
+        "sys.exit(str(loaded) if loaded else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (0, "")

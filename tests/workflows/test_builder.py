@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.config import PRESETS, Config, Hardware, HardwarePreset, Models, parse_config
+from bot.config import Config, parse_config
 from bot.params import SEED_MAX, resolve_params
-from bot.request import COLOR_MATCH_CHOICES, InputFiles, JobRequest, Mode, Params
+from bot.request import InputFiles, JobRequest
 from tests.factories import make_request
 from tests.workflows import full_object_info
 from workflows.builder import (
@@ -20,6 +21,8 @@ from workflows.builder import (
     load_template,
     upstream_nodes,
 )
+from workflows.hardware import PRESETS, Hardware, HardwarePreset, Models
+from workflows.params import COLOR_MATCH_CHOICES, Mode, Params
 from workflows.schema import bundled_object_info, choices, input_specs
 from workflows.validate import is_link, validate_prompt
 
@@ -226,6 +229,26 @@ MODELS = Models(
 def build_distinct(mode: Mode, uploaded: UploadedInputs) -> dict[str, Any]:
     return build_prompt(
         request(mode, DISTINCT), uploaded, MODELS, Hardware(), filename_prefix="job-42"
+    )
+
+
+@dataclass(frozen=True)
+class PlainRequest:
+    """Not a `JobRequest`: the builder needs only the mode, the prompts and the parameters."""
+
+    mode: Mode
+    prompt: str
+    negative_prompt: str
+    params: Params
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_any_request_of_the_right_shape_builds_the_same_prompt(mode: Mode) -> None:
+    job = request(mode, DISTINCT)
+    plain = PlainRequest(mode, job.prompt, job.negative_prompt, job.params)
+    uploaded = ANIMATE_ALL if mode is Mode.ANIMATE else UPLOADS[mode]
+    assert build_prompt(plain, uploaded, MODELS, Hardware()) == build_prompt(
+        job, uploaded, MODELS, Hardware()
     )
 
 

@@ -1,0 +1,74 @@
+"""What a ComfyUI host has, as values its loader nodes accept: hardware presets and model files.
+
+`bot.config` reads these from `[models]` and `[[comfy.hosts]]`; `workflows.builder` binds them
+into the loader nodes of a prompt.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class HardwarePreset(StrEnum):
+    """Named hardware presets; `custom` means every value comes from `[comfy.hosts.hardware]`."""
+
+    RTX4090 = "rtx4090"
+    RTX3090 = "rtx3090"
+    RTX3060 = "rtx3060"
+    CUSTOM = "custom"
+
+
+class Hardware(BaseModel):
+    """Loader settings for one GPU host, as values `WanVideoModelLoader` and friends accept."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_precision: Literal["fp32", "bf16", "fp16", "fp16_fast"] = "fp16"
+    quantization: str = "fp8_e4m3fn"
+    attention_mode: str = "sdpa"
+    blocks_to_swap: int = Field(default=20, ge=0, le=40)
+    tiled_vae: bool = False
+
+
+# 24 GB cards hold the fp8 14B model with a few blocks swapped; 12 GB cards need most of the
+# transformer swapped to system RAM and a tiled VAE decode.
+PRESETS: dict[HardwarePreset, Hardware] = {
+    HardwarePreset.RTX4090: Hardware(
+        base_precision="fp16",
+        quantization="fp8_e4m3fn",
+        attention_mode="sdpa",
+        blocks_to_swap=10,
+        tiled_vae=False,
+    ),
+    HardwarePreset.RTX3090: Hardware(
+        base_precision="fp16",
+        quantization="fp8_e4m3fn",
+        attention_mode="sdpa",
+        blocks_to_swap=20,
+        tiled_vae=False,
+    ),
+    HardwarePreset.RTX3060: Hardware(
+        base_precision="fp16",
+        quantization="fp8_e4m3fn",
+        attention_mode="sdpa",
+        blocks_to_swap=40,
+        tiled_vae=True,
+    ),
+}
+
+
+class Models(BaseModel):
+    """Model file names exactly as the host lists them in `/object_info`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    i2v: str = "Wan2_1-I2V-14B-480P_fp8_e4m3fn.safetensors"
+    infinitetalk: str = "Wan2_1-InfiniteTalk-Single_fp16.safetensors"
+    animate: str = "wan2.2_animate_bf16_with_fp8_e4m3fn_scaled_ED.safetensors"
+    t5: str = "wan2.1/umt5-xxl-enc-bf16.safetensors"
+    vae: str = "wan2.1/Wan2_1_VAE_bf16.safetensors"
+    clip_vision: str = "wan2.1/open-clip-xlm-roberta-large-vit-huge-14_visual_fp16.safetensors"
+    wav2vec: str = "wav2vec2-chinese-base_fp16.safetensors"
