@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, Hardware, HostConfig, Models
+from bot.config import Config, HostConfig
 from bot.errors import InputError, WanBotError
 from bot.media.video import probe
 from bot.prepare import PreparedJob
@@ -43,6 +43,7 @@ from comfy import (
 )
 from comfy.errors import ComfyError, DownloadIncomplete, HostUnavailable
 from workflows.builder import UploadedInputs, build_prompt
+from workflows.hardware import Hardware, Models
 from workflows.validate import WorkflowInvalid, check_prompt
 
 log = logging.getLogger(__name__)
