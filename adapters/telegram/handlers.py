@@ -187,7 +187,7 @@ class Handlers:
 
     def _help(self) -> str:
         limit = min(self.telegram.max_download_bytes(), self.config.limits.max_input_bytes)
-        return texts.HELP.format(download_mb=limit // (1024 * 1024))
+        return texts.help_text(limit)
 
     async def _job_command(self, message: Message, command: Command) -> None:
         draft = draft_from_message(message, command)

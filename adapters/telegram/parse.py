@@ -16,7 +16,7 @@ from telegram import Message
 
 from adapters.telegram import texts
 from bot.errors import InputError
-from bot.params import parse_command
+from bot.flags import parse_command
 from bot.request import Mode
 
 Kind = Literal["image", "audio", "video", "zip"]

@@ -14,6 +14,7 @@ from bot.engine.events import (
 )
 from bot.engine.jobs import JobStatus, JobView, QueueStatus
 from bot.media.units import size_text
+from bot.params import PARAMS
 
 # (command, description) for setMyCommands: the menu Telegram shows when typing "/".
 COMMANDS = [
@@ -46,14 +47,13 @@ items after it are face images.
 (or send the video or zip captioned /animate <prompt> as a reply to the photo).
 
 Options go after the prompt, e.g. /i2v a dancer --steps 20 --seed 42 --size 480x832
---size WxH, --frames N, --steps N, --cfg X, --seed N, --fps X, --neg "…", \
---window N, --pose-strength X, --face-strength X, --color-match M
+{options}
 
 Other commands
 /queue — your jobs with progress, ETA and a Cancel button
 /cancel [job id] — cancel a job
 Under each video: 🎲 Reroll (same inputs, new seed) and ℹ️ Details (all parameters).
-Photos and audio up to {download_mb} MB."""
+Photos and audio up to {download_limit}."""
 
 NEED_PROMPT = "Add a prompt after the command, e.g. /{command} a cat walking through a garden."
 NOT_AN_IMAGE = (
@@ -96,6 +96,15 @@ UNKNOWN_JOB = "Job {job} no longer exists."
 NOT_YOUR_JOB = "Sorry, that is someone else's job: only they can use its buttons."
 DELIVERY_DONE = "✅ Job {job} done."
 ALBUM_NEEDS_ANIMATE = "Albums are for /animate: caption the album /animate <prompt>."
+
+
+def options() -> str:
+    """Every option of the parameter table, e.g. `--steps N, --cfg X, …`."""
+    return ", ".join(f"--{p.name} {p.metavar}" for p in PARAMS)
+
+
+def help_text(download_limit: int) -> str:
+    return HELP.format(options=options(), download_limit=mib(download_limit))
 
 
 def mib(size: int) -> str:

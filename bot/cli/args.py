@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import UserError
-from bot.params import FLAGS, convert_flag
+from bot.flags import convert_flag
+from bot.params import PARAMS
 from bot.request import InputFiles, Mode
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -39,8 +40,10 @@ def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     parser.add_argument("--host", help="name of the ComfyUI host (default: the first)")
     params = parser.add_argument_group("parameters")
-    for name, flag in FLAGS.items():
-        params.add_argument(f"--{name}", dest=f"flag_{flag.field}", metavar="VALUE", help=flag.help)
+    for param in PARAMS:
+        params.add_argument(
+            f"--{param.name}", dest=f"flag_{param.key}", metavar=param.metavar, help=param.help
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,10 +120,10 @@ def check_usage(args: argparse.Namespace) -> None:
 def flag_overrides(args: argparse.Namespace, mode: Mode) -> dict[str, Any]:
     """The parameter options given on the command line, typed and checked for `mode`."""
     overrides: dict[str, Any] = {}
-    for name, flag in FLAGS.items():
-        value = getattr(args, f"flag_{flag.field}")
+    for param in PARAMS:
+        value = getattr(args, f"flag_{param.key}")
         if value is not None:
-            field, typed = convert_flag(name, value, mode)
+            field, typed = convert_flag(param.name, value, mode)
             overrides[field] = typed
     return overrides
 

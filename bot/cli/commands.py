@@ -19,7 +19,7 @@ from bot.cli.args import flag_overrides, job_inputs
 from bot.cli.progress import ProgressBar
 from bot.config import Config, HostConfig, parse_config
 from bot.errors import UserError
-from bot.params import resolve_again, resolve_params
+from bot.params import resolve_again, resolve_params, scheduler_choices
 from bot.prepare import PreparedJob, prepare_job, prepare_request
 from bot.request import InputFiles, JobRequest, Mode
 from bot.runner import (
@@ -34,7 +34,7 @@ from bot.runner import (
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError, HostUnavailable
 from workflows.builder import UploadedInputs, build_prompt
-from workflows.schema import bundled_object_info, choices
+from workflows.schema import bundled_object_info
 from workflows.validate import validate_prompt
 
 
@@ -47,11 +47,6 @@ def _client(host: HostConfig, config: Config) -> ComfyClient:
     )
 
 
-def schedulers_of(object_info: dict[str, Any]) -> list[str]:
-    """The schedulers the host's `WanVideoSampler` offers."""
-    return choices(object_info, "WanVideoSampler", "scheduler")
-
-
 async def _prepare(
     args: argparse.Namespace,
     config: Config,
@@ -59,17 +54,17 @@ async def _prepare(
     work: Path,
     record: ArchiveRecord | None = None,
 ) -> PreparedJob:
-    schedulers = schedulers_of(object_info)
+    schedulers = scheduler_choices(object_info)
     if record is not None:
         request = record.request
         for path in request.inputs.all_paths():
             if not path.exists():
                 raise UserError(f"{path}, an input of the archived job, is no longer there.")
+        # Checked against today's limits, whether or not options change anything.
         overrides = flag_overrides(args, request.mode)
-        if overrides:
-            again = resolve_again(request, overrides, config, schedulers)
-            update = {"params": again.params, "negative_prompt": again.negative_prompt}
-            request = request.model_copy(update={**update, "notes": again.notes})
+        again = resolve_again(request, overrides, config, schedulers)
+        update = {"params": again.params, "negative_prompt": again.negative_prompt}
+        request = request.model_copy(update={**update, "notes": again.notes})
         return await prepare_request(request, config, work)
     mode, inputs, prompt, overrides = job_inputs(args)
     return await prepare_job(mode, inputs, prompt, overrides, config, schedulers, work)
@@ -234,7 +229,7 @@ def _missing_for_modes(host: HostConfig, config: Config, object_info: dict[str, 
     uploaded = UploadedInputs(
         image="x.png", audio="x.wav", pose_video="x.mp4", face_video="y.mp4", background="z.png"
     )
-    schedulers = schedulers_of(object_info) or ["unipc"]
+    schedulers = scheduler_choices(object_info)
     for mode in Mode:
         try:
             resolved = resolve_params(mode, {}, config, schedulers)

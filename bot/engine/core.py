@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
@@ -43,15 +42,13 @@ from bot.engine.store import JobStore
 from bot.errors import LimitError, UserError
 from bot.frontend import FrontEnd
 from bot.intake import accept_inputs, accept_request
+from bot.params import random_seed, resolve_again, scheduler_choices
 from bot.prepare import PreparedJob
 from bot.request import InputFiles, Mode
 from comfy.errors import ComfyError
 from workflows.schema import bundled_object_info
-from workflows.validate import choices
 
 log = logging.getLogger(__name__)
-
-SEED_RANGE = 2**48
 
 
 class Engine:
@@ -188,8 +185,12 @@ class Engine:
         if old.user != user and user not in self._admins:
             raise UserError(f"Job {job_id} is someone else's; you can only re-roll your own.")
         await require_inputs(old, self.config.storage.keep_job_files_days)
-        params = old.request.params.model_copy(update={"seed": secrets.randbelow(SEED_RANGE)})
-        request = old.request.model_copy(update={"params": params})
+        # Checked against today's limits: they may have been lowered since.
+        again = resolve_again(
+            old.request, {"seed": random_seed()}, self.config, await self._schedulers()
+        )
+        update = {"params": again.params, "negative_prompt": again.negative_prompt}
+        request = old.request.model_copy(update=update)
 
         async def prepare(job_dir: Path) -> PreparedJob:
             return await accept_request(job_dir, request, self.config)
@@ -285,15 +286,14 @@ class Engine:
             )
 
     async def _schedulers(self) -> list[str]:
+        """The schedulers of a host that is up, else those of the bundled schema."""
         host = self._hosts.any_up()
         if host is not None:
             with contextlib.suppress(ComfyError):
-                found = choices(await host.schema.get(host.client), "WanVideoSampler", "scheduler")
-                if found:
-                    return found
+                return scheduler_choices(await host.schema.get(host.client))
         if self._bundled_schedulers is None:
             info = await asyncio.to_thread(bundled_object_info)
-            self._bundled_schedulers = choices(info, "WanVideoSampler", "scheduler") or ["unipc"]
+            self._bundled_schedulers = scheduler_choices(info)
         return self._bundled_schedulers
 
     async def _cancellable(self, user: str, job_id: str | None) -> Job:

@@ -181,6 +181,24 @@ async def test_from_json_reproduces_the_request(tmp_path: Path, inputs: dict[str
         assert strip[0] == strip[1]
 
 
+async def test_from_json_is_checked_against_todays_limits(
+    tmp_path: Path, inputs: dict[str, Path]
+) -> None:
+    async with FakeComfy(object_info=bundled_object_info()) as fake:
+        config = write_config(tmp_path, fake.url)
+        first = await wanbot(
+            "generate", inputs["image"], "a cat", "--steps", "8", "--config", config, cwd=tmp_path
+        )
+        assert first.code == 0, first.err
+        # The operator lowers the step limit; the archived job asked for more.
+        config.write_text(config.read_text() + "\n[limits]\nmax_steps = 6\n")
+        record = Path(first.out.strip()).with_suffix(".json")
+        again = await wanbot("generate", "--from", record, "--config", config, cwd=tmp_path)
+        assert again.code == 1
+        assert "steps 8 is out of range: use a value from 1 to 6" in again.err
+        assert len(fake.prompts) == 1
+
+
 async def test_workflow_prints_valid_prompt_offline(
     tmp_path: Path, inputs: dict[str, Path]
 ) -> None:

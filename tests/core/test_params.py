@@ -6,7 +6,8 @@ import pytest
 
 from bot.config import Config, parse_config
 from bot.errors import ParameterError
-from bot.params import DEFAULT_NEGATIVE, parse_command, resolve_again, resolve_params
+from bot.flags import parse_command
+from bot.params import DEFAULT_NEGATIVE, PARAMS, find_param, resolve_again, resolve_params
 from bot.prepare import prepare_job, prepare_request
 from bot.request import InputFiles, Mode
 from tests.factories import make_params, make_request
@@ -177,3 +178,40 @@ def test_resolve_again_applies_overrides_over_an_earlier_request(config: Config)
     assert any("830x475 rounded to 832x480" in n for n in again.notes)
     with pytest.raises(ParameterError, match="steps 0 is out of range"):
         resolve_again(earlier, {"steps": 0}, config, SCHEDULERS)
+
+
+def test_config_defaults_cover_exactly_the_configurable_parameters() -> None:
+    from bot.config import ModeDefaults
+
+    settable = {"negative_prompt"}
+    for param in PARAMS:
+        if param.configurable:
+            settable |= {"width", "height"} if param.key == "size" else {param.key}
+    assert set(ModeDefaults.model_fields) == settable
+
+
+def test_bounds_follow_the_config_limits(config: Config) -> None:
+    config.limits.max_steps = 12
+    steps, motion = find_param("steps"), find_param("motion-frame")
+    assert steps is not None and motion is not None
+    assert steps.bounds(config.limits) == (1, 12)
+    assert motion.bounds(config.limits) == (1, 76)  # below the default window of 77
+    assert motion.bounds(config.limits, {"frame_window": 81}) == (1, 80)
+    with pytest.raises(ParameterError, match="steps 13 is out of range: use a value from 1 to 12"):
+        resolve_params(Mode.I2V, {"steps": 13}, config, SCHEDULERS)
+
+
+def test_every_flag_and_alias_finds_its_parameter() -> None:
+    for param in PARAMS:
+        for name in (param.name, *param.aliases):
+            assert find_param(name) is param
+            assert find_param(name.upper()) is param
+
+
+def test_defaults_come_from_the_table(config: Config) -> None:
+    for mode in Mode:
+        params = resolve_params(mode, {}, config, SCHEDULERS).params
+        for param in PARAMS:
+            if mode in param.modes and param.key not in ("size", "seed", "negative_prompt"):
+                assert getattr(params, param.key) == param.default_for(mode)
+    assert resolve_params(Mode.INFINITETALK, {}, config, SCHEDULERS).params.fps == 25.0

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from bot.engine.events import JobAccepted, JobFinished, JobProgress, JobStarted
 from bot.engine.jobs import JobStatus
+from bot.errors import ParameterError
 from bot.request import Mode
 from tests.engine.conftest import WorldFactory
 
@@ -93,3 +96,29 @@ async def test_a_failed_download_is_retried_without_running_the_job_again(
         assert len(fake.accepted) == 1  # the GPU work was done once
         views = [r for r in fake.requests if r.path == "/view"]
         assert len(views) == 3
+
+
+async def test_reroll_is_checked_against_todays_limits(engine_world: WorldFactory) -> None:
+    async with engine_world(hosts=1) as world:
+        first = await world.submit("alice", steps=8)
+        await world.drain()
+        world.engine.config.limits.max_steps = 6  # the operator lowered the limit since
+        with pytest.raises(
+            ParameterError, match="steps 8 is out of range: use a value from 1 to 6"
+        ):
+            await world.engine.reroll(first.id, platform="test", user_id="alice")
+        assert world.front.delivered_ids() == [first.id]
+
+
+async def test_reroll_of_a_talking_video_keeps_the_length_of_its_speech(
+    engine_world: WorldFactory,
+) -> None:
+    async with engine_world(hosts=1) as world:
+        first = await world.submit("bob", mode=Mode.INFINITETALK)
+        await world.drain()
+        # The speech made more frames than `--frames` may ask for: not the user's choice.
+        world.engine.config.limits.max_frames = first.request.params.frames - 4
+        again = await world.engine.reroll(first.id, platform="test", user_id="bob")
+        await world.drain()
+        assert again.request.params.frames == first.request.params.frames
+        assert world.front.delivered_ids() == [first.id, again.id]

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from bot.params import PARAMS
 from fakes.media import png_bytes
 from tests.telegram.conftest import HarnessFactory
 
@@ -140,3 +141,14 @@ async def test_flood_control_on_a_reply_is_waited_out(harness: HarnessFactory) -
         refused = tg.of("sendMessage")[0]
         assert refused.response == {"retry_after": 1}
         assert reply.at - refused.at >= 0.95
+
+
+async def test_help_lists_every_option_and_a_small_download_limit(
+    harness: HarnessFactory,
+) -> None:
+    async with harness(download_limit=600 * 1024) as h:
+        await h.tg.send_message(text="/help")
+        text = (await h.tg.wait_text("WanBot turns photos")).fields["text"]
+        assert "Photos and audio up to 600 KB." in text  # it said "up to 0 MB"
+        for param in PARAMS:
+            assert f"--{param.name} {param.metavar}" in text
