@@ -21,26 +21,15 @@ from bot.media.decode import PixelBudget
 from bot.media.frames import check_matching, frames_for_count, prepare_frames
 from bot.media.images import prepare_image
 from bot.params import require_text, resolve_params
-from bot.request import InputFiles, JobRequest, Mode
+from bot.request import FileSet, InputFiles, JobRequest, Mode
 
 FACE_SIZE = 512  # WanAnimate's face encoder works on 512x512 crops
 
 
 @dataclass(frozen=True)
-class PreparedFiles:
-    """Normalized local files, one per workflow input."""
-
-    image: Path
-    audio: Path | None = None
-    pose_video: Path | None = None
-    face_video: Path | None = None
-    background: Path | None = None
-
-
-@dataclass(frozen=True)
 class PreparedJob:
     request: JobRequest
-    files: PreparedFiles
+    files: FileSet[Path]  # normalized: one file per workflow input (one pose, one face clip)
 
 
 def _require_inputs(mode: Mode, inputs: InputFiles) -> None:
@@ -60,7 +49,7 @@ def _require_utf8(request: JobRequest) -> None:
     """Everything a job stores must be UTF-8, or the archive fails after the GPU's work."""
     require_text("prompt", request.prompt)
     require_text("negative prompt", request.negative_prompt)
-    for path in request.inputs.all_paths():
+    for path in request.inputs.all():
         try:
             str(path).encode("utf-8")
         except UnicodeEncodeError:
@@ -115,7 +104,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
     if (image.width, image.height) != (params.width, params.height):
         notes.append(f"size {image.width}x{image.height} chosen to follow the photo's orientation.")
         params.width, params.height = image.width, image.height
-    files: dict[str, Path] = {"image": image.path}
+    files: dict[str, Any] = {"image": image.path}
 
     if request.mode is Mode.INFINITETALK:
         assert request.inputs.audio is not None
@@ -148,7 +137,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
             )
             notes.append(f"using the first {frames} of the {pose.count} pose frames ({why}).")
         params.frames = frames
-        files["pose_video"] = pose.path
+        files["pose"] = [pose.path]
         if request.inputs.face:
             face = await prepare_frames(
                 request.inputs.face,
@@ -161,7 +150,7 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
                 budget=budget,
             )
             await check_matching(pose, face)
-            files["face_video"] = face.path
+            files["face"] = [face.path]
         if request.inputs.background is not None:
             background = await prepare_image(
                 request.inputs.background,
@@ -176,4 +165,4 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
             files["background"] = background.path
 
     final = request.model_copy(update={"params": params, "notes": notes})
-    return PreparedJob(final, PreparedFiles(**files))
+    return PreparedJob(final, FileSet[Path](**files))

@@ -11,26 +11,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.files import FileSet
 from workflows.params import COLOR_MATCH_CHOICES, Mode, Params
 
-__all__ = ["COLOR_MATCH_CHOICES", "InputFiles", "JobRequest", "Mode", "Params"]
+__all__ = ["COLOR_MATCH_CHOICES", "FileSet", "InputFiles", "JobRequest", "Mode", "Params"]
 
 
-class InputFiles(BaseModel):
-    """Local paths of the files a job needs. Which are required depends on the mode."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    image: Path
-    audio: Path | None = None
-    pose: list[Path] = Field(default_factory=list)
-    face: list[Path] = Field(default_factory=list)
-    background: Path | None = None
-
-    def all_paths(self) -> list[Path]:
-        paths = [self.image, *self.pose, *self.face]
-        paths += [p for p in (self.audio, self.background) if p is not None]
-        return paths
+# What the user sent: the image, and for the other modes the speech, many pose or face
+# images (or a clip, or a zip), and a background.
+InputFiles = FileSet[Path]
 
 
 class JobRequest(BaseModel):

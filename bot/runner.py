@@ -42,7 +42,8 @@ from comfy import (
     unique_upload_name,
 )
 from comfy.errors import ComfyError, DownloadIncomplete, HostUnavailable
-from workflows.builder import UploadedInputs, build_prompt
+from workflows.builder import build_prompt
+from workflows.files import FileSet
 from workflows.hardware import Hardware, Models
 from workflows.validate import WorkflowInvalid, check_prompt
 
@@ -87,7 +88,7 @@ class HostSetup:
 class Submission:
     prompt_id: str
     workflow: dict[str, Any]
-    uploaded: UploadedInputs
+    uploaded: FileSet[str]
 
 
 async def _nothing(_: object) -> None:
@@ -204,24 +205,13 @@ async def _follow(client: ComfyClient, prompt_id: str, hooks: Hooks) -> tuple[Hi
     return entry, time.monotonic() - (started[0] if started else began)
 
 
-def plan_uploads(job: PreparedJob, name_for: Callable[[Path], str]) -> UploadedInputs:
+def plan_uploads(job: PreparedJob, name_for: Callable[[Path], str]) -> FileSet[str]:
     """The names each prepared file will have on the host."""
-    files = job.files
-
-    def opt(path: Path | None) -> str | None:
-        return None if path is None else name_for(path)
-
-    return UploadedInputs(
-        image=name_for(files.image),
-        audio=opt(files.audio),
-        pose_video=opt(files.pose_video),
-        face_video=opt(files.face_video),
-        background=opt(files.background),
-    )
+    return job.files.map(name_for)
 
 
 def build_workflow(
-    job: PreparedJob, setup: HostSetup, uploaded: UploadedInputs, prefix: str = "wanbot"
+    job: PreparedJob, setup: HostSetup, uploaded: FileSet[str], prefix: str = "wanbot"
 ) -> dict[str, Any]:
     """The API-format prompt for `job` with the host's models and hardware preset."""
     return build_prompt(job.request, uploaded, setup.models, setup.hardware, filename_prefix=prefix)

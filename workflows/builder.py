@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from workflows.files import FileSet
 from workflows.hardware import Hardware, Models
 from workflows.params import GenerationRequest, Mode
 
@@ -34,20 +35,9 @@ MODEL_LOADER_NODE = "9"
 
 
 @dataclass(frozen=True)
-class UploadedInputs:
-    """Names of the input files as the host refers to them after upload."""
-
-    image: str
-    audio: str | None = None
-    pose_video: str | None = None
-    face_video: str | None = None
-    background: str | None = None
-
-
-@dataclass(frozen=True)
 class _Sources:
     request: GenerationRequest
-    uploaded: UploadedInputs
+    uploaded: FileSet[str]
     models: Models
     hardware: Hardware
     filename_prefix: str
@@ -71,7 +61,13 @@ def _hw(name: str) -> Source:
 
 
 def _upload(name: str) -> Source:
-    return lambda s: getattr(s.uploaded, name)
+    """The host's name of an uploaded file; of the clip, for pose and face (one each)."""
+
+    def source(s: _Sources) -> Any:
+        value = getattr(s.uploaded, name)
+        return value[0] if isinstance(value, list) else value
+
+    return source
 
 
 def _quantization(model_field: str) -> Source:
@@ -141,12 +137,12 @@ BINDINGS: dict[Mode, list[Binding]] = {
     ],
     Mode.ANIMATE: [
         *_common("animate"),
-        ("20", "video", _upload("pose_video")),
+        ("20", "video", _upload("pose")),
         ("20", "force_rate", _param("fps")),
         ("20", "custom_width", _param("width")),
         ("20", "custom_height", _param("height")),
         ("20", "frame_load_cap", _param("frames")),
-        ("21", "video", _upload("face_video")),
+        ("21", "video", _upload("face")),
         ("21", "force_rate", _param("fps")),
         ("21", "frame_load_cap", _param("frames")),
         ("22", "image", _upload("background")),
@@ -168,14 +164,14 @@ BINDINGS: dict[Mode, list[Binding]] = {
 REQUIRED_UPLOADS: dict[Mode, tuple[str, ...]] = {
     Mode.I2V: ("image",),
     Mode.INFINITETALK: ("image", "audio"),
-    Mode.ANIMATE: ("image", "pose_video"),
+    Mode.ANIMATE: ("image", "pose"),
 }
 
 # Optional upload -> the nodes that exist only to feed it; dropped when it is absent.
 OPTIONAL_NODES: dict[Mode, dict[str, tuple[str, ...]]] = {
     Mode.I2V: {},
     Mode.INFINITETALK: {},
-    Mode.ANIMATE: {"face_video": ("21",), "background": ("22", "23", "24")},
+    Mode.ANIMATE: {"face": ("21",), "background": ("22", "23", "24")},
 }
 
 
@@ -216,7 +212,7 @@ def upstream_nodes(prompt: Prompt, start: str) -> set[str]:
 
 def build_prompt(
     request: GenerationRequest,
-    uploaded: UploadedInputs,
+    uploaded: FileSet[str],
     models: Models,
     hardware: Hardware,
     *,

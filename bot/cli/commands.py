@@ -33,7 +33,8 @@ from bot.runner import (
 )
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError, HostUnavailable
-from workflows.builder import UploadedInputs, build_prompt
+from workflows.builder import build_prompt
+from workflows.files import FileSet
 from workflows.schema import bundled_object_info
 from workflows.validate import validate_prompt
 
@@ -57,7 +58,7 @@ async def _prepare(
     schedulers = scheduler_choices(object_info)
     if record is not None:
         request = record.request
-        for path in request.inputs.all_paths():
+        for path in request.inputs.all():
             if not path.exists():
                 raise UserError(f"{path}, an input of the archived job, is no longer there.")
         # Checked against today's limits, whether or not options change anything.
@@ -175,10 +176,8 @@ def _original_names(args: argparse.Namespace) -> Callable[[Path], str]:
 
 def _write_inputs(job: PreparedJob, folder: Path) -> list[Path]:
     """Copy the prepared files into `folder`; never over one of the user's own inputs."""
-    files = job.files
-    sources = [files.image, files.audio, files.pose_video, files.face_video, files.background]
-    pairs = [(src, folder / src.name) for src in sources if src is not None]
-    given = [p for p in job.request.inputs.all_paths() if p.exists()]
+    pairs = [(src, folder / src.name) for src in job.files.all()]
+    given = [p for p in job.request.inputs.all() if p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for _, target in pairs:
@@ -226,8 +225,8 @@ async def check(args: argparse.Namespace, config: Config | None) -> int:
 
 def _missing_for_modes(host: HostConfig, config: Config, object_info: dict[str, Any]) -> list[str]:
     lines: list[str] = []
-    uploaded = UploadedInputs(
-        image="x.png", audio="x.wav", pose_video="x.mp4", face_video="y.mp4", background="z.png"
+    uploaded = FileSet[str](
+        image="x.png", audio="x.wav", pose=["x.mp4"], face=["y.mp4"], background="z.png"
     )
     schedulers = scheduler_choices(object_info)
     for mode in Mode:

@@ -8,8 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bot.prepare import PreparedFiles
-from bot.request import JobRequest, Mode
+from bot.request import FileSet, JobRequest, Mode
 
 
 class JobStatus(StrEnum):
@@ -51,7 +50,7 @@ class Job:
     chat_id: str
     reply_target: dict[str, Any]
     request: JobRequest
-    files: PreparedFiles
+    files: FileSet[Path]
     input_dir: Path
     status: JobStatus = JobStatus.QUEUED
     seq: int = 0

@@ -104,7 +104,7 @@ class Retention:
 
 async def require_inputs(job: Job, keep_days: int, now: float | None = None) -> None:
     """Raise `InputError` with a polite reason when `job`'s input files are gone."""
-    paths = job.request.inputs.all_paths()
+    paths = job.request.inputs.all()
     if await asyncio.to_thread(lambda: all(p.is_file() for p in paths)):
         return
     what = RESEND[job.mode]

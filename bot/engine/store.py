@@ -12,7 +12,6 @@ import json
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import asdict
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,7 @@ from typing import Any
 import aiosqlite
 
 from bot.engine.jobs import ACTIVE, Job, JobStatus
-from bot.prepare import PreparedFiles
-from bot.request import JobRequest, Mode
+from bot.request import FileSet, JobRequest, Mode
 
 # Columns the engine may change after a job was added.
 UPDATABLE = frozenset(
@@ -256,8 +254,20 @@ def _statements(sql: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-def _files_json(files: PreparedFiles) -> str:
-    return json.dumps({k: None if v is None else str(v) for k, v in asdict(files).items()})
+def _files_json(files: FileSet[Path]) -> str:
+    text: str = files.model_dump_json()
+    return text
+
+
+def _files(text: str) -> FileSet[Path]:
+    """A job's prepared files; rows written before the one file-set type name the clips
+    `pose_video` and `face_video`."""
+    data = json.loads(text)
+    for old, new in (("pose_video", "pose"), ("face_video", "face")):
+        if old in data:
+            clip = data.pop(old)
+            data[new] = [] if clip is None else [clip]
+    return FileSet[Path].model_validate(data)
 
 
 def _column_value(name: str, value: Any) -> Any:
@@ -275,9 +285,6 @@ def _column_value(name: str, value: Any) -> Any:
 
 
 def _job(row: aiosqlite.Row) -> Job:
-    files: dict[str, Any] = {
-        k: None if v is None else Path(v) for k, v in json.loads(row["files"]).items()
-    }
     return Job(
         id=row["id"],
         seq=row["seq"],
@@ -286,7 +293,7 @@ def _job(row: aiosqlite.Row) -> Job:
         chat_id=row["chat_id"],
         reply_target=json.loads(row["reply_target"]),
         request=JobRequest.model_validate_json(row["request"]),
-        files=PreparedFiles(**files),
+        files=_files(row["files"]),
         input_dir=Path(row["input_dir"]),
         status=JobStatus(row["status"]),
         host=row["host"],

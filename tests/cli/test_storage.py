@@ -13,8 +13,7 @@ from bot.cli.serve import ALONE
 from bot.engine.jobs import Job, JobStatus
 from bot.engine.retention import DAY
 from bot.engine.store import JobStore
-from bot.prepare import PreparedFiles
-from bot.request import InputFiles
+from bot.request import FileSet, InputFiles
 from fakes.comfy_server import FakeComfy
 from tests.cli.test_cli import ROOT, wanbot
 from tests.factories import make_request
@@ -44,7 +43,7 @@ async def add_ended_job(database: Path, jobs: Path, job_id: str, days_ago: float
         chat_id="c1",
         reply_target={},
         request=make_request(inputs=InputFiles(image=image)),
-        files=PreparedFiles(image=folder / "image.png"),
+        files=FileSet[Path](image=folder / "image.png"),
         input_dir=folder,
         status=JobStatus.DONE,
         created_at=time.time() - days_ago * DAY,

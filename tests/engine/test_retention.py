@@ -13,8 +13,7 @@ from bot.engine.jobs import Job, JobStatus
 from bot.engine.retention import DAY, Retention
 from bot.engine.store import JobStore
 from bot.errors import InputError
-from bot.prepare import PreparedFiles
-from bot.request import InputFiles
+from bot.request import FileSet, InputFiles
 from tests.engine.conftest import WorldFactory
 from tests.factories import make_request
 
@@ -85,7 +84,7 @@ def _stored_job(job_id: str, jobs_dir: Path) -> Job:
         chat_id="c1",
         reply_target={},
         request=request,
-        files=PreparedFiles(image=folder / "image.png"),
+        files=FileSet[Path](image=folder / "image.png"),
         input_dir=folder,
         status=JobStatus.DONE,
         created_at=1.0,

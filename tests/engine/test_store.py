@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
 from bot.engine.jobs import Job, JobStatus
 from bot.engine.store import JobStore, migrations
-from bot.prepare import PreparedFiles
-from bot.request import InputFiles, Mode
+from bot.request import FileSet, InputFiles, Mode
 from tests.factories import make_params, make_request
 
 
@@ -22,7 +23,7 @@ def _job(job_id: str, tmp: Path) -> Job:
         chat_id="c1",
         reply_target={"message_id": 5},
         request=request,
-        files=PreparedFiles(image=tmp / "image.png"),
+        files=FileSet[Path](image=tmp / "image.png"),
         input_dir=tmp,
         created_at=1.0,
     )
@@ -65,5 +66,28 @@ async def test_speeds_average_and_client_id_is_stable(tmp_path: Path) -> None:
         assert 2.0 < await store.record_speed("gpu", Mode.I2V, 4.0) < 4.0
         assert set(await store.speeds()) == {("gpu", Mode.I2V)}
         assert await store.client_id() == await store.client_id()
+    finally:
+        await store.close()
+
+
+async def test_rows_from_before_the_one_file_set_still_load(tmp_path: Path) -> None:
+    """Older rows name the prepared clips `pose_video` and `face_video`."""
+    job = _job("cccc", tmp_path)
+    job.files = FileSet[Path](image=tmp_path / "image.png", pose=[tmp_path / "pose.mp4"])
+    store = await JobStore.open(tmp_path / "db.sqlite")
+    try:
+        await store.add(job)
+        assert (await store.get("cccc")).files == job.files  # type: ignore[union-attr]
+    finally:
+        await store.close()
+    old = {"image": str(tmp_path / "image.png"), "audio": None, "background": None}
+    old |= {"pose_video": str(tmp_path / "pose.mp4"), "face_video": None}
+    with sqlite3.connect(tmp_path / "db.sqlite") as db:
+        db.execute("UPDATE jobs SET files = ? WHERE id = 'cccc'", (json.dumps(old),))
+    db.close()
+    store = await JobStore.open(tmp_path / "db.sqlite")
+    try:
+        loaded = await store.get("cccc")
+        assert loaded is not None and loaded.files == job.files
     finally:
         await store.close()

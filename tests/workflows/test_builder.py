@@ -16,11 +16,11 @@ from workflows.builder import (
     MODEL_LOADER_NODE,
     OUTPUT_NODE,
     SAMPLER_NODE,
-    UploadedInputs,
     build_prompt,
     load_template,
     upstream_nodes,
 )
+from workflows.files import FileSet
 from workflows.hardware import PRESETS, Hardware, HardwarePreset, Models
 from workflows.params import COLOR_MATCH_CHOICES, Mode, Params
 from workflows.schema import bundled_object_info, choices, input_specs
@@ -28,13 +28,13 @@ from workflows.validate import is_link, validate_prompt
 
 BUNDLED = bundled_object_info()
 SCHEDULERS = choices(BUNDLED, "WanVideoSampler", "scheduler")
-UPLOADS: dict[Mode, UploadedInputs] = {
-    Mode.I2V: UploadedInputs("in/start.png"),
-    Mode.INFINITETALK: UploadedInputs("in/start.png", audio="in/speech.wav"),
-    Mode.ANIMATE: UploadedInputs("in/ref.png", pose_video="in/pose.mp4"),
+UPLOADS: dict[Mode, FileSet[str]] = {
+    Mode.I2V: FileSet[str](image="in/start.png"),
+    Mode.INFINITETALK: FileSet[str](image="in/start.png", audio="in/speech.wav"),
+    Mode.ANIMATE: FileSet[str](image="in/ref.png", pose=["in/pose.mp4"]),
 }
-ANIMATE_ALL = UploadedInputs(
-    "in/ref.png", pose_video="in/pose.mp4", face_video="in/face.mp4", background="in/bg.png"
+ANIMATE_ALL = FileSet[str](
+    image="in/ref.png", pose=["in/pose.mp4"], face=["in/face.mp4"], background="in/bg.png"
 )
 
 
@@ -53,8 +53,8 @@ def resolved(mode: Mode, config: Config, **overrides: Any) -> JobRequest:
     return request(mode, result.params)
 
 
-def assert_valid(prompt: dict[str, Any], uploaded: UploadedInputs) -> None:
-    names = [n for n in vars(uploaded).values() if n]
+def assert_valid(prompt: dict[str, Any], uploaded: FileSet[str]) -> None:
+    names = uploaded.all()
     problems = validate_prompt(prompt, BUNDLED, uploaded_files=names)
     assert [str(p) for p in problems] == []
 
@@ -69,7 +69,7 @@ def inputs(prompt: dict[str, Any], node_id: str) -> dict[str, Any]:
     return result
 
 
-CASES: list[tuple[Mode, UploadedInputs, dict[str, Any]]] = [
+CASES: list[tuple[Mode, FileSet[str], dict[str, Any]]] = [
     (mode, uploaded, overrides)
     for mode, uploaded in [*UPLOADS.items(), (Mode.ANIMATE, ANIMATE_ALL)]
     for overrides in [
@@ -84,7 +84,7 @@ CASES: list[tuple[Mode, UploadedInputs, dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("mode", "uploaded", "overrides"), CASES)
 def test_built_prompts_validate(
-    mode: Mode, uploaded: UploadedInputs, overrides: dict[str, Any], config: Config
+    mode: Mode, uploaded: FileSet[str], overrides: dict[str, Any], config: Config
 ) -> None:
     prompt = build_prompt(resolved(mode, config, **overrides), uploaded, Models(), Hardware())
     assert_valid(prompt, uploaded)
@@ -92,7 +92,7 @@ def test_built_prompts_validate(
 
 @pytest.mark.parametrize(("mode", "uploaded", "overrides"), CASES)
 def test_built_prompts_validate_on_the_full_host_schema(
-    mode: Mode, uploaded: UploadedInputs, overrides: dict[str, Any], config: Config
+    mode: Mode, uploaded: FileSet[str], overrides: dict[str, Any], config: Config
 ) -> None:
     prompt = build_prompt(resolved(mode, config, **overrides), uploaded, Models(), Hardware())
     assert_valid_on_full_host(prompt)
@@ -226,7 +226,7 @@ MODELS = Models(
 )
 
 
-def build_distinct(mode: Mode, uploaded: UploadedInputs) -> dict[str, Any]:
+def build_distinct(mode: Mode, uploaded: FileSet[str]) -> dict[str, Any]:
     return build_prompt(
         request(mode, DISTINCT), uploaded, MODELS, Hardware(), filename_prefix="job-42"
     )
@@ -312,12 +312,12 @@ def test_animate_bindings_with_every_input() -> None:
     ("uploaded", "absent"),
     [
         (UPLOADS[Mode.ANIMATE], {"21", "22", "23", "24"}),
-        (UploadedInputs("r.png", pose_video="p.mp4", face_video="f.mp4"), {"22", "23", "24"}),
-        (UploadedInputs("r.png", pose_video="p.mp4", background="b.png"), {"21"}),
+        (FileSet[str](image="r.png", pose=["p.mp4"], face=["f.mp4"]), {"22", "23", "24"}),
+        (FileSet[str](image="r.png", pose=["p.mp4"], background="b.png"), {"21"}),
     ],
 )
 def test_animate_without_optional_inputs_drops_their_nodes(
-    uploaded: UploadedInputs, absent: set[str], config: Config
+    uploaded: FileSet[str], absent: set[str], config: Config
 ) -> None:
     prompt = build_prompt(resolved(Mode.ANIMATE, config), uploaded, Models(), Hardware())
     assert not absent & set(prompt)
@@ -328,7 +328,7 @@ def test_animate_without_optional_inputs_drops_their_nodes(
 
 
 @pytest.mark.parametrize(("mode", "uploaded"), [*UPLOADS.items(), (Mode.ANIMATE, ANIMATE_ALL)])
-def test_no_dangling_nodes_or_links(mode: Mode, uploaded: UploadedInputs, config: Config) -> None:
+def test_no_dangling_nodes_or_links(mode: Mode, uploaded: FileSet[str], config: Config) -> None:
     prompt = build_prompt(resolved(mode, config), uploaded, Models(), Hardware())
     assert upstream_nodes(prompt, OUTPUT_NODE[mode]) == set(prompt)
     for node in prompt.values():
@@ -340,13 +340,13 @@ def test_no_dangling_nodes_or_links(mode: Mode, uploaded: UploadedInputs, config
 @pytest.mark.parametrize(
     ("mode", "uploaded", "missing"),
     [
-        (Mode.I2V, UploadedInputs(""), "image"),
-        (Mode.INFINITETALK, UploadedInputs("a.png"), "audio"),
-        (Mode.ANIMATE, UploadedInputs("a.png", face_video="f.mp4"), "pose_video"),
+        (Mode.I2V, FileSet[str](image=""), "image"),
+        (Mode.INFINITETALK, FileSet[str](image="a.png"), "audio"),
+        (Mode.ANIMATE, FileSet[str](image="a.png", face=["f.mp4"]), "pose"),
     ],
 )
 def test_missing_required_upload_is_a_value_error(
-    mode: Mode, uploaded: UploadedInputs, missing: str, config: Config
+    mode: Mode, uploaded: FileSet[str], missing: str, config: Config
 ) -> None:
     with pytest.raises(ValueError, match=missing):
         build_prompt(resolved(mode, config), uploaded, Models(), Hardware())
