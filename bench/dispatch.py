@@ -41,8 +41,8 @@ from bot.archive import Archive
 from bot.config import Config, parse_config
 from bot.engine.core import Engine
 from bot.engine.store import JobStore
-from bot.prepare import PreparedJob, prepare_job
-from bot.request import InputFiles, Mode
+from bot.intake import PreparedJob, prepare_job
+from bot.request import Ask, InputFiles, Mode, Order, Sender
 from bot.runner import HostSetup, submit_job
 from comfy.client import ComfyClient
 from comfy.outputs import pick_video
@@ -154,17 +154,18 @@ async def run_engine(
     await asyncio.gather(
         *(
             engine.submit(
-                platform="test",
-                user_id=user,
-                chat_id=user,
-                reply_target={},
-                mode=mode,
-                inputs=InputFiles(
-                    image=files["image"],
-                    audio=files["audio"] if mode is Mode.INFINITETALK else None,
-                ),
-                prompt="bench",
-                overrides=FAST,
+                Order(
+                    Ask(
+                        mode,
+                        "bench",
+                        InputFiles(
+                            image=files["image"],
+                            audio=files["audio"] if mode is Mode.INFINITETALK else None,
+                        ),
+                        FAST,
+                    ),
+                    Sender("test", user, user),
+                )
             )
             for user, mode in jobs
         )
@@ -250,10 +251,7 @@ async def main(args: argparse.Namespace) -> None:
         schedulers = choices(info, "WanVideoSampler", "scheduler")
         prepared = [
             await prepare_job(
-                Mode.I2V,
-                InputFiles(image=files["image"]),
-                "bench",
-                FAST,
+                Ask(Mode.I2V, "bench", InputFiles(image=files["image"]), FAST),
                 poll_config,
                 schedulers,
                 tmp / "poll" / f"job{n}",

@@ -27,7 +27,7 @@ from bench.dispatch import bench_config
 from bot.archive import Archive
 from bot.engine.core import Engine
 from bot.engine.store import JobStore
-from bot.request import InputFiles, Mode
+from bot.request import Ask, InputFiles, Mode, Order, Sender
 from fakes.media import png_bytes
 
 TINY = {"frames": 17, "steps": 4, "size": (128, 128)}
@@ -55,16 +55,9 @@ async def main(args: argparse.Namespace) -> None:
         baseline = peak_mib()
 
         async def submit(engine: Engine, n: int) -> None:
-            await engine.submit(
-                platform="bench",
-                user_id=f"user{n % args.users}",
-                chat_id="chat",
-                reply_target={"message": n},
-                mode=Mode.I2V,
-                inputs=InputFiles(image=image),
-                prompt=f"job {n}",
-                overrides=TINY,
-            )
+            ask = Ask(Mode.I2V, f"job {n}", InputFiles(image=image), TINY)
+            sender = Sender("bench", f"user{n % args.users}", "chat")
+            await engine.submit(Order(ask, sender, {"message": n}))
 
         started = time.perf_counter()
         for batch in range(0, args.jobs, args.batch):

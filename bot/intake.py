@@ -1,22 +1,173 @@
-"""Accepting a job's files: copy them under `jobs/<id>/` and prepare them there.
+"""Intake: from what a user asked to a job whose files are ready to upload.
 
-Chat platforms' download links expire and temporary files vanish, so a job keeps its own
-copies: `jobs/<id>/input/` holds what the user sent, `jobs/<id>/` the normalized uploads.
-That is what lets a job run again after a restart, or be re-rolled later.
+`prepare_job` resolves the parameters (`bot.params`), then normalizes every input file with
+`bot.media` (photo to the video size, audio to 16 kHz WAV, pose frames to one clip) and
+derives what follows from the media: the size from the photo's orientation, InfiniteTalk's
+length from the audio, WanAnimate's from the pose frames. The CLI calls it on the user's own
+files.
+
+The engine calls `accept_inputs` instead: chat platforms' download links expire and temporary
+files vanish, so a job keeps its own copies: `jobs/<id>/input/` holds what the user sent,
+`jobs/<id>/` the normalized uploads. That is what lets a job run again after a restart, or be
+re-rolled later (`accept_request`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.config import Config
 from bot.errors import InputError
-from bot.prepare import PreparedJob, prepare_job, prepare_request
-from bot.request import InputFiles, JobRequest, Mode
+from bot.media.audio import cut_note, frames_for_duration, prepare_audio
+from bot.media.decode import PixelBudget
+from bot.media.frames import check_matching, frames_for_count, prepare_frames
+from bot.media.images import prepare_image
+from bot.params import require_text, resolve_params
+from bot.request import Ask, FileSet, InputFiles, JobRequest, Mode
+
+FACE_SIZE = 512  # WanAnimate's face encoder works on 512x512 crops
+
+
+@dataclass(frozen=True)
+class PreparedJob:
+    request: JobRequest
+    files: FileSet[Path]  # normalized: one file per workflow input (one pose, one face clip)
+
+
+def _require_inputs(mode: Mode, inputs: InputFiles) -> None:
+    if mode is Mode.INFINITETALK and inputs.audio is None:
+        raise InputError(
+            "InfiniteTalk needs a speech recording: send a voice note or an audio file "
+            "(WAV, MP3, M4A or OGG) together with the portrait."
+        )
+    if mode is Mode.ANIMATE and not inputs.pose:
+        raise InputError(
+            "WanAnimate needs pose frames: send pose images (or a zip of them) or a pose video "
+            "together with the reference image."
+        )
+
+
+def _require_utf8(request: JobRequest) -> None:
+    """Everything a job stores must be UTF-8, or the archive fails after the GPU's work."""
+    require_text("prompt", request.prompt)
+    require_text("negative prompt", request.negative_prompt)
+    for path in request.inputs.all():
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(
+                f"The file name {str(path)!r} is not valid UTF-8 text; please rename the file."
+            ) from None
+
+
+async def prepare_job(
+    ask: Ask, config: Config, schedulers: Sequence[str], work_dir: Path
+) -> PreparedJob:
+    """Validate parameters and inputs, normalize the files into `work_dir`."""
+    require_text("prompt", ask.prompt)
+    _require_inputs(ask.mode, ask.inputs)
+    resolved = resolve_params(ask.mode, ask.overrides, config, schedulers)
+    request = JobRequest(
+        mode=ask.mode,
+        prompt=ask.prompt,
+        negative_prompt=resolved.negative_prompt,
+        params=resolved.params,
+        inputs=ask.inputs,
+        notes=list(resolved.notes),
+    )
+    return await prepare_request(request, config, work_dir)
+
+
+async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -> PreparedJob:
+    """Normalize the files of an already resolved request (also used to re-run an archive)."""
+    _require_utf8(request)
+    _require_inputs(request.mode, request.inputs)
+    await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
+    params = request.params.model_copy()
+    notes = list(request.notes)
+    limits = config.limits
+    budget = PixelBudget(limits.max_total_pixels)  # one for all of the job's images
+    image = await prepare_image(
+        request.inputs.image,
+        work_dir / "image.png",
+        width=params.width,
+        height=params.height,
+        follow_orientation=not params.size_from_user,
+        fit=config.delivery.image_fit,
+        limits=limits,
+        budget=budget,
+    )
+    if (image.width, image.height) != (params.width, params.height):
+        notes.append(f"size {image.width}x{image.height} chosen to follow the photo's orientation.")
+        params.width, params.height = image.width, image.height
+    files: dict[str, Any] = {"image": image.path}
+
+    if request.mode is Mode.INFINITETALK:
+        assert request.inputs.audio is not None
+        audio = await prepare_audio(request.inputs.audio, work_dir / "audio.wav", limits=limits)
+        if audio.was_cut:
+            notes.append(cut_note(audio, limits.max_audio_seconds))
+        params.frames = frames_for_duration(audio.duration, params.fps)
+        files["audio"] = audio.path
+
+    if request.mode is Mode.ANIMATE:
+        pose = await prepare_frames(
+            request.inputs.pose,
+            work_dir / "pose.mp4",
+            width=params.width,
+            height=params.height,
+            fps=params.fps,
+            limits=limits,
+            what="pose",
+            fit=config.delivery.image_fit,
+            budget=budget,
+        )
+        if pose.was_cut:
+            notes.append(f"the pose video was cut to its first {pose.count} frames.")
+        frames = frames_for_count(pose.count, limits.max_frames)
+        if frames != pose.count:
+            why = (
+                "Wan needs 4n+1 frames"
+                if pose.count <= limits.max_frames
+                else f"the limit is {limits.max_frames} frames"
+            )
+            notes.append(f"using the first {frames} of the {pose.count} pose frames ({why}).")
+        params.frames = frames
+        files["pose"] = [pose.path]
+        if request.inputs.face:
+            face = await prepare_frames(
+                request.inputs.face,
+                work_dir / "face.mp4",
+                width=FACE_SIZE,
+                height=FACE_SIZE,
+                fps=params.fps,
+                limits=limits,
+                what="face",
+                budget=budget,
+            )
+            await check_matching(pose, face)
+            files["face"] = [face.path]
+        if request.inputs.background is not None:
+            background = await prepare_image(
+                request.inputs.background,
+                work_dir / "background.png",
+                width=params.width,
+                height=params.height,
+                follow_orientation=False,
+                fit="crop",
+                limits=limits,
+                budget=budget,
+            )
+            files["background"] = background.path
+
+    final = request.model_copy(update={"params": params, "notes": notes})
+    return PreparedJob(final, FileSet[Path](**files))
 
 
 def _copy(src: Path, dest: Path) -> Path:
@@ -43,18 +194,13 @@ def _copy_inputs(inputs: InputFiles, folder: Path) -> InputFiles:
 
 
 async def accept_inputs(
-    job_dir: Path,
-    mode: Mode,
-    inputs: InputFiles,
-    prompt: str,
-    overrides: dict[str, Any],
-    config: Config,
-    schedulers: Sequence[str],
+    job_dir: Path, ask: Ask, config: Config, schedulers: Sequence[str]
 ) -> PreparedJob:
     """Copy and prepare a new job's files; `UserError` (and nothing left behind) if unusable."""
     try:
-        own = await asyncio.to_thread(_copy_inputs, inputs, job_dir / "input")
-        return await prepare_job(mode, own, prompt, overrides, config, schedulers, job_dir)
+        own = await asyncio.to_thread(_copy_inputs, ask.inputs, job_dir / "input")
+        mine = dataclasses.replace(ask, inputs=own)
+        return await prepare_job(mine, config, schedulers, job_dir)
     except BaseException:
         await asyncio.to_thread(shutil.rmtree, job_dir, True)
         raise

@@ -7,14 +7,27 @@ to JSON and reads it back to reproduce a result. `Mode` and `Params` live in
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.files import FileSet
 from workflows.params import COLOR_MATCH_CHOICES, Mode, Params
 
-__all__ = ["COLOR_MATCH_CHOICES", "FileSet", "InputFiles", "JobRequest", "Mode", "Params"]
+__all__ = [
+    "COLOR_MATCH_CHOICES",
+    "Ask",
+    "FileSet",
+    "InputFiles",
+    "JobRequest",
+    "Mode",
+    "Order",
+    "Params",
+    "Sender",
+    "user_key",
+]
 
 
 # What the user sent: the image, and for the other modes the speech, many pose or face
@@ -34,3 +47,44 @@ class JobRequest(BaseModel):
     inputs: InputFiles
     # Human-readable notes about adjustments made to the request (rounding, cut audio).
     notes: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a user asked for, as they typed it: checked and resolved by `bot.intake`."""
+
+    mode: Mode
+    prompt: str
+    inputs: InputFiles
+    overrides: dict[str, Any] = field(default_factory=dict)  # typed flag values (`bot.flags`)
+
+
+def user_key(platform: str, user_id: str) -> str:
+    """The "platform:user_id" form used for admins and per-user accounting."""
+    return f"{platform}:{user_id}"
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who asked, and in which chat (ids as the platform gives them, as text)."""
+
+    platform: str
+    user_id: str
+    chat_id: str
+
+    @property
+    def user(self) -> str:
+        return user_key(self.platform, self.user_id)
+
+
+@dataclass(frozen=True)
+class Order:
+    """An `Ask` from a chat user: what a front end hands to `Engine.submit`.
+
+    `reply_target` is the adapter's own JSON (message ids, threads); the engine stores it and
+    gives it back with every event and the result.
+    """
+
+    ask: Ask
+    sender: Sender
+    reply_target: dict[str, Any] = field(default_factory=dict)

@@ -30,8 +30,8 @@ from typing import Any
 
 from bot.config import Config, HostConfig
 from bot.errors import InputError, WanBotError
+from bot.intake import PreparedJob
 from bot.media.video import probe
-from bot.prepare import PreparedJob
 from comfy import (
     ComfyClient,
     ComfyEvent,

@@ -47,9 +47,10 @@ from adapters.telegram.parse import (
 )
 from adapters.telegram.pending import PendingTalks
 from bot.config import Config
-from bot.engine.jobs import Job, user_key
+from bot.engine.jobs import Job
 from bot.errors import UserError
 from bot.media.summary import full_summary
+from bot.request import Ask, Order, Sender, user_key
 
 if TYPE_CHECKING:
     from bot.engine.core import Engine
@@ -249,16 +250,9 @@ class Handlers:
                     "ack_message_id": status.message_id,
                     "thread_id": message.message_thread_id if message.is_topic_message else None,
                 }
-                await self.engine.submit(
-                    platform=PLATFORM,
-                    user_id=str(user.id),
-                    chat_id=str(message.chat_id),
-                    reply_target=target,
-                    mode=draft.mode,
-                    inputs=inputs,
-                    prompt=draft.prompt,
-                    overrides=draft.overrides,
-                )
+                ask = Ask(draft.mode, draft.prompt, inputs, draft.overrides)
+                sender = Sender(PLATFORM, str(user.id), str(message.chat_id))
+                await self.engine.submit(Order(ask, sender, target))
             finally:
                 await asyncio.to_thread(shutil.rmtree, folder, True)
 

@@ -10,7 +10,7 @@ from typing import Any
 from bot.errors import UserError
 from bot.flags import convert_flag
 from bot.params import PARAMS
-from bot.request import InputFiles, Mode
+from bot.request import Ask, InputFiles, Mode
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -145,7 +145,7 @@ def _check_files(args: argparse.Namespace) -> None:
             raise UserError(f"File not found: {path}.")
 
 
-def job_inputs(args: argparse.Namespace) -> tuple[Mode, InputFiles, str, dict[str, Any]]:
+def job_ask(args: argparse.Namespace) -> Ask:
     """Mode, input files, prompt and typed parameter overrides from parsed arguments."""
     mode = Mode(args.mode or Mode.I2V.value)
     if args.image is None:
@@ -159,4 +159,4 @@ def job_inputs(args: argparse.Namespace) -> tuple[Mode, InputFiles, str, dict[st
         face=[p.resolve() for p in _expand(args.face)],
         background=args.background.resolve() if args.background else None,
     )
-    return mode, inputs, " ".join(args.prompt).strip(), overrides
+    return Ask(mode, " ".join(args.prompt).strip(), inputs, overrides)

@@ -15,12 +15,12 @@ from typing import Any
 
 from bot.app import check_front_ends
 from bot.archive import Archive, ArchiveRecord, make_record
-from bot.cli.args import flag_overrides, job_inputs
+from bot.cli.args import flag_overrides, job_ask
 from bot.cli.progress import ProgressBar
 from bot.config import Config, HostConfig, parse_config
 from bot.errors import UserError
+from bot.intake import PreparedJob, prepare_job, prepare_request
 from bot.params import resolve_again, resolve_params, scheduler_choices
-from bot.prepare import PreparedJob, prepare_job, prepare_request
 from bot.request import InputFiles, JobRequest, Mode
 from bot.runner import (
     Hooks,
@@ -67,8 +67,7 @@ async def _prepare(
         update = {"params": again.params, "negative_prompt": again.negative_prompt}
         request = request.model_copy(update={**update, "notes": again.notes})
         return await prepare_request(request, config, work)
-    mode, inputs, prompt, overrides = job_inputs(args)
-    return await prepare_job(mode, inputs, prompt, overrides, config, schedulers, work)
+    return await prepare_job(job_ask(args), config, schedulers, work)
 
 
 def _print_notes(job: PreparedJob) -> None:

@@ -31,7 +31,7 @@ from bot.engine.delivery import Delivery
 from bot.engine.eta import Estimator
 from bot.engine.events import JobCancelled, Notifier
 from bot.engine.hosts import Host, HostPool
-from bot.engine.jobs import Job, JobStatus, QueueStatus, new_job_id, user_key
+from bot.engine.jobs import Job, JobStatus, QueueStatus, new_job_id
 from bot.engine.ledger import Ledger
 from bot.engine.positions import Board
 from bot.engine.recovery import recover
@@ -41,10 +41,9 @@ from bot.engine.scheduler import FairQueue, select
 from bot.engine.store import JobStore
 from bot.errors import LimitError, UserError
 from bot.frontend import FrontEnd
-from bot.intake import accept_inputs, accept_request
+from bot.intake import PreparedJob, accept_inputs, accept_request
 from bot.params import random_seed, resolve_again, scheduler_choices
-from bot.prepare import PreparedJob
-from bot.request import InputFiles, Mode
+from bot.request import Order, Sender, user_key
 from comfy.errors import ComfyError
 from workflows.schema import bundled_object_info
 
@@ -151,18 +150,7 @@ class Engine:
 
     # -- front-end API ----------------------------------------------------------------------
 
-    async def submit(
-        self,
-        *,
-        platform: str,
-        user_id: str,
-        chat_id: str,
-        reply_target: dict[str, Any],
-        mode: Mode,
-        inputs: InputFiles,
-        prompt: str,
-        overrides: dict[str, Any],
-    ) -> Job:
+    async def submit(self, order: Order) -> Job:
         """Accept a job: check caps, copy and prepare its files, store and queue it.
 
         Raises `LimitError` over a cap, `UserError` for unusable input or parameters.
@@ -170,11 +158,9 @@ class Engine:
         schedulers = await self._schedulers()
 
         async def prepare(job_dir: Path) -> PreparedJob:
-            return await accept_inputs(
-                job_dir, mode, inputs, prompt, overrides, self.config, schedulers
-            )
+            return await accept_inputs(job_dir, order.ask, self.config, schedulers)
 
-        return await self._admit(platform, user_id, chat_id, reply_target, prepare)
+        return await self._admit(order.sender, order.reply_target, prepare)
 
     async def reroll(self, job_id: str, *, platform: str, user_id: str) -> Job:
         """Queue `job_id` again with the same inputs and parameters and a new seed."""
@@ -195,7 +181,8 @@ class Engine:
         async def prepare(job_dir: Path) -> PreparedJob:
             return await accept_request(job_dir, request, self.config)
 
-        return await self._admit(platform, user_id, old.chat_id, old.reply_target, prepare)
+        sender = Sender(platform, user_id, old.chat_id)
+        return await self._admit(sender, old.reply_target, prepare)
 
     async def status(self, platform: str, user_id: str) -> QueueStatus:
         """The user's active jobs with positions and ETAs, and the queue's totals."""
@@ -234,13 +221,11 @@ class Engine:
 
     async def _admit(
         self,
-        platform: str,
-        user_id: str,
-        chat_id: str,
+        sender: Sender,
         reply_target: dict[str, Any],
         prepare: Callable[[Path], Awaitable[PreparedJob]],
     ) -> Job:
-        user = user_key(platform, user_id)
+        user = sender.user
         self._check_caps(user)
         # Count the job against the caps while its files are prepared.
         self._reserved[user] += 1
@@ -250,9 +235,9 @@ class Engine:
             prepared = await prepare(job_dir)
             job = Job(
                 id=job_id,
-                platform=platform,
-                user_id=user_id,
-                chat_id=chat_id,
+                platform=sender.platform,
+                user_id=sender.user_id,
+                chat_id=sender.chat_id,
                 reply_target=reply_target,
                 request=prepared.request,
                 files=prepared.files,

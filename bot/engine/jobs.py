@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bot.request import FileSet, JobRequest, Mode
+from bot.request import FileSet, JobRequest, Mode, user_key
 
 
 class JobStatus(StrEnum):
@@ -33,11 +33,6 @@ ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DELIVERING})
 def new_job_id() -> str:
     """A short unique id users can type: 10 hex characters."""
     return secrets.token_hex(5)
-
-
-def user_key(platform: str, user_id: str) -> str:
-    """The "platform:user_id" form used for admins and per-user accounting."""
-    return f"{platform}:{user_id}"
 
 
 @dataclass(eq=False)

@@ -27,7 +27,7 @@ from bot.engine.jobs import Job, JobStatus
 from bot.engine.ledger import Ledger
 from bot.engine.store import JobStore
 from bot.errors import UserError
-from bot.prepare import PreparedJob
+from bot.intake import PreparedJob
 from bot.runner import (
     Hooks,
     HostNotReady,

@@ -7,9 +7,9 @@ import pytest
 from bot.config import Config, parse_config
 from bot.errors import ParameterError
 from bot.flags import parse_command
+from bot.intake import prepare_job, prepare_request
 from bot.params import DEFAULT_NEGATIVE, PARAMS, find_param, resolve_again, resolve_params
-from bot.prepare import prepare_job, prepare_request
-from bot.request import InputFiles, Mode
+from bot.request import Ask, InputFiles, Mode
 from tests.factories import make_params, make_request
 
 SCHEDULERS = ["unipc", "dpm++", "dpm++_sde", "euler"]
@@ -158,10 +158,9 @@ async def test_prompt_that_is_not_utf8_is_refused_before_any_file_is_read(
     # The image does not exist: the prompt is refused before anything touches the files.
     inputs = InputFiles(image=tmp_path / "absent.png")
     prompt = parse_command("a cat \udcff --steps 4", Mode.I2V)
+    ask = Ask(Mode.I2V, prompt.prompt, inputs, prompt.overrides)
     with pytest.raises(ParameterError, match="prompt must be valid UTF-8 text"):
-        await prepare_job(
-            Mode.I2V, inputs, prompt.prompt, prompt.overrides, config, SCHEDULERS, tmp_path
-        )
+        await prepare_job(ask, config, SCHEDULERS, tmp_path)
     archived = make_request(tmp=tmp_path, prompt="a cat \udcff")
     with pytest.raises(ParameterError, match="prompt must be valid UTF-8 text"):
         await prepare_request(archived, config, tmp_path / "work")

@@ -22,7 +22,7 @@ from bot.config import Config, parse_config
 from bot.engine.core import Engine
 from bot.engine.jobs import Job
 from bot.engine.store import JobStore
-from bot.request import InputFiles, Mode
+from bot.request import Ask, InputFiles, Mode, Order, Sender
 from fakes.comfy_server import FakeComfy
 from fakes.frontend import RecordingFrontEnd
 from fakes.media import png_bytes, wav_bytes
@@ -108,16 +108,9 @@ class World:
             image=self.inputs["image"],
             audio=self.inputs["audio"] if mode is Mode.INFINITETALK else None,
         )
-        return await self.engine.submit(
-            platform=self.front.platform,
-            user_id=user,
-            chat_id=f"chat-{user}",
-            reply_target={"chat": user},
-            mode=mode,
-            inputs=inputs,
-            prompt=prompt,
-            overrides={**FAST, **overrides},
-        )
+        ask = Ask(mode, prompt, inputs, {**FAST, **overrides})
+        sender = Sender(self.front.platform, user, f"chat-{user}")
+        return await self.engine.submit(Order(ask, sender, {"chat": user}))
 
 
 WorldFactory = Callable[..., AbstractAsyncContextManager[World]]

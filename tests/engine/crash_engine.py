@@ -23,7 +23,7 @@ from bot.engine.core import Engine
 from bot.engine.events import JobEvent
 from bot.engine.jobs import Job, JobResult
 from bot.engine.store import JobStore
-from bot.request import InputFiles, Mode
+from bot.request import Ask, InputFiles, Mode, Order, Sender
 
 FAST = {"frames": 17, "steps": 4, "size": (256, 256)}
 
@@ -61,16 +61,8 @@ async def main(args: argparse.Namespace) -> int:
     engine.register(FileFrontEnd(args.deliveries))
     await engine.start()
     for n in range(args.submit):
-        await engine.submit(
-            platform="test",
-            user_id=f"user{n % args.users}",
-            chat_id="chat",
-            reply_target={},
-            mode=Mode.I2V,
-            inputs=InputFiles(image=args.image),
-            prompt=f"job {n}",
-            overrides=FAST,
-        )
+        ask = Ask(Mode.I2V, f"job {n}", InputFiles(image=args.image), FAST)
+        await engine.submit(Order(ask, Sender("test", f"user{n % args.users}", "chat")))
     print("submitted", flush=True)
     await engine.drain()
     print("drained", flush=True)

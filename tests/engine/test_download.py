@@ -13,9 +13,9 @@ import pytest
 from bot.config import parse_config
 from bot.engine.events import JobFailed
 from bot.engine.jobs import JobStatus
+from bot.intake import prepare_job
 from bot.media.video import probe
-from bot.prepare import prepare_job
-from bot.request import InputFiles, Mode
+from bot.request import Ask, InputFiles, Mode
 from bot.runner import HostSetup, VideoIncomplete, run_job
 from comfy.client import ComfyClient
 from fakes.comfy_server import FakeComfy
@@ -68,15 +68,8 @@ async def _run(fake: FakeComfy, client: ComfyClient, tmp_path: Path) -> Path:
     """A job through the run path, as `wanbot generate` runs it; returns the video."""
     config = parse_config({"comfy": {"hosts": [{"name": "gpu", "url": fake.url}]}})
     image = write_inputs(tmp_path / "in")["image"]
-    job = await prepare_job(
-        Mode.I2V,
-        InputFiles(image=image),
-        "a cat",
-        FAST,
-        config,
-        ["unipc"],
-        tmp_path / "work",
-    )
+    ask = Ask(Mode.I2V, "a cat", InputFiles(image=image), FAST)
+    job = await prepare_job(ask, config, ["unipc"], tmp_path / "work")
     setup = HostSetup.of(config.comfy.hosts[0], config, await client.object_info())
     return (await run_job(job, client, setup, tmp_path / "result.mp4")).video
 

@@ -10,10 +10,10 @@ from PIL import Image
 
 from bot.config import Config, Limits
 from bot.errors import InputError
+from bot.intake import prepare_request
 from bot.media.decode import PixelBudget, cover_size, decode_rgb, draft, open_image
 from bot.media.frames import prepare_frames
 from bot.media.images import prepare_image
-from bot.prepare import prepare_request
 from bot.request import InputFiles, Mode
 from tests.factories import make_request
 from tests.media.conftest import make_image, make_png_header
