@@ -148,7 +148,7 @@ class Storage(_Strict):
         )
 
 
-class Delivery(_Strict):
+class DeliverySettings(_Strict):
     """How results leave the bot when they do not fit a platform's upload limit."""
 
     public_url: str | None = None
@@ -193,7 +193,7 @@ class Config(_Strict):
     defaults: Defaults = Field(default_factory=Defaults)
     limits: Limits = Field(default_factory=Limits)
     storage: Storage = Field(default_factory=Storage)
-    delivery: Delivery = Field(default_factory=Delivery)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     queue: Queue = Field(default_factory=Queue)
     # Chat section name -> its table as read, e.g. {"telegram": {"token": ...}}.
     chats: dict[str, Any] = Field(default_factory=dict, validation_alias=_CHATS_KEY)

@@ -133,7 +133,7 @@ class TelegramFrontEnd:
         """Send the video (fitted to the upload limit) with its summary and buttons."""
         target = job.reply_target
         chat_id = int(target["chat_id"])
-        work = job.input_dir / "telegram"
+        work = job.work_dir / "telegram"
         plan = await plan_delivery(
             result.video,
             work,
@@ -152,7 +152,7 @@ class TelegramFrontEnd:
                 message_thread_id=thread_of(target),
                 reply_markup=result_buttons(job.id),
             )
-        await asyncio.to_thread(_mark_delivered, job.input_dir)
+        await asyncio.to_thread(_mark_delivered, job.work_dir)
         self._delivered.add(job.id)
         self._hosts.pop(job.id, None)
         message_id = self._message_of(job)
@@ -166,7 +166,7 @@ class TelegramFrontEnd:
         self, job: Job, result: JobResult, path: Path, note: str | None, chat_id: int
     ) -> None:
         info = await probe(path)
-        thumb = await thumbnail(path, job.input_dir / "telegram" / "thumb.jpg")
+        thumb = await thumbnail(path, job.work_dir / "telegram" / "thumb.jpg")
         room = TELEGRAM_CAPTION_LIMIT - (len(note) + 1 if note else 0)
         caption = summarize(
             result.request,
@@ -206,7 +206,7 @@ class TelegramFrontEnd:
         return None
 
     async def was_delivered(self, job: Job) -> bool:
-        return await asyncio.to_thread(_is_delivered, job.input_dir)
+        return await asyncio.to_thread(_is_delivered, job.work_dir)
 
     def _archive_name(self, video: Path) -> str:
         try:

@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.archive import Archive
 from bot.config import Config
-from bot.engine.delivery import Delivery
+from bot.engine.delivery import Deliveries
 from bot.engine.eta import Estimator
 from bot.engine.events import JobCancelled, Notifier
 from bot.engine.hosts import Host, HostPool
@@ -79,7 +79,7 @@ class Engine:
             wake=self._wake,
             limits=config.queue,
         )
-        self._delivery = Delivery(config, store, archive, self._estimator, self._ledger)
+        self._delivery = Deliveries(config, store, archive, self._estimator, self._ledger)
         self._runs = Runs(
             config=config,
             store=store,
@@ -241,7 +241,7 @@ class Engine:
                 reply_target=reply_target,
                 request=prepared.request,
                 files=prepared.files,
-                input_dir=job_dir,
+                work_dir=job_dir,
                 created_at=time.time(),
             )
             await self._store.add(job)

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 DELIVERY_ATTEMPTS = 3
 
 
-class Delivery:
+class Deliveries:
     """Finishes jobs whose video was made: archive, deliver, retry, re-deliver after a restart."""
 
     def __init__(

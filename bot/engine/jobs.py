@@ -46,14 +46,15 @@ class Job:
     reply_target: dict[str, Any]
     request: JobRequest
     files: FileSet[Path]
-    input_dir: Path
+    work_dir: Path  # jobs/<id>/: the user's files under input/, the prepared ones, the result
     status: JobStatus = JobStatus.QUEUED
     seq: int = 0
     host: str | None = None
     prompt_id: str | None = None
     progress: float = 0.0
-    step: int = 0
-    steps: int = 0
+    # ComfyUI's progress through the running node (not the sampler steps the user asked for).
+    progress_step: int = 0
+    progress_steps: int = 0
     attempts: int = 0
     error: str | None = None
     created_at: float = 0.0

@@ -114,9 +114,16 @@ class Ledger:
             )
             return
         job.status, job.host, job.prompt_id, job.workflow = JobStatus.QUEUED, None, None, {}
-        job.progress, job.step, job.steps = 0.0, 0, 0
+        job.progress, job.progress_step, job.progress_steps = 0.0, 0, 0
         await self._store.update(
-            job, "status", "host", "prompt_id", "workflow", "progress", "step", "steps"
+            job,
+            "status",
+            "host",
+            "prompt_id",
+            "workflow",
+            "progress",
+            "progress_step",
+            "progress_steps",
         )
         if job.status is JobStatus.QUEUED:  # unless cancelled meanwhile
             self.push(job)

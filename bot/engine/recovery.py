@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot.engine.delivery import Delivery
+from bot.engine.delivery import Deliveries
 from bot.engine.hosts import HostPool
 from bot.engine.jobs import Job, JobStatus
 from bot.engine.ledger import Ledger
@@ -54,7 +54,7 @@ async def recover(
     hosts: HostPool,
     ledger: Ledger,
     runs: Runs,
-    delivery: Delivery,
+    delivery: Deliveries,
     spawn: Spawn,
 ) -> None:
     """Take up the unfinished jobs in `store` as `plan_recovery` sorts them."""

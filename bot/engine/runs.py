@@ -2,7 +2,7 @@
 
 Each run is a task that runs the job on its host through the run path (`bot.runner.run_job`,
 which also re-attaches after a restart), commits its prompt id (before the host gets the
-prompt) and progress, and then hands the video to `Delivery`, sends the job back to the
+prompt) and progress, and then hands the video to `Deliveries`, sends the job back to the
 queue (its host was lost, or forgot the prompt) or fails it (`verdict` says which). Whatever
 the ending, the run's host slot and per-user count are released and the dispatcher is woken.
 """
@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.config import Config
-from bot.engine.delivery import Delivery
+from bot.engine.delivery import Deliveries
 from bot.engine.events import JobProgress, JobStarted
 from bot.engine.hosts import Host, HostPool
 from bot.engine.jobs import Job, JobStatus
@@ -85,7 +85,7 @@ class Runs:
         store: JobStore,
         hosts: HostPool,
         ledger: Ledger,
-        delivery: Delivery,
+        delivery: Deliveries,
         wake: asyncio.Event,
         spawn: Spawn,
     ) -> None:
@@ -113,7 +113,7 @@ class Runs:
         if not reattach:
             job.status, job.host, job.started_at = JobStatus.RUNNING, host.name, time.time()
             job.attempts += 1
-            job.progress, job.step, job.steps, job.error = 0.0, 0, 0, None
+            job.progress, job.progress_step, job.progress_steps, job.error = 0.0, 0, 0, None
         host.running.add(job.id)
         host.last_mode = job.mode
         self._by_user[job.user] += 1
@@ -163,7 +163,14 @@ class Runs:
         try:
             if not run.reattach:
                 await self._store.update(
-                    job, "status", "host", "started_at", "attempts", "progress", "step", "steps"
+                    job,
+                    "status",
+                    "host",
+                    "started_at",
+                    "attempts",
+                    "progress",
+                    "progress_step",
+                    "progress_steps",
                 )
                 self._ledger.emit(job, JobStarted(host.name))
             collected = await self._execute(run)
@@ -197,7 +204,7 @@ class Runs:
             PreparedJob(job.request, job.files),
             host.client,
             HostSetup.of(host.config, self._config, object_info),
-            job.input_dir / "result.mp4",
+            job.work_dir / "result.mp4",
             prefix=f"wanbot_{job.id}",
             prompt_id=job.prompt_id,
             hooks=hooks,
@@ -223,9 +230,9 @@ class Runs:
         if not isinstance(event, Progress) or event.max <= 0:
             return
         percent = round(100.0 * min(event.value, event.max) / event.max, 1)
-        job.progress, job.step, job.steps = percent, event.value, event.max
+        job.progress, job.progress_step, job.progress_steps = percent, event.value, event.max
         if self._ledger.emit(job, JobProgress(percent, event.value, event.max, event.node)):
-            await self._store.update(job, "progress", "step", "steps")
+            await self._store.update(job, "progress", "progress_step", "progress_steps")
 
     async def _after_error(self, job: Job, host: Host, exc: Exception) -> None:
         if isinstance(exc, HostUnavailable | AuthError):

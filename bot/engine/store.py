@@ -28,8 +28,8 @@ UPDATABLE = frozenset(
         "host",
         "prompt_id",
         "progress",
-        "step",
-        "steps",
+        "progress_step",
+        "progress_steps",
         "attempts",
         "error",
         "started_at",
@@ -118,7 +118,7 @@ class JobStore:
         """Insert a new job; sets `job.seq` (its place in FIFO order)."""
         cursor = await self._db.execute(
             """INSERT INTO jobs (id, platform, user_id, chat_id, reply_target, mode, request,
-                   files, input_dir, status, attempts, created_at)
+                   files, work_dir, status, attempts, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 job.id,
@@ -129,7 +129,7 @@ class JobStore:
                 job.mode.value,
                 job.request.model_dump_json(),
                 _files_json(job.files),
-                str(job.input_dir),
+                str(job.work_dir),
                 job.status.value,
                 job.attempts,
                 job.created_at,
@@ -294,13 +294,13 @@ def _job(row: aiosqlite.Row) -> Job:
         reply_target=json.loads(row["reply_target"]),
         request=JobRequest.model_validate_json(row["request"]),
         files=_files(row["files"]),
-        input_dir=Path(row["input_dir"]),
+        work_dir=Path(row["work_dir"]),
         status=JobStatus(row["status"]),
         host=row["host"],
         prompt_id=row["prompt_id"],
         progress=row["progress"],
-        step=row["step"],
-        steps=row["steps"],
+        progress_step=row["progress_step"],
+        progress_steps=row["progress_steps"],
         attempts=row["attempts"],
         error=row["error"],
         created_at=row["created_at"],

@@ -44,7 +44,7 @@ async def add_ended_job(database: Path, jobs: Path, job_id: str, days_ago: float
         reply_target={},
         request=make_request(inputs=InputFiles(image=image)),
         files=FileSet[Path](image=folder / "image.png"),
-        input_dir=folder,
+        work_dir=folder,
         status=JobStatus.DONE,
         created_at=time.time() - days_ago * DAY,
         finished_at=time.time() - days_ago * DAY,

@@ -62,7 +62,7 @@ async def test_reroll_reuses_inputs_and_params_with_a_new_seed(engine_world: Wor
         assert again.request.params.model_dump(exclude={"seed"}) == first.request.params.model_dump(
             exclude={"seed"}
         )
-        assert again.input_dir != first.input_dir and (again.input_dir / "input").is_dir()
+        assert again.work_dir != first.work_dir and (again.work_dir / "input").is_dir()
 
 
 async def test_host_takes_the_next_job_while_the_last_video_downloads(

@@ -56,13 +56,13 @@ async def test_old_ended_jobs_lose_their_files_and_cannot_be_rerolled(
         retention = Retention(world.store, world.config.storage.jobs, 30, clock=lambda: now)
         assert await retention.sweep() == 2
 
-        assert not old.input_dir.exists() and not cancelled.input_dir.exists()
-        assert (recent.input_dir / "input").is_dir() and (running.input_dir / "input").is_dir()
+        assert not old.work_dir.exists() and not cancelled.work_dir.exists()
+        assert (recent.work_dir / "input").is_dir() and (running.work_dir / "input").is_dir()
         assert _files(world.config.storage.outputs) == archive
         with pytest.raises(InputError, match=r"removed 30 days after it ended.*send the photo"):
             await world.engine.reroll(old.id, platform="test", user_id="alice")
         # Files removed by hand, not by retention: no claim about days.
-        shutil.rmtree(recent.input_dir)
+        shutil.rmtree(recent.work_dir)
         with pytest.raises(InputError, match=r"no longer kept.*send the photo again"):
             await world.engine.reroll(recent.id, platform="test", user_id="bob")
 
@@ -85,7 +85,7 @@ def _stored_job(job_id: str, jobs_dir: Path) -> Job:
         reply_target={},
         request=request,
         files=FileSet[Path](image=folder / "image.png"),
-        input_dir=folder,
+        work_dir=folder,
         status=JobStatus.DONE,
         created_at=1.0,
     )

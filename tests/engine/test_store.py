@@ -24,7 +24,7 @@ def _job(job_id: str, tmp: Path) -> Job:
         reply_target={"message_id": 5},
         request=request,
         files=FileSet[Path](image=tmp / "image.png"),
-        input_dir=tmp,
+        work_dir=tmp,
         created_at=1.0,
     )
 
@@ -89,5 +89,27 @@ async def test_rows_from_before_the_one_file_set_still_load(tmp_path: Path) -> N
     try:
         loaded = await store.get("cccc")
         assert loaded is not None and loaded.files == job.files
+    finally:
+        await store.close()
+
+
+async def test_a_database_from_before_the_renames_is_upgraded(tmp_path: Path) -> None:
+    """Version 1 named the work folder `input_dir` and ComfyUI's progress `step`/`steps`."""
+    number, _, sql = migrations()[0]
+    job = _job("dddd", tmp_path)
+    with sqlite3.connect(tmp_path / "db.sqlite") as db:
+        db.executescript(sql + f"\nPRAGMA user_version = {number};")
+        db.execute(
+            "INSERT INTO jobs (id, platform, user_id, chat_id, reply_target, mode, request, "
+            "files, input_dir, status, step, steps, created_at) "
+            "VALUES ('dddd', 'test', 'u1', 'c1', '{}', 'i2v', ?, ?, ?, 'running', 3, 20, 1.0)",
+            (job.request.model_dump_json(), job.files.model_dump_json(), str(tmp_path)),
+        )
+    db.close()
+    store = await JobStore.open(tmp_path / "db.sqlite")
+    try:
+        loaded = await store.get("dddd")
+        assert loaded is not None
+        assert (loaded.work_dir, loaded.progress_step, loaded.progress_steps) == (tmp_path, 3, 20)
     finally:
         await store.close()
