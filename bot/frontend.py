@@ -1,16 +1,114 @@
-"""The only way the engine talks to a chat platform.
+"""The seam between the core and the chat platforms: all an adapter may use from `bot/`.
 
-An adapter (Telegram, Discord, a test recorder) implements `FrontEnd` and is registered with
-`Engine.register`. The engine calls it; it calls the engine's public methods (`submit`,
-`status`, `cancel`, `reroll`). Nothing in `bot/` knows any platform.
+An adapter (Telegram, Discord, a test recorder) imports only this module (a layering test
+keeps it so). It finds here:
+
+- what to send the engine: an `Order` (an `Ask`: mode, prompt, typed overrides, input
+  files as a `FileSet`; from a `Sender`, with the adapter's own `reply_target`), and the
+  `EngineAPI` it sends it to (`submit`, `status`, `cancel`, `reroll`, `get`);
+- what it must implement: `FrontEnd` (events and deliveries), `Adapter` (start and stop);
+- what comes back: `Job`, `JobResult`, `JobView`, `QueueStatus`, the `JobEvent`s;
+- the shared user texts and tools: the parameter table and flag syntax, summaries, byte
+  sizes, fitting a video to an upload limit, and the errors (a `UserError`'s text is written
+  for the user).
+
+Nothing in `bot/` knows any platform: `bot.app` loads adapters by import path.
 """
 
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from bot.engine.events import JobEvent
-from bot.engine.jobs import Job, JobResult
+from bot.config import Config, config_problems, validate_section
+from bot.engine.events import (
+    JobAccepted,
+    JobCancelled,
+    JobEvent,
+    JobFailed,
+    JobFinished,
+    JobProgress,
+    JobStarted,
+    PositionChanged,
+)
+from bot.engine.jobs import Job, JobResult, JobStatus, JobView, QueueStatus
+from bot.errors import ConfigError, InputError, LimitError, ParameterError, UserError
+from bot.flags import ParsedCommand, parse_command
+from bot.media.summary import full_summary, summarize
+from bot.media.units import size_text
+from bot.media.video import DeliveryPlan, plan_delivery, probe, thumbnail
+from bot.params import PARAMS, Param, find_param, scheduler_choices
+from bot.request import Ask, FileSet, InputFiles, Mode, Order, Sender, user_key
+
+__all__ = [
+    "PARAMS",
+    "Adapter",
+    "Ask",
+    "Config",
+    "ConfigError",
+    "DeliveryPlan",
+    "EngineAPI",
+    "FileSet",
+    "FrontEnd",
+    "InputError",
+    "InputFiles",
+    "Job",
+    "JobAccepted",
+    "JobCancelled",
+    "JobEvent",
+    "JobFailed",
+    "JobFinished",
+    "JobProgress",
+    "JobResult",
+    "JobStarted",
+    "JobStatus",
+    "JobView",
+    "LimitError",
+    "Mode",
+    "Order",
+    "Param",
+    "ParameterError",
+    "ParsedCommand",
+    "PositionChanged",
+    "QueueStatus",
+    "Sender",
+    "UserError",
+    "config_problems",
+    "find_param",
+    "full_summary",
+    "parse_command",
+    "plan_delivery",
+    "probe",
+    "scheduler_choices",
+    "size_text",
+    "summarize",
+    "thumbnail",
+    "user_key",
+    "validate_section",
+]
+
+
+class EngineAPI(Protocol):
+    """What a front end may ask of the engine (`bot.engine.core.Engine`)."""
+
+    async def submit(self, order: Order) -> Job:
+        """Accept a job, or raise a `UserError` (`LimitError`, `InputError`, ...) saying why."""
+        ...
+
+    async def status(self, platform: str, user_id: str) -> QueueStatus:
+        """The user's own active jobs with positions and ETAs, and the queue's totals."""
+        ...
+
+    async def cancel(self, platform: str, user_id: str, job_id: str | None = None) -> Job:
+        """Cancel the user's job (their latest active one when `job_id` is None)."""
+        ...
+
+    async def reroll(self, job_id: str, *, platform: str, user_id: str) -> Job:
+        """The same job again with a new seed, checked against today's limits."""
+        ...
+
+    async def get(self, job_id: str) -> Job | None:
+        """Any job by id, live or stored; None if unknown."""
+        ...
 
 
 @runtime_checkable

@@ -9,7 +9,7 @@ imported only by the last two.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # python-telegram-bot 22 warns on every `.duration` read unless durations are timedeltas.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -18,12 +18,12 @@ from adapters.telegram.config import TelegramConfig, read_settings
 
 if TYPE_CHECKING:
     from adapters.telegram.app import TelegramBot
-    from bot.config import Config
+    from bot.frontend import Config, EngineAPI
 
 __all__ = ["check", "create", "read_settings"]
 
 
-def create(config: Config, settings: TelegramConfig, engine: Any) -> TelegramBot:
+def create(config: Config, settings: TelegramConfig, engine: EngineAPI) -> TelegramBot:
     """The Telegram adapter (a `bot.frontend.Adapter`); `start()` connects it."""
     from adapters.telegram.app import TelegramBot
 

@@ -30,13 +30,10 @@ from adapters.telegram.connect import (
 )
 from adapters.telegram.frontend import PLATFORM, TelegramFrontEnd
 from adapters.telegram.handlers import Handlers
-from bot.config import Config
-from bot.engine.events import JobEvent
-from bot.engine.jobs import Job, JobResult
-from bot.errors import ConfigError
+from bot.frontend import Config, ConfigError, Job, JobEvent, JobResult
 
 if TYPE_CHECKING:
-    from bot.engine.core import Engine
+    from bot.frontend import EngineAPI
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +62,7 @@ class TelegramBot:
     # Seconds before the first reconnection attempt at start-up; doubled after each failure.
     first_retry = FIRST_RETRY
 
-    def __init__(self, config: Config, telegram: TelegramConfig, engine: Engine) -> None:
+    def __init__(self, config: Config, telegram: TelegramConfig, engine: EngineAPI) -> None:
         self.config = config
         self.telegram = telegram
         self.engine = engine

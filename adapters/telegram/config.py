@@ -12,8 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.config import config_problems, validate_section
-from bot.errors import ConfigError
+from bot.frontend import ConfigError, config_problems, validate_section
 
 SECTION = "telegram"
 TOKEN_ENV = "WANBOT_TELEGRAM_TOKEN"

@@ -17,7 +17,7 @@ from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from adapters.telegram.config import TOKEN_ENV, TelegramConfig
 from adapters.telegram.edits import retry_seconds
-from bot.errors import ConfigError
+from bot.frontend import ConfigError
 
 log = logging.getLogger(__name__)
 

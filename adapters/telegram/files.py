@@ -9,8 +9,7 @@ from telegram.error import BadRequest
 
 from adapters.telegram import texts
 from adapters.telegram.parse import Draft, FileRef
-from bot.errors import InputError
-from bot.request import InputFiles
+from bot.frontend import InputError, InputFiles
 
 
 def _too_big(size: int, limit: int) -> InputError:

@@ -19,19 +19,23 @@ from telegram.error import RetryAfter
 from adapters.telegram import texts
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.edits import MessageEditor, retry_seconds
-from bot.config import Config
-from bot.engine.events import (
+from bot.frontend import (
+    Config,
+    Job,
     JobCancelled,
     JobEvent,
     JobFailed,
     JobFinished,
+    JobResult,
     JobStarted,
+    plan_delivery,
+    probe,
+    summarize,
+    thumbnail,
 )
-from bot.engine.jobs import Job, JobResult
-from bot.media.summary import TELEGRAM_CAPTION_LIMIT, summarize
-from bot.media.video import plan_delivery, probe, thumbnail
 
 log = logging.getLogger(__name__)
+CAPTION_LIMIT = 1024  # characters in a Telegram media caption
 
 PLATFORM = "telegram"
 FINAL = (JobFinished, JobFailed, JobCancelled)
@@ -167,7 +171,7 @@ class TelegramFrontEnd:
     ) -> None:
         info = await probe(path)
         thumb = await thumbnail(path, job.work_dir / "telegram" / "thumb.jpg")
-        room = TELEGRAM_CAPTION_LIMIT - (len(note) + 1 if note else 0)
+        room = CAPTION_LIMIT - (len(note) + 1 if note else 0)
         caption = summarize(
             result.request,
             limit=room,

@@ -46,14 +46,10 @@ from adapters.telegram.parse import (
     message_command,
 )
 from adapters.telegram.pending import PendingTalks
-from bot.config import Config
-from bot.engine.jobs import Job
-from bot.errors import UserError
-from bot.media.summary import full_summary
-from bot.request import Ask, Order, Sender, user_key
+from bot.frontend import Ask, Config, Job, Order, Sender, UserError, full_summary, user_key
 
 if TYPE_CHECKING:
-    from bot.engine.core import Engine
+    from bot.frontend import EngineAPI
 
 log = logging.getLogger(__name__)
 ANSWER_ATTEMPTS = 3
@@ -89,7 +85,7 @@ async def answer(message: Message, text: str, **kwargs: Any) -> Message:
 class Handlers:
     def __init__(
         self,
-        engine: Engine,
+        engine: EngineAPI,
         frontend: TelegramFrontEnd,
         config: Config,
         telegram: TelegramConfig,

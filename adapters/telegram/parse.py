@@ -15,9 +15,7 @@ from typing import Any, Literal
 from telegram import Message
 
 from adapters.telegram import texts
-from bot.errors import InputError
-from bot.flags import parse_command
-from bot.request import Mode
+from bot.frontend import InputError, Mode, parse_command
 
 Kind = Literal["image", "audio", "video", "zip"]
 

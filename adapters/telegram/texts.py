@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.engine.events import (
+from bot.frontend import (
+    PARAMS,
     JobAccepted,
     JobCancelled,
     JobEvent,
@@ -10,11 +11,12 @@ from bot.engine.events import (
     JobFinished,
     JobProgress,
     JobStarted,
+    JobStatus,
+    JobView,
     PositionChanged,
+    QueueStatus,
+    size_text,
 )
-from bot.engine.jobs import JobStatus, JobView, QueueStatus
-from bot.media.units import size_text
-from bot.params import PARAMS
 
 # (command, description) for setMyCommands: the menu Telegram shows when typing "/".
 COMMANDS = [

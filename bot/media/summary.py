@@ -13,8 +13,6 @@ from typing import Any
 from bot.media.units import duration_text
 from bot.request import JobRequest, Mode
 
-TELEGRAM_CAPTION_LIMIT = 1024
-DISCORD_MESSAGE_LIMIT = 2000
 ELLIPSIS = "…"
 # The negative prompt is boilerplate most of the time; when space is short it gets at most
 # this share of what is left, the prompt the rest.
@@ -83,7 +81,8 @@ def summarize(
 ) -> str:
     """A compact, readable summary of `request` in at most `limit` characters.
 
-    Use `TELEGRAM_CAPTION_LIMIT` or `DISCORD_MESSAGE_LIMIT`. `duration` is the real video
+    `limit` is the platform's (a Telegram caption: 1024; a Discord message: 2000).
+    `duration` is the real video
     length; without it, frames / fps.
     """
     fixed = "\n".join(_fixed_lines(request, host, gpu_seconds, duration))

@@ -38,3 +38,67 @@ def test_package_does_not_import(package: str, forbidden: set[str]) -> None:
         if names & forbidden
     }
     assert offenders == {}
+
+
+def _module_imports(package: str) -> dict[str, set[str]]:
+    """Full module names each module of `package` imports (any level, any place)."""
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / package).rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        found[module.removesuffix(".__init__")] = names
+    return found
+
+
+def test_adapters_reach_the_core_only_through_the_seam() -> None:
+    offenders = {
+        module: sorted(n for n in names if n.startswith("bot") and n != "bot.frontend")
+        for module, names in _module_imports("adapters").items()
+    }
+    assert {m: n for m, n in offenders.items() if n} == {}
+
+
+def test_bench_does_not_import_the_tests() -> None:
+    offenders = {m: n for m, n in _imports("bench").items() if "tests" in n}
+    assert offenders == {}
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """Modules imported when `path` is imported (not under TYPE_CHECKING, not in functions)."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_bot_modules_import_no_cycle() -> None:
+    """`bot.cli.main` and `bot.cli.commands` once imported each other; no module may again."""
+    modules = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+        for p in (ROOT / "bot").rglob("*.py")
+    }
+    graph = {m: _top_level_imports(p) & set(modules) - {m} for m, p in modules.items()}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(module: str, path: list[str]) -> list[str] | None:
+        state[module] = 1
+        for dep in sorted(graph[module]):
+            if state.get(dep) == 1:
+                return [*path, module, dep]
+            if dep not in state and (cycle := visit(dep, [*path, module])):
+                return cycle
+        state[module] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state:
+            assert visit(module, []) is None

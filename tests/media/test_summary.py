@@ -6,14 +6,14 @@ from pathlib import Path
 import pytest
 
 from bot.media.summary import (
-    DISCORD_MESSAGE_LIMIT,
-    TELEGRAM_CAPTION_LIMIT,
     full_summary,
     summarize,
 )
 from bot.request import InputFiles, JobRequest, Mode
 from tests.factories import make_params, make_request
 
+TELEGRAM_CAPTION_LIMIT = 1024
+DISCORD_MESSAGE_LIMIT = 2000
 LONG_PROMPT = ("A red fox dances on a snowy hill under the northern lights, " * 60)[:3000]
 LONG_NEGATIVE = ("blurry, low quality, extra fingers, " * 40)[:1400]
 
