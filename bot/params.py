@@ -207,8 +207,17 @@ def random_seed() -> int:
 
 
 def scheduler_choices(object_info: Mapping[str, Any]) -> list[str]:
-    """The schedulers a host's `WanVideoSampler` offers (unipc if its schema lists none)."""
-    return schema_choices(dict(object_info), "WanVideoSampler", "scheduler") or [DEFAULT_SCHEDULER]
+    """The schedulers a host's `WanVideoSampler` offers; unipc if its schema lists none.
+
+    A schema without the sampler (ComfyUI-WanVideoWrapper not installed) gets the fallback
+    too: validating the workflow against it then names the missing node, which says more
+    than a missing scheduler list.
+    """
+    try:
+        found = schema_choices(dict(object_info), "WanVideoSampler", "scheduler")
+    except (KeyError, ValueError):
+        found = []
+    return found or [DEFAULT_SCHEDULER]
 
 
 def require_text(what: str, text: str) -> None:
