@@ -135,7 +135,7 @@ ANIMATE = frozenset({Mode.ANIMATE})
 FRAMES_FROM_MEDIA = MOVING
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each entry is itself: hashable, a dict key
 class Param:
     """One user parameter: `--name VALUE` sets `key` (a `Params` field, or "size").
 
