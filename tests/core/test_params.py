@@ -7,18 +7,10 @@ import pytest
 from bot.config import Config, parse_config
 from bot.errors import ParameterError
 from bot.flags import parse_command
-from bot.params import (
-    DEFAULT_NEGATIVE,
-    PARAMS,
-    find_param,
-    resolve_again,
-    resolve_params,
-    scheduler_choices,
-)
+from bot.params import DEFAULT_NEGATIVE, PARAMS, find_param, resolve_again, resolve_params
 from bot.prepare import prepare_job, prepare_request
-from bot.request import COLOR_MATCH_CHOICES, InputFiles, Mode
+from bot.request import InputFiles, Mode
 from tests.factories import make_params, make_request
-from workflows.schema import bundled_object_info
 
 SCHEDULERS = ["unipc", "dpm++", "dpm++_sde", "euler"]
 
@@ -224,28 +216,3 @@ def test_defaults_come_from_the_table(config: Config) -> None:
             if mode in param.modes and param.key not in ("size", "seed", "negative_prompt"):
                 assert getattr(params, param.key) == param.default_for(mode)
     assert resolve_params(Mode.INFINITETALK, {}, config, SCHEDULERS).params.fps == 25.0
-
-
-def test_a_typed_front_end_finds_each_option_in_the_table(config: Config) -> None:
-    """What Discord's slash-command options need: type, bounds, choices (see `bot.params`)."""
-    config.limits.min_side, config.limits.max_side = 256, 1024
-    by_name = {p.name: p for p in PARAMS}
-    size, steps, cfg = by_name["size"], by_name["steps"], by_name["cfg"]
-    scheduler, color = by_name["scheduler"], by_name["color-match"]
-    assert (steps.value_type, cfg.value_type, size.value_type) == (int, float, str)
-    assert size.bounds(config.limits) == (256, 1024)  # each side
-    assert size.kind("640x360") == (640, 360)
-    assert cfg.bounds(config.limits) == (0, 30) and cfg.allowed(SCHEDULERS) == ()
-    assert scheduler.bounds(config.limits) is None
-    assert scheduler.allowed(scheduler_choices(bundled_object_info()))[0] == "unipc"
-    assert color.allowed(SCHEDULERS) == COLOR_MATCH_CHOICES
-    assert color.modes == {Mode.ANIMATE} and color.default_for(Mode.ANIMATE) == "disabled"
-    with pytest.raises(ParameterError, match="height 200 is out of range: use a value from 256"):
-        resolve_params(Mode.I2V, {"size": (512, 200)}, config, SCHEDULERS)
-
-
-def test_a_schema_without_the_sampler_falls_back_to_unipc() -> None:
-    schema = bundled_object_info()
-    assert "dpm++" in scheduler_choices(schema)
-    del schema["WanVideoSampler"]
-    assert scheduler_choices(schema) == ["unipc"]
