@@ -3,10 +3,13 @@
 Each `Param` says its flag, type, default per mode, range (fixed, or read from the config's
 `[limits]`) or choices (fixed, or the host's own `WanVideoSampler` schedulers), which modes it
 applies to, and its help. The table drives the flag syntax (`bot.flags`), the CLI's options
-and `--help`, validation here, and the chat front ends' help and typed options: a front end
-with typed inputs (Discord's slash-command options) builds them from `Param.kind`,
-`Param.bounds(limits)`, `Param.choices` (or `scheduler_choices` for `host_choices`) and
-`Param.help`.
+and `--help`, validation here, and the chat front ends' help and typed options. A front end
+with typed inputs (Discord's slash-command options: `app_commands.Range`, choices,
+autocomplete) builds one option per `Param` in `PARAMS` whose `modes` hold the command's mode,
+from `Param.value_type`, `Param.bounds(config.limits)` (None: unbounded),
+`Param.allowed(scheduler_choices(object_info))` (empty: any value in range), `Param.help`
+and `Param.default_for(mode)`; the values it gets (text through `Param.kind`, as the size's
+"832x480") are the overrides for `resolve_params`, keyed by `Param.key`.
 
 `resolve_params` merges the table's defaults, `[defaults.<mode>]` and the user's overrides,
 checks each value against the table, and rounds what Wan needs rounded (frames = 4n+1, sides
@@ -37,8 +40,33 @@ DEFAULT_NEGATIVE = (
     "in the background, walking backwards"
 )
 
-# A bound is a number, or read from the limits and the values resolved so far.
-Bound = float | Callable[[Limits, Mapping[str, Any]], float]
+SIZE_FIELDS = ("width", "height")  # the `Params` fields `--size WxH` sets
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A bound read from the config's `[limits]`, e.g. `Limit("max_steps")`."""
+
+    key: str
+
+    def __call__(self, limits: Limits, values: Mapping[str, Any]) -> float:
+        bound: float = getattr(limits, self.key)
+        return bound
+
+
+@dataclass(frozen=True)
+class Below:
+    """A bound one below another parameter's value, e.g. `Below("frame_window")`."""
+
+    key: str
+
+    def __call__(self, limits: Limits, values: Mapping[str, Any]) -> float:
+        bound: float = values[self.key] - 1
+        return bound
+
+
+# A bound is a fixed number, a `[limits]` key, or one below another parameter.
+Bound = float | Limit | Below
 # A rule adjusts or checks values after the range check: (values, limits, notes).
 Rule = Callable[[dict[str, Any], Limits, list[str]], None]
 
@@ -82,8 +110,6 @@ def _fit_frames(values: dict[str, Any], limits: Limits, notes: list[str]) -> Non
 
 def _fit_size(values: dict[str, Any], limits: Limits, notes: list[str]) -> None:
     width, height = values["width"], values["height"]
-    for label, side in (("width", width), ("height", height)):
-        check_range(label, side, limits.min_side, limits.max_side)
     w16, h16 = (max(16, round(side / 16) * 16) for side in (width, height))
     if (w16, h16) != (width, height):
         notes.append(f"size {width}x{height} rounded to {w16}x{h16} (Wan needs multiples of 16).")
@@ -109,9 +135,13 @@ ANIMATE = frozenset({Mode.ANIMATE})
 FRAMES_FROM_MEDIA = MOVING
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each entry is itself: hashable, a dict key
 class Param:
-    """One user parameter: `--name VALUE` sets `key` (a `Params` field, or "size")."""
+    """One user parameter: `--name VALUE` sets `key` (a `Params` field, or "size").
+
+    `low` and `high` bound the value (each side, for the size); `rule` then rounds or checks
+    what a range cannot say (4n+1 frames, sides divisible by 16).
+    """
 
     name: str
     key: str
@@ -134,6 +164,17 @@ class Param:
     def title(self) -> str:
         return self.label or self.name
 
+    @property
+    def value_type(self) -> type[int] | type[float] | type[str]:
+        """The value's type for a typed option; the size is text ("832x480")."""
+        if self.kind is int or self.kind is float:
+            return self.kind
+        return str
+
+    def allowed(self, schedulers: Sequence[str]) -> Sequence[str]:
+        """The values to choose from (none: any in range); `schedulers` are the host's."""
+        return schedulers if self.host_choices else self.choices
+
     def default_for(self, mode: Mode) -> Any:
         return self.per_mode.get(mode, self.default)
 
@@ -152,20 +193,21 @@ class Param:
 
 
 def _bound(bound: Bound, limits: Limits, values: Mapping[str, Any]) -> float:
-    return bound(limits, values) if callable(bound) else bound
+    return bound if isinstance(bound, int | float) else bound(limits, values)
 
 
 PARAMS: tuple[Param, ...] = (
     Param("steps", "steps", int, "sampling steps, e.g. --steps 30", 30,
-          low=1, high=lambda lim, _: lim.max_steps, aliases=("step",)),
+          low=1, high=Limit("max_steps"), aliases=("step",)),
     Param("cfg", "cfg", float, "guidance scale, e.g. --cfg 6", 6.0, {Mode.ANIMATE: 7.0},
           low=0, high=30, metavar="X"),
     Param("frames", "frames", int, "video length in frames (4n+1), e.g. --frames 81", 81,
-          low=1, high=lambda lim, _: lim.max_frames, rule=_fit_frames),
+          low=1, high=Limit("max_frames"), rule=_fit_frames),
     Param("seed", "seed", int, "random seed, e.g. --seed 42", None,
           low=0, high=SEED_MAX, rule=_draw_seed, configurable=False),
     Param("size", "size", _size, "WIDTHxHEIGHT, e.g. --size 832x480", (832, 480),
-          rule=_fit_size, metavar="WxH", aliases=("resolution", "res")),
+          low=Limit("min_side"), high=Limit("max_side"), rule=_fit_size, metavar="WxH",
+          aliases=("resolution", "res")),
     Param("scheduler", "scheduler", str, "sampler scheduler, e.g. --scheduler unipc",
           DEFAULT_SCHEDULER, host_choices=True, metavar="NAME"),
     Param("shift", "shift", float, "flow shift, e.g. --shift 5", 5.0,
@@ -182,7 +224,7 @@ PARAMS: tuple[Param, ...] = (
           aliases=("frame-window", "frame_window")),
     Param("motion-frame", "motion_frame", int,
           "frames carried between windows, e.g. --motion-frame 4", 4, modes=TALK,
-          low=1, high=lambda _, values: values["frame_window"] - 1, label="motion frame",
+          low=1, high=Below("frame_window"), label="motion frame",
           aliases=("motion", "motion_frame")),
     Param("pose-strength", "pose_strength", float, "pose guidance 0-10, e.g. --pose-strength 1",
           1.0, modes=ANIMATE, low=0, high=10, label="pose strength", metavar="X",
@@ -207,8 +249,17 @@ def random_seed() -> int:
 
 
 def scheduler_choices(object_info: Mapping[str, Any]) -> list[str]:
-    """The schedulers a host's `WanVideoSampler` offers (unipc if its schema lists none)."""
-    return schema_choices(dict(object_info), "WanVideoSampler", "scheduler") or [DEFAULT_SCHEDULER]
+    """The schedulers a host's `WanVideoSampler` offers; unipc if its schema lists none.
+
+    A schema without the sampler (ComfyUI-WanVideoWrapper not installed) gets the fallback
+    too: validating the workflow against it then names the missing node, which says more
+    than a missing scheduler list.
+    """
+    try:
+        found = schema_choices(dict(object_info), "WanVideoSampler", "scheduler")
+    except (KeyError, ValueError):
+        found = []
+    return found or [DEFAULT_SCHEDULER]
 
 
 def require_text(what: str, text: str) -> None:
@@ -240,7 +291,7 @@ def builtin_defaults(mode: Mode) -> dict[str, Any]:
         if mode not in param.modes or param.key in ("seed", "negative_prompt"):
             continue
         if param.key == "size":
-            values["width"], values["height"] = param.default_for(mode)
+            values.update(zip(SIZE_FIELDS, param.default_for(mode), strict=True))
         else:
             values[param.key] = param.default_for(mode)
     return values
@@ -287,13 +338,20 @@ def _apply(
     size = overrides.pop("size", None)
     if size is not None:
         values["size_from_user"] = True
-        values["width"], values["height"] = size
+        values.update(zip(SIZE_FIELDS, size, strict=True))
     values.update(overrides)
     notes: list[str] = []
     for param in PARAMS:
         if mode in param.modes:
             _check(param, values, config.limits, schedulers, notes)
     return Resolved(Params.model_validate(values), negative, notes)
+
+
+def _bounded(param: Param, values: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """What a range bounds, with its name in messages: each side of the size, else the value."""
+    if param.key == "size":
+        return [(side, values[side]) for side in SIZE_FIELDS]
+    return [(param.title, values.get(param.key))]
 
 
 def _check(
@@ -305,9 +363,11 @@ def _check(
 ) -> None:
     value = values.get(param.key)
     bounds = param.bounds(limits, values)
-    if bounds is not None and value is not None:
-        check_range(param.title, value, *bounds)
-    allowed = schedulers if param.host_choices else param.choices
+    if bounds is not None:
+        for label, number in _bounded(param, values):
+            if number is not None:  # None: a seed still to be drawn
+                check_range(label, number, *bounds)
+    allowed = param.allowed(schedulers)
     if allowed and value not in allowed:
         raise ParameterError(
             f"{param.title} {value!r} is not available. Choose one of: {', '.join(allowed)}."

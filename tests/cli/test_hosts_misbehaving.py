@@ -124,3 +124,18 @@ async def test_a_websocket_upgrade_that_never_completes(tmp_path: Path) -> None:
         assert fake.accepted == []
     line = one_line(result)
     assert "the websocket handshake (GET /ws) got no answer in time" in line
+
+
+async def test_a_comfyui_without_the_wan_sampler_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """No `WanVideoSampler` means no scheduler list: the nodes are missing, which is reported."""
+    schema = bundled_object_info()
+    del schema["WanVideoSampler"]  # ComfyUI-WanVideoWrapper not (fully) installed
+    async with FakeComfy(object_info=schema) as fake:
+        config = write_config(tmp_path, fake.url)
+        check = await wanbot("check", "--config", config, cwd=tmp_path)
+        run = await generate(tmp_path, config)
+        assert fake.prompts == []
+    assert check.code == 1 and "Traceback" not in check.err, check.err
+    assert f"host fake ({fake.url}): reachable, but:" in check.out
+    assert "WanVideoSampler" in check.out
+    assert "WanVideoSampler" in one_line(run)

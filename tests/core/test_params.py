@@ -205,6 +205,7 @@ def test_every_flag_and_alias_finds_its_parameter() -> None:
         for name in (param.name, *param.aliases):
             assert find_param(name) is param
             assert find_param(name.upper()) is param
+    assert len(set(PARAMS)) == len(PARAMS)  # entries can key a front end's own tables
 
 
 def test_defaults_come_from_the_table(config: Config) -> None:
