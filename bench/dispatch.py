@@ -42,6 +42,7 @@ from bot.config import Config, parse_config
 from bot.engine.core import Engine
 from bot.engine.store import JobStore
 from bot.intake import PreparedJob, prepare_job
+from bot.params import scheduler_choices
 from bot.request import Ask, InputFiles, Mode, Order, Sender
 from bot.runner import HostSetup, submit_job
 from comfy.client import ComfyClient
@@ -50,7 +51,6 @@ from fakes.comfy_server import FakeComfy
 from fakes.frontend import RecordingFrontEnd
 from fakes.media import png_bytes, wav_bytes
 from workflows.schema import bundled_object_info
-from workflows.validate import choices
 
 FAST: dict[str, Any] = {"frames": 17, "steps": 4, "size": (256, 256)}
 
@@ -248,7 +248,7 @@ async def main(args: argparse.Namespace) -> None:
             makespans.append(makespan)
             marks.append(time.monotonic())
         poll_config = bench_config(tmp / "poll", urls)
-        schedulers = choices(info, "WanVideoSampler", "scheduler")
+        schedulers = scheduler_choices(info)
         prepared = [
             await prepare_job(
                 Ask(Mode.I2V, "bench", InputFiles(image=files["image"]), FAST),

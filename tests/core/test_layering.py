@@ -11,14 +11,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _imports(package: str) -> dict[Path, set[str]]:
+    """The top-level packages each file of `package` imports."""
+    return {
+        path: {name.split(".")[0] for name in names}
+        for path, names in _module_imports(package).items()
+    }
+
+
+def _module_imports(package: str) -> dict[Path, set[str]]:
+    """Full module names each file of `package` imports (any level, any place)."""
     found: dict[Path, set[str]] = {}
     for path in (ROOT / package).rglob("*.py"):
         names: set[str] = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
-                names.update(alias.name.split(".")[0] for alias in node.names)
+                names.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module.split(".")[0])
+                names.add(node.module)
         found[path] = names
     return found
 
@@ -40,25 +49,12 @@ def test_package_does_not_import(package: str, forbidden: set[str]) -> None:
     assert offenders == {}
 
 
-def _module_imports(package: str) -> dict[str, set[str]]:
-    """Full module names each module of `package` imports (any level, any place)."""
-    found: dict[str, set[str]] = {}
-    for path in (ROOT / package).rglob("*.py"):
-        names: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module)
-        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
-        found[module.removesuffix(".__init__")] = names
-    return found
-
-
 def test_adapters_reach_the_core_only_through_the_seam() -> None:
     offenders = {
-        module: sorted(n for n in names if n.startswith("bot") and n != "bot.frontend")
-        for module, names in _module_imports("adapters").items()
+        str(path.relative_to(ROOT)): sorted(
+            n for n in names if n.split(".")[0] == "bot" and n != "bot.frontend"
+        )
+        for path, names in _module_imports("adapters").items()
     }
     assert {m: n for m, n in offenders.items() if n} == {}
 
