@@ -32,16 +32,27 @@ HostCallback = Callable[["Host"], None]
 
 @dataclass
 class SchemaCache:
-    """A host's `/object_info`, fetched at most once per `ttl` seconds."""
+    """A host's `/object_info`, fetched at most once per `ttl` seconds.
+
+    Callers that find it stale together share one fetch: after a restart every re-attached
+    job asks at once, and a real host's schema is megabytes.
+    """
 
     ttl: float
     _value: dict[str, Any] | None = None
     _fetched: float = 0.0
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def _fresh(self) -> bool:
+        return self._value is not None and time.monotonic() - self._fetched <= self.ttl
 
     async def get(self, client: ComfyClient) -> dict[str, Any]:
-        if self._value is None or time.monotonic() - self._fetched > self.ttl:
-            self._value = await client.object_info()
-            self._fetched = time.monotonic()
+        if not self._fresh():
+            async with self._lock:
+                if not self._fresh():
+                    self._value = await client.object_info()
+                    self._fetched = time.monotonic()
+        assert self._value is not None
         return self._value
 
     def clear(self) -> None:

@@ -12,7 +12,9 @@ from bot.engine.events import JobFailed, JobStarted
 from bot.engine.hosts import Host, HostPool, SchemaCache
 from bot.engine.jobs import JobStatus
 from comfy.client import ComfyClient
+from fakes.comfy_server import FakeComfy
 from tests.engine.conftest import WorldFactory, make_config
+from workflows.schema import bundled_object_info
 
 
 async def test_host_dies_mid_job_and_the_job_finishes_elsewhere(
@@ -138,3 +140,15 @@ async def test_a_server_error_from_the_host_is_retried_then_fails_politely(
         assert len(failed) == 1 and "2 tries" in failed[0].reason
         stored = await world.store.get(job.id)
         assert stored is not None and (stored.status, stored.attempts) == (JobStatus.FAILED, 2)
+
+
+async def test_callers_that_find_the_schema_stale_share_one_fetch() -> None:
+    """After a restart every re-attached job asks for the schema at once: one GET serves all."""
+    async with (
+        FakeComfy(object_info=bundled_object_info()) as fake,
+        ComfyClient(fake.url) as client,
+    ):
+        cache = SchemaCache(60.0)
+        infos = await asyncio.gather(*(cache.get(client) for _ in range(5)))
+        assert all(info is infos[0] for info in infos)
+        assert [r.path for r in fake.requests].count("/object_info") == 1
