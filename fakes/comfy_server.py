@@ -94,6 +94,7 @@ class FakeComfy(ComfyState):
         )
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
+        self._close_when_down()
         await self._start_site()
         self._worker = asyncio.create_task(self._work_loop())
         return self
@@ -171,6 +172,20 @@ class FakeComfy(ComfyState):
         await self._close_sockets()
 
     # -- internals -----------------------------------------------------------------------
+
+    def _close_when_down(self) -> None:
+        """A connection the listening socket accepted just before `down()` closed it is set
+        up only afterwards, so `down()` cannot see it: close it as it is made."""
+        assert self._runner is not None and self._runner.server is not None
+        server = self._runner.server
+        made = server.connection_made
+
+        def connection_made(handler: Any, transport: asyncio.Transport) -> None:
+            made(handler, transport)
+            if self._down:
+                transport.close()
+
+        server.connection_made = connection_made  # type: ignore[method-assign]
 
     async def _start_site(self) -> None:
         assert self._runner is not None
