@@ -1,0 +1,90 @@
+"""The application commands: `/i2v` (options from the parameter table), `/queue`, `/cancel`,
+`/help`, registered on a `CommandTree` and routed to `Handlers`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any, cast
+
+import discord
+from discord import app_commands
+
+from adapters.discord import options, texts
+from adapters.discord.handlers import Handlers
+from bot.frontend import Config, Mode, bundled_object_info, scheduler_choices
+
+MAX_CHOICES = 25  # what Discord shows in an autocomplete list
+
+
+class Schedulers:
+    """Scheduler names for autocomplete: the bundled schema's `WanVideoSampler` list (the engine
+    checks the value against the live host's list when the job is submitted)."""
+
+    def __init__(self) -> None:
+        self._names: list[str] | None = None
+
+    async def names(self) -> list[str]:
+        if self._names is None:
+            info = await asyncio.to_thread(bundled_object_info)
+            self._names = scheduler_choices(info)
+        return self._names
+
+    async def complete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        typed = current.strip().lower()
+        found = [n for n in await self.names() if typed in n.lower()]
+        return [app_commands.Choice(name=n, value=n) for n in found[:MAX_CHOICES]]
+
+
+def job_command(
+    name: str,
+    description: str,
+    mode: Mode,
+    config: Config,
+    handlers: Handlers,
+    attachments: Mapping[str, str],
+    schedulers: Schedulers,
+) -> app_commands.Command[Any, ..., None]:
+    """A slash command for `mode`: the attachments and prompt, then one option per parameter."""
+
+    async def callback(interaction: discord.Interaction, **values: Any) -> None:
+        inputs = {k: values.pop(k) for k in attachments if values.get(k) is not None}
+        prompt = str(values.pop("prompt", "") or "")
+        await handlers.job(interaction, mode, inputs, prompt, values)
+
+    required = [(k, discord.Attachment) for k in attachments] + [("prompt", str)]
+    cast(Any, callback).__signature__ = options.job_signature(mode, config, required)
+    described = {**attachments, "prompt": texts.PROMPT_OPTION}
+    decorated = app_commands.describe(**options.descriptions(mode, described))(callback)
+    choices = options.fixed_choices(mode)
+    if choices:
+        decorated = app_commands.choices(**choices)(decorated)
+    scheduler = options.scheduler_option(mode)
+    if scheduler is not None:
+        decorated = app_commands.autocomplete(**{scheduler: schedulers.complete})(decorated)
+    return app_commands.Command(name=name, description=description, callback=decorated)
+
+
+def register(tree: app_commands.CommandTree[Any], handlers: Handlers, config: Config) -> None:
+    """Add every command to `tree`."""
+    schedulers = Schedulers()
+    tree.add_command(
+        job_command(
+            "i2v", texts.I2V, Mode.I2V, config, handlers, {"image": texts.IMAGE_OPTION}, schedulers
+        )
+    )
+
+    @tree.command(name="queue", description=texts.QUEUE)
+    async def queue(interaction: discord.Interaction) -> None:
+        await handlers.queue(interaction)
+
+    @tree.command(name="cancel", description=texts.CANCEL)
+    @app_commands.describe(job=texts.JOB_OPTION)
+    async def cancel(interaction: discord.Interaction, job: str | None = None) -> None:
+        await handlers.cancel(interaction, job)
+
+    @tree.command(name="help", description=texts.HELP_COMMAND)
+    async def help_(interaction: discord.Interaction) -> None:
+        await handlers.help(interaction)
