@@ -35,7 +35,8 @@ from bot.config import Config, parse_config
 from bot.engine.core import Engine
 from bot.engine.store import JobStore
 from fakes.comfy_server import FakeComfy
-from fakes.discord_server import TOKEN, FakeDiscord, discord_pointed_at
+from fakes.discord_server import TOKEN, Call, FakeDiscord, discord_pointed_at
+from fakes.discord_state import Interaction
 from workflows.schema import bundled_object_info
 
 
@@ -180,3 +181,24 @@ def harness(tmp_path: Path) -> HarnessFactory:
                 await h.stop()
 
     return factory
+
+
+async def answer_to(fake: FakeDiscord, run: Interaction) -> dict[str, Any]:
+    """What the user saw as the bot's answer to `run` (the message), once it is there; a
+    deferred answer is the first follow-up, which replaces the "thinking" message."""
+    callback = await fake.response_to(run)
+    if callback.payload["type"] in (4, 7):
+        await fake.wait_until(lambda: run.original is not None)
+        return fake.messages[run.original or 0]
+    followup = await fake.wait_for(
+        "create_followup_message", lambda c: c.params["token"] == run.token
+    )
+    return fake.messages[int(followup.response["id"])]
+
+
+def is_video(call: Call) -> bool:
+    return bool(call.files) and call.files[0].filename.endswith(".mp4")
+
+
+def buttons_of(message: dict[str, Any]) -> list[str]:
+    return [c["custom_id"] for row in message["components"] for c in row["components"]]

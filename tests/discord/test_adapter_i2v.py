@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 from fakes.discord_objects import EPHEMERAL, LOADING
-from fakes.discord_server import Call
 from fakes.media import png_bytes
-from tests.discord.conftest import HarnessFactory
-
-
-def is_video(call: Call) -> bool:
-    return bool(call.files) and call.files[0].filename.endswith(".mp4")
+from tests.discord.conftest import HarnessFactory, buttons_of, is_video
 
 
 async def test_i2v_defers_posts_a_card_edits_it_and_replies_with_the_video(
@@ -54,9 +49,8 @@ async def test_i2v_defers_posts_a_card_edits_it_and_replies_with_the_video(
     content = video.payload["content"]
     assert "a cat in a garden" in content and "7" in content and len(content) <= 2000
     posted = fake.messages[int(video.response["id"])]
-    buttons = [c["custom_id"] for row in posted["components"] for c in row["components"]]
     job_id = card["content"].split("`")[1]
-    assert buttons == [f"wanbot:reroll:{job_id}", f"wanbot:details:{job_id}"]
+    assert buttons_of(posted) == [f"wanbot:reroll:{job_id}", f"wanbot:details:{job_id}"]
     (prompt,) = h.comfy.prompts
     sampler = next(n for n in prompt.values() if n["class_type"] == "WanVideoSampler")
     assert sampler["inputs"]["steps"] == 4 and sampler["inputs"]["seed"] == 7
