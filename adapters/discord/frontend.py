@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from adapters.discord.config import DEFAULT_UPLOAD, DiscordConfig
 from adapters.discord.edits import CardEditor
 from bot.frontend import (
     Config,
+    DeliveryPlan,
     Job,
     JobCancelled,
     JobEvent,
@@ -113,17 +115,24 @@ class DiscordFrontEnd:
         """Send the video as a reply to the card, fitted to the upload limit, with buttons."""
         limit = int(job.reply_target.get("upload_limit") or DEFAULT_UPLOAD)
         for attempt in range(SEND_ATTEMPTS):
+            plan = await plan_delivery(
+                result.video,
+                job.work_dir / "discord" / str(limit),
+                max_bytes=limit,
+                public_url=self.config.delivery.public_url,
+                archive_name=self._archive_name(result.video),
+            )
             try:
-                await self._send_result(job, result, limit)
+                await self._send_result(job, result, plan)
                 break
             except discord.HTTPException as exc:
                 too_large = exc.status == 413 or exc.code == TOO_LARGE
-                if not too_large or attempt == SEND_ATTEMPTS - 1:
+                if not too_large or plan.path is None or attempt == SEND_ATTEMPTS - 1:
                     raise
-                log.info(
-                    "job %s: %d bytes were too large for Discord; stepping down", job.id, limit
-                )
-                limit = int(limit * STEP_DOWN)
+            # The interaction over-reported the limit: go below what was refused.
+            size = await asyncio.to_thread(os.path.getsize, plan.path)
+            log.info("job %s: Discord refused %d bytes; fitting it smaller", job.id, size)
+            limit = int(min(limit, size) * STEP_DOWN)
         await asyncio.to_thread(_mark_delivered, job.work_dir)
         self._delivered.add(job.id)
         self._hosts.pop(job.id, None)
@@ -134,14 +143,7 @@ class DiscordFrontEnd:
                 channel_id, int(card), texts.DONE.format(job=f"`{job.id}`"), final=True
             )
 
-    async def _send_result(self, job: Job, result: JobResult, limit: int) -> None:
-        plan = await plan_delivery(
-            result.video,
-            job.work_dir / "discord" / str(limit),
-            max_bytes=limit,
-            public_url=self.config.delivery.public_url,
-            archive_name=self._archive_name(result.video),
-        )
+    async def _send_result(self, job: Job, result: JobResult, plan: DeliveryPlan) -> None:
         head = texts.RESULT.format(job=f"`{job.id}`", user=f"<@{job.user_id}>")
         note = f"\n{plan.message}" if plan.message else ""
         files: list[discord.File] = []
