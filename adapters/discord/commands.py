@@ -35,6 +35,7 @@ class Schedulers:
     ) -> list[app_commands.Choice[str]]:
         typed = current.strip().lower()
         found = [n for n in await self.names() if typed in n.lower()]
+        found.sort(key=lambda n: not n.lower().startswith(typed))  # "uni": unipc before vibt_
         return [app_commands.Choice(name=n, value=n) for n in found[:MAX_CHOICES]]
 
 
