@@ -1,5 +1,5 @@
-"""The application commands: `/i2v` (options from the parameter table), `/queue`, `/cancel`,
-`/help`, registered on a `CommandTree` and routed to `Handlers`."""
+"""The application commands: `/i2v` and `/talk` (options from the parameter table), `/queue`,
+`/cancel`, `/help`, registered on a `CommandTree` and routed to `Handlers`."""
 
 from __future__ import annotations
 
@@ -47,6 +47,8 @@ def job_command(
     handlers: Handlers,
     attachments: Mapping[str, str],
     schedulers: Schedulers,
+    *,
+    prompt_required: bool = True,
 ) -> app_commands.Command[Any, ..., None]:
     """A slash command for `mode`: the attachments and prompt, then one option per parameter."""
 
@@ -55,8 +57,11 @@ def job_command(
         prompt = str(values.pop("prompt", "") or "")
         await handlers.job(interaction, mode, inputs, prompt, values)
 
-    required = [(k, discord.Attachment) for k in attachments] + [("prompt", str)]
-    cast(Any, callback).__signature__ = options.job_signature(mode, config, required)
+    required: list[tuple[str, Any]] = [(k, discord.Attachment) for k in attachments]
+    if prompt_required:
+        required.append(("prompt", str))
+    signature = options.job_signature(mode, config, required, with_prompt=not prompt_required)
+    cast(Any, callback).__signature__ = signature
     described = {**attachments, "prompt": texts.PROMPT_OPTION}
     decorated = app_commands.describe(**options.descriptions(mode, described))(callback)
     choices = options.fixed_choices(mode)
@@ -74,6 +79,19 @@ def register(tree: app_commands.CommandTree[Any], handlers: Handlers, config: Co
     tree.add_command(
         job_command(
             "i2v", texts.I2V, Mode.I2V, config, handlers, {"image": texts.IMAGE_OPTION}, schedulers
+        )
+    )
+    talk_inputs = {"image": texts.PORTRAIT_OPTION, "audio": texts.AUDIO_OPTION}
+    tree.add_command(
+        job_command(
+            "talk",
+            texts.TALK,
+            Mode.INFINITETALK,
+            config,
+            handlers,
+            talk_inputs,
+            schedulers,
+            prompt_required=False,
         )
     )
 

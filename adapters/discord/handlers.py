@@ -117,8 +117,11 @@ class Handlers:
                 files.check_size(attachment, limit)
             if "image" in inputs:
                 files.check_image(inputs["image"])
+            text = prompt.strip() or (
+                texts.DEFAULT_TALK_PROMPT if mode is Mode.INFINITETALK else ""
+            )
             await interaction.response.defer(ephemeral=True, thinking=True)
-            job = await self._submit(interaction, mode, inputs, prompt, overrides, limit)
+            job = await self._submit(interaction, mode, inputs, text, overrides, limit)
             await interaction.followup.send(texts.QUEUED.format(job=f"`{job.id}`"), ephemeral=True)
 
         await guarded(interaction, work)

@@ -71,13 +71,17 @@ def describe(param: Param, mode: Mode) -> str:
     return f"{what} (default {shown})"[:DESCRIPTION_LIMIT]
 
 
-def job_signature(mode: Mode, config: Config, required: list[tuple[str, Any]]) -> inspect.Signature:
-    """`(interaction, <required...>, <one per option> = None, flags = None)`."""
+def job_signature(
+    mode: Mode, config: Config, required: list[tuple[str, Any]], *, with_prompt: bool = False
+) -> inspect.Signature:
+    """`(interaction, <required...>, [prompt = None], <one per option> = None, flags = None)`."""
     kw = inspect.Parameter.KEYWORD_ONLY
     parameters = [
         inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD),
         *(inspect.Parameter(name, kw, annotation=kind) for name, kind in required),
     ]
+    if with_prompt:  # an optional prompt, first among the options
+        parameters.append(inspect.Parameter("prompt", kw, default=None, annotation=str))
     for option in options_for(mode):
         kind = annotation(option.param, config)
         parameters.append(inspect.Parameter(option.name, kw, default=None, annotation=kind))

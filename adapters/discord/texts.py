@@ -18,6 +18,10 @@ from bot.frontend import (
 )
 
 I2V = "Photo → video: an image and a prompt"
+TALK = "Talking portrait (InfiniteTalk): a portrait and speech"
+PORTRAIT_OPTION = "the portrait photo of who speaks"
+AUDIO_OPTION = "the speech: a voice message, an audio file, or a video with sound"
+DEFAULT_TALK_PROMPT = "a person talking naturally, looking at the camera"
 QUEUE = "Your jobs with progress, ETA and Cancel buttons"
 CANCEL = "Cancel your newest job, or the one you name"
 HELP_COMMAND = "How to use the bot, with examples"
@@ -31,6 +35,9 @@ HELP = """\
 
 **Photo → video** — `/i2v image:<photo> prompt:a cat walking through a garden`
 Options: {options}. They are also accepted as text in `flags`, e.g. `--steps 20 --seed 42`.
+
+**Talking portrait** — `/talk image:<portrait> audio:<speech> [prompt]`; the video is as long \
+as the speech (a voice message, an audio file, or a video with sound).
 
 `/queue` — your jobs with progress, ETA and a Cancel button
 `/cancel [job]` — cancel a job (your newest one without a job id)

@@ -37,13 +37,26 @@ async def test_the_synced_commands_match_the_snapshot(harness: HarnessFactory) -
     async with harness(limits={"max_steps": 30}, guild_ids=[GUILD_ID]) as h:
         fake = h.discord
     assert None not in fake.commands  # synced to the listed guild only (instant)
-    assert [c["name"] for c in fake.commands[GUILD_ID]] == ["i2v", "queue", "cancel", "help"]
+    assert [c["name"] for c in fake.commands[GUILD_ID]] == [
+        "i2v",
+        "talk",
+        "queue",
+        "cancel",
+        "help",
+    ]
     i2v = fake.command("i2v")
     assert schema(i2v) == I2V
     scheduler = next(o for o in i2v["options"] if o["name"] == "scheduler")
     assert scheduler["autocomplete"] is True
     assert all(0 < len(o["description"]) <= 100 for o in i2v["options"])
     assert schema(fake.command("cancel")) == [("job", 3, False, None, None)]
+    talk = schema(fake.command("talk"))
+    assert talk[:3] == [
+        ("image", 11, True, None, None),
+        ("audio", 11, True, None, None),
+        ("prompt", 3, False, None, None),
+    ]
+    assert {o[0] for o in talk} >= {"window", "motion_frame", "steps", "fps", "flags"}
 
 
 async def test_the_scheduler_is_autocompleted_from_the_samplers_list(
