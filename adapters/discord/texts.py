@@ -21,6 +21,14 @@ I2V = "Photo → video: an image and a prompt"
 TALK = "Talking portrait (InfiniteTalk): a portrait and speech"
 PORTRAIT_OPTION = "the portrait photo of who speaks"
 AUDIO_OPTION = "the speech: a voice message, an audio file, or a video with sound"
+PORTRAIT_LABEL = "Portrait"
+PORTRAIT_HINT = "a photo of who speaks"
+PROMPT_LABEL = "Prompt (optional)"
+NEED_PORTRAIT = "Add the portrait photo to the form, then send it again."
+NO_SPEECH = (
+    "“Talking video” needs a message with a voice message, an audio file or a video: use it on "
+    "such a message, or use /talk image:<portrait> audio:<speech>."
+)
 DEFAULT_TALK_PROMPT = "a person talking naturally, looking at the camera"
 QUEUE = "Your jobs with progress, ETA and Cancel buttons"
 CANCEL = "Cancel your newest job, or the one you name"
@@ -38,6 +46,8 @@ Options: {options}. They are also accepted as text in `flags`, e.g. `--steps 20 
 
 **Talking portrait** — `/talk image:<portrait> audio:<speech> [prompt]`; the video is as long \
 as the speech (a voice message, an audio file, or a video with sound).
+Or right-click (long-press) a voice message → **Apps → Talking video**: a photo in that message \
+or in the one it replies to is the portrait; otherwise the form asks for one.
 
 `/queue` — your jobs with progress, ETA and a Cancel button
 `/cancel [job]` — cancel a job (your newest one without a job id)

@@ -37,13 +37,9 @@ async def test_the_synced_commands_match_the_snapshot(harness: HarnessFactory) -
     async with harness(limits={"max_steps": 30}, guild_ids=[GUILD_ID]) as h:
         fake = h.discord
     assert None not in fake.commands  # synced to the listed guild only (instant)
-    assert [c["name"] for c in fake.commands[GUILD_ID]] == [
-        "i2v",
-        "talk",
-        "queue",
-        "cancel",
-        "help",
-    ]
+    registered = [(c["name"], c["type"]) for c in fake.commands[GUILD_ID]]
+    commands = [(n, 1) for n in ("i2v", "talk", "queue", "cancel", "help")]
+    assert sorted(registered) == sorted([*commands, ("Talking video", 3)])
     i2v = fake.command("i2v")
     assert schema(i2v) == I2V
     scheduler = next(o for o in i2v["options"] if o["name"] == "scheduler")
