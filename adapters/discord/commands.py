@@ -1,10 +1,11 @@
-"""The application commands: `/i2v` and `/talk` (options from the parameter table), `/queue`,
-`/cancel`, `/help`, registered on a `CommandTree` and routed to `Handlers`."""
+"""The slash commands: `/i2v`, `/talk`, `/animate` (typed options from the parameter table),
+`/queue`, `/cancel`, `/help`, registered on a `CommandTree` and routed to `Handlers`."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 import discord
@@ -43,55 +44,72 @@ def job_command(
     name: str,
     description: str,
     mode: Mode,
-    config: Config,
-    handlers: Handlers,
+    context: Context,
     attachments: Mapping[str, str],
-    schedulers: Schedulers,
     *,
     prompt_required: bool = True,
+    optional: Mapping[str, str] | None = None,
 ) -> app_commands.Command[Any, ..., None]:
-    """A slash command for `mode`: the attachments and prompt, then one option per parameter."""
+    """A slash command for `mode`: the attachments (`optional` ones after the prompt) and the
+    prompt, then one option per parameter of the table."""
+    extra = dict(optional or {})
 
     async def callback(interaction: discord.Interaction, **values: Any) -> None:
-        inputs = {k: values.pop(k) for k in attachments if values.get(k) is not None}
+        given = {k: values.pop(k, None) for k in [*attachments, *extra]}
+        inputs = {k: a for k, a in given.items() if a is not None}
         prompt = str(values.pop("prompt", "") or "")
-        await handlers.job(interaction, mode, inputs, prompt, values)
+        await context.handlers.job(interaction, mode, inputs, prompt, values)
 
     required: list[tuple[str, Any]] = [(k, discord.Attachment) for k in attachments]
+    later: list[tuple[str, Any]] = [(k, discord.Attachment) for k in extra]
     if prompt_required:
         required.append(("prompt", str))
-    signature = options.job_signature(mode, config, required, with_prompt=not prompt_required)
+    else:
+        later.insert(0, ("prompt", str))
+    signature = options.job_signature(mode, context.config, required, later)
     cast(Any, callback).__signature__ = signature
-    described = {**attachments, "prompt": texts.PROMPT_OPTION}
+    described = {**attachments, **extra, "prompt": texts.PROMPT_OPTION}
     decorated = app_commands.describe(**options.descriptions(mode, described))(callback)
     choices = options.fixed_choices(mode)
     if choices:
         decorated = app_commands.choices(**choices)(decorated)
     scheduler = options.scheduler_option(mode)
     if scheduler is not None:
-        decorated = app_commands.autocomplete(**{scheduler: schedulers.complete})(decorated)
+        complete = context.schedulers.complete
+        decorated = app_commands.autocomplete(**{scheduler: complete})(decorated)
     return app_commands.Command(name=name, description=description, callback=decorated)
 
 
+@dataclass(frozen=True)
+class Context:
+    """What every job command needs."""
+
+    config: Config
+    handlers: Handlers
+    schedulers: Schedulers
+
+
 def register(tree: app_commands.CommandTree[Any], handlers: Handlers, config: Config) -> None:
-    """Add every command to `tree`."""
-    schedulers = Schedulers()
+    """Add every slash command to `tree`."""
+    context = Context(config, handlers, Schedulers())
     tree.add_command(
-        job_command(
-            "i2v", texts.I2V, Mode.I2V, config, handlers, {"image": texts.IMAGE_OPTION}, schedulers
-        )
+        job_command("i2v", texts.I2V, Mode.I2V, context, {"image": texts.IMAGE_OPTION})
     )
-    talk_inputs = {"image": texts.PORTRAIT_OPTION, "audio": texts.AUDIO_OPTION}
+    talk = {"image": texts.PORTRAIT_OPTION, "audio": texts.AUDIO_OPTION}
+    tree.add_command(
+        job_command("talk", texts.TALK, Mode.INFINITETALK, context, talk, prompt_required=False)
+    )
+    animate = {"image": texts.PERSON_OPTION, "pose": texts.POSE_OPTION}
+    later = {"face": texts.FACE_OPTION, "background": texts.BACKGROUND_OPTION}
     tree.add_command(
         job_command(
-            "talk",
-            texts.TALK,
-            Mode.INFINITETALK,
-            config,
-            handlers,
-            talk_inputs,
-            schedulers,
+            "animate",
+            texts.ANIMATE,
+            Mode.ANIMATE,
+            context,
+            animate,
             prompt_required=False,
+            optional=later,
         )
     )
 

@@ -40,6 +40,12 @@ if TYPE_CHECKING:
     from bot.frontend import EngineAPI
 
 log = logging.getLogger(__name__)
+# Inputs that are lists of files (one attachment here: a clip, an image or a zip).
+LIST_INPUTS = frozenset({"pose", "face"})
+DEFAULT_PROMPTS = {
+    Mode.INFINITETALK: texts.DEFAULT_TALK_PROMPT,
+    Mode.ANIMATE: texts.DEFAULT_ANIMATE_PROMPT,
+}
 
 
 def incident_ref() -> str:
@@ -117,9 +123,7 @@ class Handlers:
                 files.check_size(attachment, limit)
             if "image" in inputs:
                 files.check_image(inputs["image"])
-            text = prompt.strip() or (
-                texts.DEFAULT_TALK_PROMPT if mode is Mode.INFINITETALK else ""
-            )
+            text = prompt.strip() or DEFAULT_PROMPTS.get(mode, "")
             await interaction.response.defer(ephemeral=True, thinking=True)
             job = await self._submit(interaction, mode, inputs, text, overrides, limit)
             await interaction.followup.send(texts.QUEUED.format(job=f"`{job.id}`"), ephemeral=True)
@@ -148,7 +152,8 @@ class Handlers:
                 "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
                 "upload_limit": interaction.filesize_limit or DEFAULT_UPLOAD,
             }
-            ask = Ask(mode, prompt, InputFiles(**paths), overrides)
+            named = {k: [p] if k in LIST_INPUTS else p for k, p in paths.items()}
+            ask = Ask(mode, prompt, InputFiles(**named), overrides)
             sender = Sender(PLATFORM, str(interaction.user.id), str(interaction.channel_id))
             return await self.engine.submit(Order(ask, sender, target))
         except BaseException:

@@ -72,16 +72,22 @@ def describe(param: Param, mode: Mode) -> str:
 
 
 def job_signature(
-    mode: Mode, config: Config, required: list[tuple[str, Any]], *, with_prompt: bool = False
+    mode: Mode,
+    config: Config,
+    required: list[tuple[str, Any]],
+    optional: list[tuple[str, Any]] | None = None,
 ) -> inspect.Signature:
-    """`(interaction, <required...>, [prompt = None], <one per option> = None, flags = None)`."""
+    """`(interaction, <required...>, <optional...> = None, <one per option> = None,
+    flags = None)`: the shape discord.py reads a command's options from."""
     kw = inspect.Parameter.KEYWORD_ONLY
     parameters = [
         inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD),
         *(inspect.Parameter(name, kw, annotation=kind) for name, kind in required),
+        *(
+            inspect.Parameter(name, kw, default=None, annotation=kind)
+            for name, kind in optional or []
+        ),
     ]
-    if with_prompt:  # an optional prompt, first among the options
-        parameters.append(inspect.Parameter("prompt", kw, default=None, annotation=str))
     for option in options_for(mode):
         kind = annotation(option.param, config)
         parameters.append(inspect.Parameter(option.name, kw, default=None, annotation=kind))

@@ -29,6 +29,12 @@ NO_SPEECH = (
     "“Talking video” needs a message with a voice message, an audio file or a video: use it on "
     "such a message, or use /talk image:<portrait> audio:<speech>."
 )
+ANIMATE = "Animate a person with poses (WanAnimate): a photo and a pose video, image or zip"
+PERSON_OPTION = "the photo of the person to animate"
+POSE_OPTION = "the pose frames: a video, one image, or a zip of images"
+FACE_OPTION = "face frames (a video, image or zip) as many as the pose frames"
+BACKGROUND_OPTION = "a background image"
+DEFAULT_ANIMATE_PROMPT = "a person moving naturally"
 DEFAULT_TALK_PROMPT = "a person talking naturally, looking at the camera"
 QUEUE = "Your jobs with progress, ETA and Cancel buttons"
 CANCEL = "Cancel your newest job, or the one you name"
@@ -46,6 +52,8 @@ Options: {options}. They are also accepted as text in `flags`, e.g. `--steps 20 
 
 **Talking portrait** — `/talk image:<portrait> audio:<speech> [prompt]`; the video is as long \
 as the speech (a voice message, an audio file, or a video with sound).
+**Animate a person** — `/animate image:<photo> pose:<video, image or zip> [face] \
+[background] [prompt]`, with `pose_strength`, `face_strength`, `color_match`.
 Or right-click (long-press) a voice message → **Apps → Talking video**: a photo in that message \
 or in the one it replies to is the portrait; otherwise the form asks for one.
 

@@ -38,7 +38,7 @@ async def test_the_synced_commands_match_the_snapshot(harness: HarnessFactory) -
         fake = h.discord
     assert None not in fake.commands  # synced to the listed guild only (instant)
     registered = [(c["name"], c["type"]) for c in fake.commands[GUILD_ID]]
-    commands = [(n, 1) for n in ("i2v", "talk", "queue", "cancel", "help")]
+    commands = [(n, 1) for n in ("i2v", "talk", "animate", "queue", "cancel", "help")]
     assert sorted(registered) == sorted([*commands, ("Talking video", 3)])
     i2v = fake.command("i2v")
     assert schema(i2v) == I2V
@@ -53,6 +53,18 @@ async def test_the_synced_commands_match_the_snapshot(harness: HarnessFactory) -
         ("prompt", 3, False, None, None),
     ]
     assert {o[0] for o in talk} >= {"window", "motion_frame", "steps", "fps", "flags"}
+    animate = fake.command("animate")
+    assert schema(animate)[:5] == [
+        ("image", 11, True, None, None),
+        ("pose", 11, True, None, None),
+        ("prompt", 3, False, None, None),
+        ("face", 11, False, None, None),
+        ("background", 11, False, None, None),
+    ]
+    by_name = {o["name"]: o for o in animate["options"]}
+    assert (by_name["pose_strength"]["min_value"], by_name["pose_strength"]["max_value"]) == (0, 10)
+    assert [c["value"] for c in by_name["color_match"]["choices"]][:2] == ["disabled", "mkl"]
+    assert len(animate["options"]) <= 25
 
 
 async def test_the_scheduler_is_autocompleted_from_the_samplers_list(
