@@ -3,7 +3,8 @@
 At most one edit per `interval` seconds per card; a newer text replaces one still waiting; an
 edit that would not change the text is skipped. A 429 is waited out by discord.py itself
 (it sleeps `retry_after` and retries the same edit), which holds back this card's next edit
-too. Final texts (done, failed, cancelled) skip the interval.
+too. Final texts (done, failed, cancelled) skip the interval; a card's last text is kept, so
+the same final text is not sent twice.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 
 Key = tuple[int, int]  # channel id, message id
 Edit = Callable[[int, int, str], Awaitable[None]]
+REMEMBERED = 1024  # cards whose last text is kept
 
 
 @dataclass
@@ -55,8 +57,7 @@ class CardEditor:
             card.waiting = None
             if text != card.shown:
                 await self._send(key, card, text)
-            self._cards.pop(key, None)
-            self._locks.pop(key, None)
+            self._forget_old(key)
             return
         if text == card.shown and card.waiting is None:
             return
@@ -79,6 +80,17 @@ class CardEditor:
                     log.exception("editing job card %s failed", key)
         finally:
             card.timer = None
+
+    def _forget_old(self, finished: Key) -> None:
+        """Keep a finished card's text (a repeated final edit is skipped) but only the newest
+        `REMEMBERED` cards, so a long-running bot does not keep them all."""
+        self._cards[finished] = self._cards.pop(finished)
+        while len(self._cards) > REMEMBERED:
+            oldest = next(iter(self._cards))
+            if self._cards[oldest].timer is not None:
+                break
+            del self._cards[oldest]
+            self._locks.pop(oldest, None)
 
     async def _send(self, key: Key, card: _Card, text: str) -> None:
         async with self._locks.setdefault(key, asyncio.Lock()):
