@@ -12,6 +12,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from bot.frontend import EngineAPI
 
 log = logging.getLogger(__name__)
+FIRST_RETRY = 1.0
+LONGEST_RETRY = 60.0
 
 
 class WanClient(discord.Client):
@@ -56,6 +59,8 @@ class DiscordBot:
     """The Discord adapter: a `bot.frontend.Adapter`."""
 
     platform = PLATFORM
+    # Seconds before the first new login attempt at start-up; doubled after each failure.
+    first_retry = FIRST_RETRY
 
     def __init__(
         self,
@@ -96,10 +101,7 @@ class DiscordBot:
         if problem is not None:
             raise ConfigError(problem)
         self._pointed.enter_context(pointed(self.settings))
-        try:
-            await self.client.login(self.settings.token or "")
-        except discord.LoginFailure as exc:
-            raise ConfigError(rejected(self.settings)) from exc
+        await self._login()
         self._connection = asyncio.create_task(self.client.connect(), name="discord-gateway")
         ready = asyncio.create_task(self.client.wait_until_ready())
         try:
@@ -111,8 +113,25 @@ class DiscordBot:
         user = self.client.user
         log.info("Discord bot %s is running", user.name if user else "?")
 
+    async def _login(self) -> None:
+        """Log in (and sync the commands), retrying while Discord cannot be reached, with one
+        log line per attempt; a refused token is a `ConfigError` at once."""
+        delay = self.first_retry
+        while True:
+            try:
+                await self.client.login(self.settings.token or "")
+                return
+            except discord.LoginFailure as exc:
+                raise ConfigError(rejected(self.settings)) from exc
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+            await self.client.http.close()  # the failed attempt's HTTP session
+            log.warning("Discord is not reachable (%s); retrying in %.0f s", reason, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, LONGEST_RETRY)
+
     async def stop(self) -> None:
-        """Disconnect; safe whatever `start` got to."""
+        """Disconnect; safe whatever `start` got to (also when it failed or was cancelled)."""
         await self.frontend.close()
         await self.client.close()
         if self._connection is not None:
