@@ -125,7 +125,10 @@ class DiscordBot:
                 raise ConfigError(rejected(self.settings)) from exc
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 reason = " ".join(str(exc).split()) or type(exc).__name__
-            await self.client.http.close()  # the failed attempt's HTTP session
+            # Close the failed attempt's HTTP session; its connector closed with it, and
+            # discord.py makes a new one at the next login only when none is set.
+            await self.client.http.close()
+            self.client.http.connector = discord.utils.MISSING
             log.warning("Discord is not reachable (%s); retrying in %.0f s", reason, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, LONGEST_RETRY)

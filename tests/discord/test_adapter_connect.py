@@ -62,7 +62,10 @@ async def test_an_unreachable_discord_is_retried_until_stopped() -> None:
     logger.addHandler(waiter)
     try:
         starting = asyncio.create_task(bot.start())
-        await waiter.seen.wait()
+        retrying = asyncio.create_task(waiter.seen.wait())
+        await asyncio.wait({starting, retrying}, return_when=asyncio.FIRST_COMPLETED)
+        retrying.cancel()
+        assert not starting.done(), starting.exception()  # still trying, not failed
         starting.cancel()
         with pytest.raises(asyncio.CancelledError):
             await starting
