@@ -8,9 +8,9 @@ keeps it so). It finds here:
   `EngineAPI` it sends it to (`submit`, `status`, `cancel`, `reroll`, `get`);
 - what it must implement: `FrontEnd` (events and deliveries), `Adapter` (start and stop);
 - what comes back: `Job`, `JobResult`, `JobView`, `QueueStatus`, the `JobEvent`s;
-- the shared user texts and tools: the parameter table and flag syntax, summaries, byte
-  sizes, fitting a video to an upload limit, and the errors (a `UserError`'s text is written
-  for the user).
+- the shared user texts and tools: the parameter table and flag syntax (and the bundled
+  schema, whose scheduler list typed front ends offer), summaries, byte sizes, fitting a video
+  to an upload limit, and the errors (a `UserError`'s text is written for the user).
 
 Nothing in `bot/` knows any platform: `bot.app` loads adapters by import path.
 """
@@ -38,6 +38,7 @@ from bot.media.units import size_text
 from bot.media.video import DeliveryPlan, plan_delivery, probe, thumbnail
 from bot.params import PARAMS, Param, find_param, scheduler_choices
 from bot.request import Ask, FileSet, InputFiles, Mode, Order, Sender, user_key
+from workflows.schema import bundled_object_info
 
 __all__ = [
     "PARAMS",
@@ -72,6 +73,7 @@ __all__ = [
     "QueueStatus",
     "Sender",
     "UserError",
+    "bundled_object_info",
     "config_problems",
     "find_param",
     "full_summary",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from collections.abc import Mapping
@@ -102,23 +103,23 @@ def test_a_section_without_an_adapter_package_is_an_unknown_key() -> None:
 
 
 @pytest.mark.parametrize("command", ["serve", "check", "queue"])
-async def test_a_discord_section_without_its_adapter_stops_with_one_line(
-    tmp_path: Path, command: str
-) -> None:
+async def test_a_discord_section_is_read_by_its_adapter(tmp_path: Path, command: str) -> None:
     config = tmp_path / "config.toml"
     config.write_text(
         '[comfy]\n[[comfy.hosts]]\nname = "gpu-1"\nurl = "http://127.0.0.1:9"\n'
-        f'[storage]\ndatabase = "{tmp_path / "db.sqlite"}"\n[discord]\ntoken = "secret"\n'
+        f'[storage]\ndatabase = "{tmp_path / "db.sqlite"}"\n[discord]\nguild_ids = [1]\n'
     )
+    env = {k: v for k, v in os.environ.items() if k != "WANBOT_DISCORD_TOKEN"}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", command, "--config", str(config),
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await proc.communicate()
     assert (proc.returncode, out) == (1, b"")
     assert err.decode().splitlines() == [
-        f"wanbot: Invalid configuration in {config}: - key 'discord' is not a known setting: "
-        "remove it or check its spelling (see config.example.toml)."
+        f"wanbot: Invalid configuration in {config}: - key 'discord.token' is required: set it, "
+        "or the environment variable WANBOT_DISCORD_TOKEN (the bot token from the Discord "
+        "developer portal)."
     ]
 
 

@@ -1,0 +1,144 @@
+"""The Discord front end as one object: the discord.py client, its commands, the `FrontEnd`.
+
+`DiscordBot` is what `bot.app` starts: `start()` logs in (syncing the commands, globally or
+to `guild_ids`), connects to the gateway and returns once READY; `stop()` disconnects. It also
+is the engine's `FrontEnd` for the "discord" platform, delegating to `DiscordFrontEnd`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+from discord import app_commands
+
+from adapters.discord import talking
+from adapters.discord.buttons import JobButton
+from adapters.discord.commands import register
+from adapters.discord.config import DiscordConfig
+from adapters.discord.connect import pointed, rejected, token_problem
+from adapters.discord.frontend import PLATFORM, DiscordFrontEnd
+from adapters.discord.handlers import Handlers
+from bot.frontend import Config, ConfigError, Job, JobEvent, JobResult
+
+if TYPE_CHECKING:
+    from bot.frontend import EngineAPI
+
+log = logging.getLogger(__name__)
+FIRST_RETRY = 1.0
+LONGEST_RETRY = 60.0
+
+
+class WanClient(discord.Client):
+    """A discord.py client with a command tree; `buttons` handles the persistent job buttons."""
+
+    def __init__(self, settings: DiscordConfig, buttons: Any = None, **options: Any) -> None:
+        # No privileged intent: slash commands and context menus carry what they need.
+        super().__init__(intents=discord.Intents.default(), **options)
+        self.settings = settings
+        self.tree: app_commands.CommandTree[WanClient] = app_commands.CommandTree(self)
+        self.buttons = buttons
+        self.add_dynamic_items(JobButton)
+
+    async def setup_hook(self) -> None:
+        """Register the commands: to each of `guild_ids` (instant) or globally."""
+        if not self.settings.guild_ids:
+            await self.tree.sync()
+            return
+        for guild_id in self.settings.guild_ids:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+
+
+class DiscordBot:
+    """The Discord adapter: a `bot.frontend.Adapter`."""
+
+    platform = PLATFORM
+    # Seconds before the first new login attempt at start-up; doubled after each failure.
+    first_retry = FIRST_RETRY
+
+    def __init__(
+        self,
+        config: Config,
+        settings: DiscordConfig,
+        engine: EngineAPI,
+        *,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        self.config = config
+        self.settings = settings
+        self.engine = engine
+        self.client = WanClient(settings, guild_ready_timeout=guild_ready_timeout)
+        self.frontend = DiscordFrontEnd(self.client, config, settings)
+        self.handlers = Handlers(engine, self.frontend, config, settings)
+        self.client.buttons = self.handlers
+        register(self.client.tree, self.handlers, config)
+        talking.register(self.client.tree, self.handlers)
+        self._pointed = contextlib.ExitStack()
+        self._connection: asyncio.Task[None] | None = None
+
+    # -- FrontEnd --------------------------------------------------------------------------
+
+    async def on_event(self, job: Job, event: JobEvent) -> None:
+        await self.frontend.on_event(job, event)
+
+    async def deliver(self, job: Job, result: JobResult) -> None:
+        await self.frontend.deliver(job, result)
+
+    async def was_delivered(self, job: Job) -> bool:
+        return await self.frontend.was_delivered(job)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Log in, sync the commands, connect; return once READY. `ConfigError` on a bad token."""
+        problem = token_problem(self.settings.token)
+        if problem is not None:
+            raise ConfigError(problem)
+        self._pointed.enter_context(pointed(self.settings))
+        await self._login()
+        self._connection = asyncio.create_task(self.client.connect(), name="discord-gateway")
+        ready = asyncio.create_task(self.client.wait_until_ready())
+        try:
+            await asyncio.wait({self._connection, ready}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            ready.cancel()
+        if self._connection.done():
+            self._connection.result()  # connect() failed: raise its error here
+        user = self.client.user
+        log.info("Discord bot %s is running", user.name if user else "?")
+
+    async def _login(self) -> None:
+        """Log in (and sync the commands), retrying while Discord cannot be reached, with one
+        log line per attempt; a refused token is a `ConfigError` at once."""
+        delay = self.first_retry
+        while True:
+            try:
+                await self.client.login(self.settings.token or "")
+                return
+            except discord.LoginFailure as exc:
+                raise ConfigError(rejected(self.settings)) from exc
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+            # Close the failed attempt's HTTP session; its connector closed with it, and
+            # discord.py makes a new one at the next login only when none is set.
+            await self.client.http.close()
+            self.client.http.connector = discord.utils.MISSING
+            log.warning("Discord is not reachable (%s); retrying in %.0f s", reason, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, LONGEST_RETRY)
+
+    async def stop(self) -> None:
+        """Disconnect; safe whatever `start` got to (also when it failed or was cancelled)."""
+        await self.frontend.close()
+        await self.client.close()
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection
+            self._connection = None
+        self._pointed.close()

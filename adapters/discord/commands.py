@@ -1,0 +1,127 @@
+"""The slash commands: `/i2v`, `/talk`, `/animate` (typed options from the parameter table),
+`/queue`, `/cancel`, `/help`, registered on a `CommandTree` and routed to `Handlers`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import discord
+from discord import app_commands
+
+from adapters.discord import options, texts
+from adapters.discord.handlers import Handlers
+from bot.frontend import Config, Mode, bundled_object_info, scheduler_choices
+
+MAX_CHOICES = 25  # what Discord shows in an autocomplete list
+
+
+class Schedulers:
+    """Scheduler names for autocomplete: the bundled schema's `WanVideoSampler` list (the engine
+    checks the value against the live host's list when the job is submitted)."""
+
+    def __init__(self) -> None:
+        self._names: list[str] | None = None
+
+    async def names(self) -> list[str]:
+        if self._names is None:
+            info = await asyncio.to_thread(bundled_object_info)
+            self._names = scheduler_choices(info)
+        return self._names
+
+    async def complete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        typed = current.strip().lower()
+        found = [n for n in await self.names() if typed in n.lower()]
+        found.sort(key=lambda n: not n.lower().startswith(typed))  # "uni": unipc before vibt_
+        return [app_commands.Choice(name=n, value=n) for n in found[:MAX_CHOICES]]
+
+
+def job_command(
+    name: str,
+    description: str,
+    mode: Mode,
+    context: Context,
+    attachments: Mapping[str, str],
+    *,
+    prompt_required: bool = True,
+    optional: Mapping[str, str] | None = None,
+) -> app_commands.Command[Any, ..., None]:
+    """A slash command for `mode`: the attachments (`optional` ones after the prompt) and the
+    prompt, then one option per parameter of the table."""
+    extra = dict(optional or {})
+
+    async def callback(interaction: discord.Interaction, **values: Any) -> None:
+        given = {k: values.pop(k, None) for k in [*attachments, *extra]}
+        inputs = {k: a for k, a in given.items() if a is not None}
+        prompt = str(values.pop("prompt", "") or "")
+        await context.handlers.job(interaction, mode, inputs, prompt, values)
+
+    required: list[tuple[str, Any]] = [(k, discord.Attachment) for k in attachments]
+    later: list[tuple[str, Any]] = [(k, discord.Attachment) for k in extra]
+    if prompt_required:
+        required.append(("prompt", str))
+    else:
+        later.insert(0, ("prompt", str))
+    signature = options.job_signature(mode, context.config, required, later)
+    cast(Any, callback).__signature__ = signature
+    described = {**attachments, **extra, "prompt": texts.PROMPT_OPTION}
+    decorated = app_commands.describe(**options.descriptions(mode, described))(callback)
+    choices = options.fixed_choices(mode)
+    if choices:
+        decorated = app_commands.choices(**choices)(decorated)
+    scheduler = options.scheduler_option(mode)
+    if scheduler is not None:
+        complete = context.schedulers.complete
+        decorated = app_commands.autocomplete(**{scheduler: complete})(decorated)
+    return app_commands.Command(name=name, description=description, callback=decorated)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every job command needs."""
+
+    config: Config
+    handlers: Handlers
+    schedulers: Schedulers
+
+
+def register(tree: app_commands.CommandTree[Any], handlers: Handlers, config: Config) -> None:
+    """Add every slash command to `tree`."""
+    context = Context(config, handlers, Schedulers())
+    tree.add_command(
+        job_command("i2v", texts.I2V, Mode.I2V, context, {"image": texts.IMAGE_OPTION})
+    )
+    talk = {"image": texts.PORTRAIT_OPTION, "audio": texts.AUDIO_OPTION}
+    tree.add_command(
+        job_command("talk", texts.TALK, Mode.INFINITETALK, context, talk, prompt_required=False)
+    )
+    animate = {"image": texts.PERSON_OPTION, "pose": texts.POSE_OPTION}
+    later = {"face": texts.FACE_OPTION, "background": texts.BACKGROUND_OPTION}
+    tree.add_command(
+        job_command(
+            "animate",
+            texts.ANIMATE,
+            Mode.ANIMATE,
+            context,
+            animate,
+            prompt_required=False,
+            optional=later,
+        )
+    )
+
+    @tree.command(name="queue", description=texts.QUEUE)
+    async def queue(interaction: discord.Interaction) -> None:
+        await handlers.queue(interaction)
+
+    @tree.command(name="cancel", description=texts.CANCEL)
+    @app_commands.describe(job=texts.JOB_OPTION)
+    async def cancel(interaction: discord.Interaction, job: str | None = None) -> None:
+        await handlers.cancel(interaction, job)
+
+    @tree.command(name="help", description=texts.HELP_COMMAND)
+    async def help_(interaction: discord.Interaction) -> None:
+        await handlers.help(interaction)

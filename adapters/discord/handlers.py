@@ -1,0 +1,257 @@
+"""What the bot does with each command and button press.
+
+Every entry point runs inside `guarded`: a `UserError` is answered with its message, anything
+else is logged with its traceback and answered with a short reference, never the exception
+text. Answers to the user are ephemeral: job commands defer ephemerally, so their follow-ups
+stay ephemeral too (a public defer would make the first follow-up public).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from adapters.discord import files, options, texts
+from adapters.discord.buttons import cancel_buttons
+from adapters.discord.config import DEFAULT_UPLOAD, DiscordConfig
+from adapters.discord.frontend import MESSAGE_LIMIT, PLATFORM, DiscordFrontEnd
+from bot.frontend import (
+    Ask,
+    Config,
+    InputFiles,
+    Job,
+    Mode,
+    Order,
+    Sender,
+    UserError,
+    full_summary,
+    user_key,
+)
+
+if TYPE_CHECKING:
+    from bot.frontend import EngineAPI
+
+log = logging.getLogger(__name__)
+# Inputs that are lists of files (one attachment here: a clip, an image or a zip).
+LIST_INPUTS = frozenset({"pose", "face"})
+DEFAULT_PROMPTS = {
+    Mode.INFINITETALK: texts.DEFAULT_TALK_PROMPT,
+    Mode.ANIMATE: texts.DEFAULT_ANIMATE_PROMPT,
+}
+
+
+def incident_ref() -> str:
+    return secrets.token_hex(3)
+
+
+async def say(interaction: discord.Interaction, text: str, **kwargs: Any) -> None:
+    """Answer ephemerally: the response if not yet given, else a follow-up."""
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True, **kwargs)
+    else:
+        await interaction.response.send_message(text, ephemeral=True, **kwargs)
+
+
+async def guarded(interaction: discord.Interaction, work: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await work()
+    except UserError as exc:
+        await say(interaction, str(exc))
+    except Exception:
+        ref = incident_ref()
+        log.exception("interaction %s failed (reference %s)", interaction.id, ref)
+        await say(interaction, texts.INTERNAL.format(ref=ref))
+
+
+class Handlers:
+    def __init__(
+        self,
+        engine: EngineAPI,
+        frontend: DiscordFrontEnd,
+        config: Config,
+        discord_config: DiscordConfig,
+    ) -> None:
+        self.engine = engine
+        self.frontend = frontend
+        self.config = config
+        self.settings = discord_config
+
+    def allowed(self, interaction: discord.Interaction) -> bool:
+        """Everyone when no list is set; else a listed user, role or channel, or an admin."""
+        s = self.settings
+        user = interaction.user
+        if user_key(PLATFORM, str(user.id)) in self.config.queue.admins:
+            return True
+        if not (s.allowed_users or s.allowed_roles or s.allowed_channels):
+            return True
+        roles = {r.id for r in user.roles} if isinstance(user, discord.Member) else set()
+        return (
+            user.id in s.allowed_users
+            or bool(roles & set(s.allowed_roles))
+            or interaction.channel_id in s.allowed_channels
+        )
+
+    def input_limit(self, interaction: discord.Interaction) -> int:
+        return self.config.limits.max_input_bytes
+
+    # -- job commands ------------------------------------------------------------------------
+
+    async def job(
+        self,
+        interaction: discord.Interaction,
+        mode: Mode,
+        inputs: dict[str, discord.Attachment],
+        prompt: str,
+        values: dict[str, Any],
+    ) -> None:
+        """Check what can be checked at once, defer, download, post the card, submit."""
+
+        async def work() -> None:
+            if not self.allowed(interaction):
+                raise UserError(texts.NOT_ALLOWED)
+            overrides = options.overrides(mode, values)
+            limit = self.input_limit(interaction)
+            for attachment in inputs.values():
+                files.check_size(attachment, limit)
+            if "image" in inputs:
+                files.check_image(inputs["image"])
+            text = prompt.strip() or DEFAULT_PROMPTS.get(mode, "")
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            job = await self._submit(interaction, mode, inputs, text, overrides, limit)
+            await interaction.followup.send(texts.QUEUED.format(job=f"`{job.id}`"), ephemeral=True)
+
+        await guarded(interaction, work)
+
+    async def _submit(
+        self,
+        interaction: discord.Interaction,
+        mode: Mode,
+        inputs: dict[str, discord.Attachment],
+        prompt: str,
+        overrides: dict[str, Any],
+        limit: int,
+    ) -> Job:
+        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="wanbot-dc-"))
+        card: discord.Message | None = None
+        try:
+            paths = {k: await files.download(a, folder, k, limit) for k, a in inputs.items()}
+            channel = self.frontend.client.get_partial_messageable(interaction.channel_id or 0)
+            card = await channel.send(texts.CHECKING)
+            self.frontend.editor.remember(card.channel.id, card.id, texts.CHECKING)
+            target = {
+                "channel_id": str(card.channel.id),
+                "card_id": str(card.id),
+                "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
+                "upload_limit": interaction.filesize_limit or DEFAULT_UPLOAD,
+            }
+            named = {k: [p] if k in LIST_INPUTS else p for k, p in paths.items()}
+            ask = Ask(mode, prompt, InputFiles(**named), overrides)
+            sender = Sender(PLATFORM, str(interaction.user.id), str(interaction.channel_id))
+            return await self.engine.submit(Order(ask, sender, target))
+        except BaseException:
+            if card is not None:
+                await _delete_quietly(card)
+            raise
+        finally:
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+
+    # -- other commands ----------------------------------------------------------------------
+
+    async def queue(self, interaction: discord.Interaction) -> None:
+        async def work() -> None:
+            if not self.allowed(interaction):
+                raise UserError(texts.NOT_ALLOWED)
+            text, view = await self._queue_view(interaction.user.id)
+            await say(interaction, text, **({"view": view} if view is not None else {}))
+
+        await guarded(interaction, work)
+
+    async def _queue_view(self, user_id: int) -> tuple[str, discord.ui.View | None]:
+        status = await self.engine.status(PLATFORM, str(user_id))
+        return texts.queue_text(status), cancel_buttons([v.id for v in status.jobs])
+
+    async def cancel(self, interaction: discord.Interaction, job_id: str | None) -> None:
+        async def work() -> None:
+            if not self.allowed(interaction):
+                raise UserError(texts.NOT_ALLOWED)
+            wanted = job_id.strip().strip("`") if job_id else None
+            job = await self.engine.cancel(PLATFORM, str(interaction.user.id), wanted or None)
+            await say(interaction, texts.CANCELLED.format(job=f"`{job.id}`"))
+
+        await guarded(interaction, work)
+
+    async def help(self, interaction: discord.Interaction) -> None:
+        names = [o.name for o in options.options_for(Mode.I2V)]
+        await guarded(
+            interaction,
+            lambda: say(interaction, texts.help_text(names, self.config.limits.max_input_bytes)),
+        )
+
+    # -- buttons -----------------------------------------------------------------------------
+
+    async def button(self, interaction: discord.Interaction, action: str, job_id: str) -> None:
+        await guarded(interaction, lambda: self._button(interaction, action, job_id))
+
+    async def _button(self, interaction: discord.Interaction, action: str, job_id: str) -> None:
+        """Every job button checks that the presser owns the job (or is an admin) first."""
+        if not self.allowed(interaction):
+            raise UserError(texts.NOT_ALLOWED)
+        user_id = interaction.user.id
+        job = await self._own_job(user_id, job_id)
+        if action == "cancel":
+            await self.engine.cancel(PLATFORM, str(user_id), job.id)
+            text, view = await self._queue_view(user_id)
+            done = texts.CANCELLED.format(job=f"`{job.id}`")
+            await interaction.response.edit_message(content=f"{done}\n\n{text}", view=view)
+        elif action == "reroll":
+            card = job.reply_target.get("card_id")
+            if card is not None:
+                # The old job's card stays as it is; the new job gets its own.
+                self.frontend.claim(int(card))
+            new = await self.engine.reroll(job.id, platform=PLATFORM, user_id=str(user_id))
+            await say(interaction, texts.REROLLING.format(job=f"`{new.id}`"))
+        else:
+            await self._details(interaction, job)
+
+    async def _own_job(self, user_id: int, job_id: str) -> Job:
+        """The job, if `user_id` made it or is an admin; else a `UserError` and nothing done."""
+        job = await self.engine.get(job_id)
+        if job is None:
+            raise UserError(texts.UNKNOWN_JOB.format(job=job_id))
+        presser = user_key(PLATFORM, str(user_id))
+        if job.user != presser and presser not in self.config.queue.admins:
+            raise UserError(texts.NOT_YOUR_JOB)
+        return job
+
+    async def _details(self, interaction: discord.Interaction, job: Job) -> None:
+        data = full_summary(job.request, host=job.host, gpu_seconds=job.gpu_seconds)
+        data.pop("inputs", None)  # local paths mean nothing to the user
+        lines = [f"Job {job.id}"] + [
+            f"{k}: {_flat(v)}" for k, v in data.items() if v not in (None, [], "")
+        ]
+        text = "\n".join(lines)
+        for start in range(0, len(text), MESSAGE_LIMIT):
+            await say(interaction, text[start : start + MESSAGE_LIMIT])
+
+
+async def _delete_quietly(message: discord.Message) -> None:
+    try:
+        await message.delete()
+    except discord.HTTPException:
+        log.warning("could not delete card %s of a refused job", message.id)
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_flat(v)}" for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        return "; ".join(_flat(v) for v in value)
+    return str(value)

@@ -1,0 +1,163 @@
+"""Everything the Discord bot says, in one place: help, refusals, the job card, the queue."""
+
+from __future__ import annotations
+
+from bot.frontend import (
+    JobAccepted,
+    JobCancelled,
+    JobEvent,
+    JobFailed,
+    JobFinished,
+    JobProgress,
+    JobStarted,
+    JobStatus,
+    JobView,
+    PositionChanged,
+    QueueStatus,
+    size_text,
+)
+
+I2V = "Photo → video: an image and a prompt"
+TALK = "Talking portrait (InfiniteTalk): a portrait and speech"
+PORTRAIT_OPTION = "the portrait photo of who speaks"
+AUDIO_OPTION = "the speech: a voice message, an audio file, or a video with sound"
+PORTRAIT_LABEL = "Portrait"
+PORTRAIT_HINT = "a photo of who speaks"
+PROMPT_LABEL = "Prompt (optional)"
+NEED_PORTRAIT = "Add the portrait photo to the form, then send it again."
+NO_SPEECH = (
+    "“Talking video” needs a message with a voice message, an audio file or a video: use it on "
+    "such a message, or use /talk image:<portrait> audio:<speech>."
+)
+ANIMATE = "Animate a person with poses (WanAnimate): a photo and a pose video, image or zip"
+PERSON_OPTION = "the photo of the person to animate"
+POSE_OPTION = "the pose frames: a video, one image, or a zip of images"
+FACE_OPTION = "face frames (a video, image or zip) as many as the pose frames"
+BACKGROUND_OPTION = "a background image"
+DEFAULT_ANIMATE_PROMPT = "a person moving naturally"
+DEFAULT_TALK_PROMPT = "a person talking naturally, looking at the camera"
+QUEUE = "Your jobs with progress, ETA and Cancel buttons"
+CANCEL = "Cancel your newest job, or the one you name"
+HELP_COMMAND = "How to use the bot, with examples"
+IMAGE_OPTION = "the photo to animate"
+PROMPT_OPTION = "what should happen in the video"
+JOB_OPTION = "the job id (default: your newest job)"
+FLAGS_OPTION = "more options in the shared syntax, e.g. --steps 20 --seed 7"
+
+HELP = """\
+**WanBot** turns photos into short videos.
+
+**Photo → video** — `/i2v image:<photo> prompt:a cat walking through a garden`
+Options: {options}. They are also accepted as text in `flags`, e.g. `--steps 20 --seed 42`.
+
+**Talking portrait** — `/talk image:<portrait> audio:<speech> [prompt]`; the video is as long \
+as the speech (a voice message, an audio file, or a video with sound).
+**Animate a person** — `/animate image:<photo> pose:<video, image or zip> [face] \
+[background] [prompt]`, with `pose_strength`, `face_strength`, `color_match`.
+Or right-click (long-press) a voice message → **Apps → Talking video**: a photo in that message \
+or in the one it replies to is the portrait; otherwise the form asks for one.
+
+`/queue` — your jobs with progress, ETA and a Cancel button
+`/cancel [job]` — cancel a job (your newest one without a job id)
+Under each video: 🎲 **Reroll** (same inputs, new seed) and ℹ️ **Details** (all parameters).
+Images up to {limit}."""
+
+NOT_ALLOWED = "Sorry, this bot is private here. Ask its operator to add you."
+INTERNAL = "Something went wrong on our side (reference {ref}). Please try again later."
+INTERNAL_JOB = "Something went wrong on our side with job {job} (reference {ref})."
+TOO_BIG = "That file is {size}; I can take at most {limit}. Please send a smaller file."
+NOT_AN_IMAGE = "`{name}` is not an image: attach a photo (JPEG, PNG, WebP or GIF) as `image`."
+DOWNLOAD_FAILED = "I could not download `{name}` from Discord; please attach it again."
+FLAGS_ONLY = (
+    "`flags` takes only options such as `--steps 20 --seed 7`; put the text “{text}” in `prompt`."
+)
+BAD_VALUE = "{name} {value!r} is not valid: {help}."
+CHECKING = "⏳ Checking your files…"
+QUEUED = "✅ Job {job} is queued; the card in the channel follows it."
+NO_JOBS = "You have no jobs in the queue."
+CANCELLED = "🚫 Job {job} cancelled."
+UNKNOWN_JOB = "Job {job} no longer exists."
+NOT_YOUR_JOB = "Sorry, that is someone else's job: only they can use its buttons."
+REROLLING = "🎲 Rerolling as job {job}."
+DONE = "✅ Job {job} done."
+RESULT = "🎬 Job {job} for {user}"
+
+
+def options(names: list[str]) -> str:
+    return ", ".join(f"`{n}`" for n in names)
+
+
+def help_text(names: list[str], limit: int) -> str:
+    return HELP.format(options=options(names), limit=size_text(limit))
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown"
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s" if minutes < 10 else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def bar(percent: float, width: int = 12) -> str:
+    filled = max(0, min(width, round(percent / 100 * width)))
+    return "▓" * filled + "░" * (width - filled)
+
+
+def card(job_id: str, event: JobEvent, host: str | None = None) -> str | None:
+    """The job card's text after `event`, or None to leave it as it is."""
+    if isinstance(event, JobAccepted | PositionChanged):
+        head = "✅ Accepted" if isinstance(event, JobAccepted) else "⏳ Waiting"
+        return (
+            f"{head} — job `{job_id}`\n"
+            f"Queue position: {event.position} · ETA ~{duration(event.eta_seconds)}"
+        )
+    if isinstance(event, JobStarted):
+        return f"▶️ Started on {event.host} — job `{job_id}`"
+    if isinstance(event, JobProgress):
+        where = f" on {host}" if host else ""
+        step = f" · step {event.step}/{event.steps}" if event.steps else ""
+        return (
+            f"🎬 Generating{where} — job `{job_id}`\n"
+            f"{bar(event.percent)} {event.percent:.0f}%{step}"
+        )
+    if isinstance(event, JobFinished):
+        return f"📤 Finished — job `{job_id}`. Sending the video…"
+    if isinstance(event, JobFailed):
+        return f"❌ Job `{job_id}` failed: {event.reason}"
+    if isinstance(event, JobCancelled):
+        return CANCELLED.format(job=f"`{job_id}`")
+    return None
+
+
+_STATE = {
+    JobStatus.QUEUED: "⏳ queued",
+    JobStatus.RUNNING: "🎬 running",
+    JobStatus.DELIVERING: "📤 sending",
+}
+
+
+def view_line(view: JobView) -> str:
+    state = _STATE.get(view.status, str(view.status))
+    parts = [f"`{view.id}` · {view.mode.value} · {state}"]
+    if view.status is JobStatus.QUEUED and view.position is not None:
+        parts.append(f"position {view.position}")
+    if view.status is JobStatus.RUNNING:
+        step = f" step {view.step}/{view.steps}" if view.steps else ""
+        parts.append(f"{view.progress:.0f}%{step}" + (f" on {view.host}" if view.host else ""))
+    if view.eta_seconds is not None:
+        parts.append(f"ETA ~{duration(view.eta_seconds)}")
+    prompt = view.prompt if len(view.prompt) <= 60 else view.prompt[:57] + "…"
+    return " · ".join(parts) + f"\n   “{prompt}”"
+
+
+def queue_text(status: QueueStatus) -> str:
+    total = f"Queue: {status.queued} waiting, {status.running} running."
+    if not status.jobs:
+        return f"{NO_JOBS}\n{total}"
+    return "\n".join(["Your jobs:", *(view_line(v) for v in status.jobs), "", total])

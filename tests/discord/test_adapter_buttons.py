@@ -1,0 +1,67 @@
+"""Reroll and Details under a delivered video: persistent, and only for the job's owner."""
+
+from __future__ import annotations
+
+from adapters.discord import texts
+from fakes.discord_objects import EPHEMERAL, USER_ID
+from fakes.media import png_bytes
+from tests.discord.conftest import HarnessFactory, answer_to, buttons_of, is_video
+
+BOB, ADMIN = USER_ID + 1, USER_ID + 2
+
+
+async def test_reroll_after_a_restart_makes_a_new_job_with_its_own_card(
+    harness: HarnessFactory,
+) -> None:
+    async with harness() as h:
+        fake = h.discord
+        image = fake.attachment(png_bytes(320, 240), "cat.png")
+        await fake.slash("i2v", image=image, prompt="a cat", steps=3, seed=11)
+        first = await fake.wait_for("create_message", is_video)
+        await h.engine.drain()
+        await h.restart()  # a new client: the buttons must still work
+
+        video = fake.messages[int(first.response["id"])]
+        reroll, _ = buttons_of(video)
+        click = await fake.click(video, reroll)
+        answer = await answer_to(fake, click)
+        second = await fake.wait_for("create_message", is_video, count=2)
+        await h.engine.drain()
+
+    assert answer["flags"] & EPHEMERAL and "Rerolling as job" in answer["content"]
+    old_job = reroll.split(":")[2]
+    new_job = answer["content"].split("`")[1]
+    assert new_job != old_job
+    assert f"Job `{new_job}`" in second.payload["content"]
+    assert buttons_of(fake.messages[int(second.response["id"])])[0] == f"wanbot:reroll:{new_job}"
+    # The old card still says the old job is done; the new job got a card of its own.
+    cards = [m for m in fake.messages_in() if "done" in m["content"]]
+    assert sorted(c["content"] for c in cards) == sorted(
+        [texts.DONE.format(job=f"`{old_job}`"), texts.DONE.format(job=f"`{new_job}`")]
+    )
+    assert len(h.comfy.prompts) == 2
+
+
+async def test_details_and_reroll_of_someone_elses_video_are_refused(
+    harness: HarnessFactory,
+) -> None:
+    async with harness(queue={"admins": [f"discord:{ADMIN}"]}) as h:
+        fake = h.discord
+        image = fake.attachment(png_bytes(320, 240), "cat.png")
+        await fake.slash("i2v", image=image, prompt="alice's secret prompt", steps=3)
+        call = await fake.wait_for("create_message", is_video)
+        await h.engine.drain()
+        video = fake.messages[int(call.response["id"])]
+        reroll, details = buttons_of(video)
+        refusals = [
+            await answer_to(fake, await fake.click(video, b, user_id=BOB))
+            for b in (reroll, details)
+        ]
+        await h.engine.drain()
+        shown = await answer_to(fake, await fake.click(video, details, user_id=ADMIN))
+
+    for refusal in refusals:
+        assert refusal["content"] == texts.NOT_YOUR_JOB and refusal["flags"] & EPHEMERAL
+    assert len(h.comfy.prompts) == 1
+    assert shown["flags"] & EPHEMERAL
+    assert shown["content"].startswith("Job ") and "alice's secret prompt" in shown["content"]

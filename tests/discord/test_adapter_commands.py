@@ -1,0 +1,84 @@
+"""The commands WanBot registers: a snapshot of their schema, guild sync, autocomplete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fakes.discord_objects import GUILD_ID
+from tests.discord.conftest import HarnessFactory
+
+# /i2v as Discord's clients show it: (name, type, required, min, max); 11 attachment,
+# 3 string, 4 integer, 10 number. Ranges come from the parameter table and `[limits]`.
+I2V = [
+    ("image", 11, True, None, None),
+    ("prompt", 3, True, None, None),
+    ("steps", 4, False, 1, 30),
+    ("cfg", 10, False, 0.0, 30.0),
+    ("frames", 4, False, 1, 161),
+    ("seed", 4, False, 0, 2**53 - 1),
+    ("size", 3, False, None, None),
+    ("scheduler", 3, False, None, None),
+    ("shift", 10, False, 0.0, 100.0),
+    ("negative", 3, False, None, None),
+    ("denoise", 10, False, 0.01, 1.0),
+    ("fps", 10, False, 1.0, 60.0),
+    ("flags", 3, False, None, None),
+]
+
+
+def schema(command: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        (o["name"], o["type"], o.get("required", False), o.get("min_value"), o.get("max_value"))
+        for o in command.get("options", [])
+    ]
+
+
+async def test_the_synced_commands_match_the_snapshot(harness: HarnessFactory) -> None:
+    async with harness(limits={"max_steps": 30}, guild_ids=[GUILD_ID]) as h:
+        fake = h.discord
+    assert None not in fake.commands  # synced to the listed guild only (instant)
+    registered = [(c["name"], c["type"]) for c in fake.commands[GUILD_ID]]
+    commands = [(n, 1) for n in ("i2v", "talk", "animate", "queue", "cancel", "help")]
+    assert sorted(registered) == sorted([*commands, ("Talking video", 3)])
+    i2v = fake.command("i2v")
+    assert schema(i2v) == I2V
+    scheduler = next(o for o in i2v["options"] if o["name"] == "scheduler")
+    assert scheduler["autocomplete"] is True
+    assert all(0 < len(o["description"]) <= 100 for o in i2v["options"])
+    assert schema(fake.command("cancel")) == [("job", 3, False, None, None)]
+    talk = schema(fake.command("talk"))
+    assert talk[:3] == [
+        ("image", 11, True, None, None),
+        ("audio", 11, True, None, None),
+        ("prompt", 3, False, None, None),
+    ]
+    assert {o[0] for o in talk} >= {"window", "motion_frame", "steps", "fps", "flags"}
+    animate = fake.command("animate")
+    assert schema(animate)[:5] == [
+        ("image", 11, True, None, None),
+        ("pose", 11, True, None, None),
+        ("prompt", 3, False, None, None),
+        ("face", 11, False, None, None),
+        ("background", 11, False, None, None),
+    ]
+    by_name = {o["name"]: o for o in animate["options"]}
+    assert (by_name["pose_strength"]["min_value"], by_name["pose_strength"]["max_value"]) == (0, 10)
+    assert [c["value"] for c in by_name["color_match"]["choices"]][:2] == ["disabled", "mkl"]
+    assert len(animate["options"]) <= 25
+
+
+async def test_the_scheduler_is_autocompleted_from_the_samplers_list(
+    harness: HarnessFactory,
+) -> None:
+    async with harness() as h:
+        fake = h.discord
+        typed = await fake.autocomplete("i2v", "scheduler", prompt="a cat", scheduler="unI")
+        answer = await fake.response_to(typed)
+        everything = await fake.response_to(
+            await fake.autocomplete("i2v", "scheduler", prompt="a cat", scheduler="")
+        )
+    found = [c["value"] for c in answer.payload["data"]["choices"]]
+    assert found == ["unipc", "unipc/beta", "vibt_unipc"]  # what starts with it first
+    assert answer.payload["type"] == 8
+    names = [c["value"] for c in everything.payload["data"]["choices"]]
+    assert "unipc" in names and len(names) > 3 and len(names) <= 25
