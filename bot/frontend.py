@@ -5,7 +5,8 @@ keeps it so). It finds here:
 
 - what to send the engine: an `Order` (an `Ask`: mode, prompt, typed overrides, input
   files as a `FileSet`; from a `Sender`, with the adapter's own `reply_target`), and the
-  `EngineAPI` it sends it to (`submit`, `status`, `cancel`, `reroll`, `get`);
+  `EngineAPI` it sends it to (`submit`, `status`, `cancel`, `reroll`, `get`,
+  `schedulers`);
 - what it must implement: `FrontEnd` (events and deliveries), `Adapter` (start and stop);
 - what comes back: `Job`, `JobResult`, `JobView`, `QueueStatus`, the `JobEvent`s;
 - the shared user texts and tools: the parameter table and flag syntax (and the bundled
@@ -17,7 +18,7 @@ Nothing in `bot/` knows any platform: `bot.app` loads adapters by import path.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from bot.config import Config, config_problems, validate_section
 from bot.engine.events import (
@@ -104,8 +105,20 @@ class EngineAPI(Protocol):
         """Cancel the user's job (their latest active one when `job_id` is None)."""
         ...
 
-    async def reroll(self, job_id: str, *, platform: str, user_id: str) -> Job:
-        """The same job again with a new seed, checked against today's limits."""
+    async def reroll(
+        self,
+        job_id: str,
+        *,
+        platform: str,
+        user_id: str,
+        reply_target: dict[str, Any] | None = None,
+    ) -> Job:
+        """The same job again with a new seed, checked against today's limits; it answers at
+        `reply_target` (the old job's when None)."""
+        ...
+
+    async def schedulers(self) -> list[str]:
+        """The sampler's schedulers on a live host (the bundled schema's when none is up)."""
         ...
 
     async def get(self, job_id: str) -> Job | None:

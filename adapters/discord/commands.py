@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import discord
 from discord import app_commands
@@ -15,21 +15,31 @@ from adapters.discord import options, texts
 from adapters.discord.handlers import Handlers
 from bot.frontend import Config, Mode, bundled_object_info, scheduler_choices
 
+if TYPE_CHECKING:
+    from bot.frontend import EngineAPI
+
 MAX_CHOICES = 25  # what Discord shows in an autocomplete list
+AUTOCOMPLETE_WAIT = 2.0  # seconds; Discord waits 3 for the answer
 
 
 class Schedulers:
-    """Scheduler names for autocomplete: the bundled schema's `WanVideoSampler` list (the engine
-    checks the value against the live host's list when the job is submitted)."""
+    """Scheduler names for autocomplete: the live hosts' `WanVideoSampler` list, as the engine
+    checks it. Discord drops an autocomplete answer after 3 seconds, so a host slow to send
+    its schema is not waited for: the last list seen (at first the bundled schema's) is used."""
 
-    def __init__(self) -> None:
-        self._names: list[str] | None = None
+    def __init__(self, engine: EngineAPI, wait: float = AUTOCOMPLETE_WAIT) -> None:
+        self._engine = engine
+        self._wait = wait
+        self._last: list[str] | None = None
 
     async def names(self) -> list[str]:
-        if self._names is None:
-            info = await asyncio.to_thread(bundled_object_info)
-            self._names = scheduler_choices(info)
-        return self._names
+        try:
+            async with asyncio.timeout(self._wait):
+                self._last = await self._engine.schedulers()
+        except TimeoutError:
+            if self._last is None:
+                self._last = scheduler_choices(await asyncio.to_thread(bundled_object_info))
+        return self._last
 
     async def complete(
         self, interaction: discord.Interaction, current: str
@@ -91,7 +101,7 @@ class Context:
 
 def register(tree: app_commands.CommandTree[Any], handlers: Handlers, config: Config) -> None:
     """Add every slash command to `tree`."""
-    context = Context(config, handlers, Schedulers())
+    context = Context(config, handlers, Schedulers(handlers.engine))
     tree.add_command(
         job_command("i2v", texts.I2V, Mode.I2V, context, {"image": texts.IMAGE_OPTION})
     )

@@ -28,6 +28,8 @@ class DiscordConfig(BaseModel):
     token: str | None = None
     # Commands are synced to these guilds (instant) instead of globally (up to an hour).
     guild_ids: list[int] = Field(default_factory=list)
+    # Only in these servers (and not in DMs) when set; then the three lists below.
+    allowed_guilds: list[int] = Field(default_factory=list)
     allowed_users: list[int] = Field(default_factory=list)
     allowed_roles: list[int] = Field(default_factory=list)
     allowed_channels: list[int] = Field(default_factory=list)

@@ -2,9 +2,12 @@
 
 Each job has one card, a normal channel message (nothing depends on the 15-minute interaction
 token). The command handler posts it ("checking your files…") and puts its id in the job's
-`reply_target`; events edit it through `CardEditor`. A job whose card another job already
-took (a re-roll) gets a new card on its first event. The video is a reply to the card, fitted
+`reply_target`; events edit it through `CardEditor`. The video is a reply to the card, fitted
 to the upload limit the interaction reported, with persistent Reroll and Details buttons.
+
+Where the bot may not post (a missing permission), the card goes to the user's DMs; with DMs
+closed too, the job has no card. A video the channel refuses goes to the interaction's
+follow-up while its token is valid (15 minutes), else to a DM, saying why.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import asyncio
 import io
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +66,7 @@ class DiscordFrontEnd:
         self.settings = discord_config
         self.editor = CardEditor(self._edit, discord_config.edit_interval)
         self._cards: dict[str, int] = {}  # job id -> its card
-        self._taken: set[int] = set()  # cards some job already uses
+        self._interactions: dict[str, discord.Interaction] = {}  # job id -> its command
         self._hosts: dict[str, str] = {}
         self._delivered: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -70,11 +74,40 @@ class DiscordFrontEnd:
     def channel(self, target: dict[str, Any]) -> discord.PartialMessageable:
         return self.client.get_partial_messageable(int(target["channel_id"]))
 
-    def claim(self, card_id: int, job_id: str | None = None) -> None:
-        """Mark a card as used (by `job_id`, or by a job that has finished)."""
-        self._taken.add(card_id)
-        if job_id is not None:
-            self._cards[job_id] = card_id
+    async def post_card(self, interaction: discord.Interaction) -> Card:
+        """A new job card where `interaction` was used; in the user's DMs where the bot may
+        not post; none where DMs are closed too (the job then answers through `interaction`)."""
+        target: dict[str, Any] = {
+            "channel_id": str(interaction.channel_id),
+            "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
+            "upload_limit": interaction.filesize_limit or DEFAULT_UPLOAD,
+        }
+        channel = self.client.get_partial_messageable(interaction.channel_id or 0)
+        note = None
+        try:
+            message = await channel.send(texts.CHECKING)
+        except discord.Forbidden:
+            log.info("may not post in channel %s; the card goes to a DM", interaction.channel_id)
+            try:
+                message = await (await self._dm(interaction.user.id)).send(texts.CHECKING)
+            except discord.Forbidden:
+                return Card({**target, "card_id": None}, None, texts.NO_CARD)
+            target["upload_limit"] = DEFAULT_UPLOAD  # a DM has no server boosts
+            note = texts.MOVED_TO_DM
+        self.editor.remember(message.channel.id, message.id, texts.CHECKING)
+        target.update(channel_id=str(message.channel.id), card_id=str(message.id))
+        return Card(target, message, note)
+
+    def follow(self, job_id: str, interaction: discord.Interaction) -> None:
+        """Remember the command that made `job_id`: its follow-up is a way to reach the user
+        while its token is valid. Expired ones are forgotten here."""
+        for known, old in list(self._interactions.items()):
+            if old.is_expired():
+                del self._interactions[known]
+        self._interactions[job_id] = interaction
+
+    async def _dm(self, user_id: int) -> discord.DMChannel:
+        return await self.client.create_dm(discord.Object(id=user_id))
 
     async def _edit(self, channel_id: int, message_id: int, text: str) -> None:
         message = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
@@ -95,19 +128,24 @@ class DiscordFrontEnd:
         if isinstance(event, JobFailed | JobCancelled):
             self._hosts.pop(job.id, None)
             self._cards.pop(job.id, None)
+            self._interactions.pop(job.id, None)
 
     async def _card_of(self, job: Job, text: str) -> int | None:
-        """The job's card; a new one (showing `text`, so None is returned) if it has none."""
+        """The job's card; a new one (showing `text`, so None is returned) if it has none,
+        unless it was made without one (the bot may post neither there nor in a DM)."""
         async with self._locks.setdefault(job.id, asyncio.Lock()):
-            card = self._cards.get(job.id)
+            card = self._cards.get(job.id) or job.reply_target.get("card_id")
             if card is not None:
-                return card
-            posted = job.reply_target.get("card_id")
-            if posted is not None and int(posted) not in self._taken:
-                self.claim(int(posted), job.id)
-                return int(posted)
-            sent = await self.channel(job.reply_target).send(text)
-            self.claim(sent.id, job.id)
+                self._cards[job.id] = int(card)
+                return int(card)
+            if "card_id" in job.reply_target:
+                return None
+            try:
+                sent = await self.channel(job.reply_target).send(text)
+            except discord.Forbidden:
+                log.warning("job %s: may not post its card in its channel", job.id)
+                return None
+            self._cards[job.id] = sent.id
             self.editor.remember(sent.channel.id, sent.id, text)
             return None
 
@@ -123,7 +161,7 @@ class DiscordFrontEnd:
                 archive_name=self._archive_name(result.video),
             )
             try:
-                await self._send_result(job, result, plan)
+                await self._send_anywhere(job, result, plan)
                 break
             except discord.HTTPException as exc:
                 too_large = exc.status == 413 or exc.code == TOO_LARGE
@@ -136,6 +174,7 @@ class DiscordFrontEnd:
         await asyncio.to_thread(_mark_delivered, job.work_dir)
         self._delivered.add(job.id)
         self._hosts.pop(job.id, None)
+        self._interactions.pop(job.id, None)
         card = self._cards.pop(job.id, None) or job.reply_target.get("card_id")
         if card is not None:
             channel_id = int(job.reply_target["channel_id"])
@@ -143,16 +182,49 @@ class DiscordFrontEnd:
                 channel_id, int(card), texts.DONE.format(job=f"`{job.id}`"), final=True
             )
 
-    async def _send_result(self, job: Job, result: JobResult, plan: DeliveryPlan) -> None:
+    async def _send_anywhere(self, job: Job, result: JobResult, plan: DeliveryPlan) -> None:
+        """To the card's channel; where that is refused, to the interaction's follow-up while
+        its token is valid, else to a DM, saying why."""
+        if job.reply_target.get("card_id") is not None:
+            try:
+                channel = self.channel(job.reply_target)
+                await self._send_result(job, result, plan, channel, reference=self._reference(job))
+                return
+            except discord.Forbidden:
+                log.warning("job %s: may not post the video in its channel", job.id)
+        note = texts.NOT_IN_CHANNEL.format(channel=f"<#{job.reply_target['channel_id']}>")
+        interaction = self._interactions.get(job.id)
+        if interaction is not None and not interaction.is_expired():
+            try:
+                await self._send_result(job, result, plan, interaction.followup, note=note)
+                return
+            except discord.HTTPException as exc:
+                if exc.status == 413 or exc.code == TOO_LARGE:
+                    raise
+                log.info("job %s: the follow-up was refused (%s); trying a DM", job.id, exc)
+        await self._send_result(job, result, plan, await self._dm(int(job.user_id)), note=note)
+
+    async def _send_result(
+        self,
+        job: Job,
+        result: JobResult,
+        plan: DeliveryPlan,
+        to: discord.abc.Messageable | discord.Webhook,
+        *,
+        note: str = "",
+        reference: discord.MessageReference | None = None,
+    ) -> None:
         head = texts.RESULT.format(job=f"`{job.id}`", user=f"<@{job.user_id}>")
-        note = f"\n{plan.message}" if plan.message else ""
+        if note:
+            head = f"{head}\n{note}"
+        tail = f"\n{plan.message}" if plan.message else ""
         files: list[discord.File] = []
         duration = None
         if plan.kind == "file" and plan.path is not None:
             duration = (await probe(plan.path)).duration
             data = await asyncio.to_thread(plan.path.read_bytes)
             files.append(discord.File(io.BytesIO(data), f"wanbot_{job.id}.mp4"))
-        room = MESSAGE_LIMIT - len(head) - len(note) - 1
+        room = MESSAGE_LIMIT - len(head) - len(tail) - 1
         summary = summarize(
             result.request,
             limit=room,
@@ -160,10 +232,13 @@ class DiscordFrontEnd:
             gpu_seconds=result.gpu_seconds,
             duration=duration,
         )
-        reference = self._reference(job)
-        extra: dict[str, Any] = {} if reference is None else {"reference": reference}
-        await self.channel(job.reply_target).send(
-            f"{head}\n{summary}{note}",
+        extra: dict[str, Any] = {}
+        if isinstance(to, discord.Webhook):
+            extra["ephemeral"] = True  # the command's answers are the user's alone
+        elif reference is not None:
+            extra["reference"] = reference
+        await to.send(
+            f"{head}\n{summary}{tail}",
             files=files,
             view=job_buttons(job.id),
             allowed_mentions=discord.AllowedMentions.none(),
@@ -191,6 +266,16 @@ class DiscordFrontEnd:
 
     async def close(self) -> None:
         await self.editor.close()
+
+
+@dataclass(frozen=True)
+class Card:
+    """Where a new job answers: its `reply_target`, the card (None when the bot could post
+    neither in the channel nor in a DM) and what to tell the user about where it went."""
+
+    target: dict[str, Any]
+    message: discord.Message | None
+    note: str | None
 
 
 def _mark_delivered(folder: Path) -> None:

@@ -21,8 +21,8 @@ import discord
 
 from adapters.discord import files, options, texts
 from adapters.discord.buttons import cancel_buttons
-from adapters.discord.config import DEFAULT_UPLOAD, DiscordConfig
-from adapters.discord.frontend import MESSAGE_LIMIT, PLATFORM, DiscordFrontEnd
+from adapters.discord.config import DiscordConfig
+from adapters.discord.frontend import MESSAGE_LIMIT, PLATFORM, Card, DiscordFrontEnd
 from bot.frontend import (
     Ask,
     Config,
@@ -85,11 +85,15 @@ class Handlers:
         self.settings = discord_config
 
     def allowed(self, interaction: discord.Interaction) -> bool:
-        """Everyone when no list is set; else a listed user, role or channel, or an admin."""
+        """Admins always. Elsewhere than `allowed_guilds` (when set; a DM is in no guild),
+        nobody. Then everyone when no other list is set; else a listed user, a member of a
+        listed role, or anyone in a listed channel."""
         s = self.settings
         user = interaction.user
         if user_key(PLATFORM, str(user.id)) in self.config.queue.admins:
             return True
+        if s.allowed_guilds and interaction.guild_id not in s.allowed_guilds:
+            return False
         if not (s.allowed_users or s.allowed_roles or s.allowed_channels):
             return True
         roles = {r.id for r in user.roles} if isinstance(user, discord.Member) else set()
@@ -125,8 +129,9 @@ class Handlers:
                 files.check_image(inputs["image"])
             text = prompt.strip() or DEFAULT_PROMPTS.get(mode, "")
             await interaction.response.defer(ephemeral=True, thinking=True)
-            job = await self._submit(interaction, mode, inputs, text, overrides, limit)
-            await interaction.followup.send(texts.QUEUED.format(job=f"`{job.id}`"), ephemeral=True)
+            job, note = await self._submit(interaction, mode, inputs, text, overrides, limit)
+            queued = texts.QUEUED.format(job=f"`{job.id}`")
+            await interaction.followup.send(f"{queued}\n{note}" if note else queued, ephemeral=True)
 
         await guarded(interaction, work)
 
@@ -138,30 +143,25 @@ class Handlers:
         prompt: str,
         overrides: dict[str, Any],
         limit: int,
-    ) -> Job:
+    ) -> tuple[Job, str | None]:
+        """Download, post the card, submit; the job and what to say about where its card is."""
         folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="wanbot-dc-"))
-        card: discord.Message | None = None
+        card: Card | None = None
         try:
             paths = {k: await files.download(a, folder, k, limit) for k, a in inputs.items()}
-            channel = self.frontend.client.get_partial_messageable(interaction.channel_id or 0)
-            card = await channel.send(texts.CHECKING)
-            self.frontend.editor.remember(card.channel.id, card.id, texts.CHECKING)
-            target = {
-                "channel_id": str(card.channel.id),
-                "card_id": str(card.id),
-                "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
-                "upload_limit": interaction.filesize_limit or DEFAULT_UPLOAD,
-            }
+            card = await self.frontend.post_card(interaction)
             named = {k: [p] if k in LIST_INPUTS else p for k, p in paths.items()}
             ask = Ask(mode, prompt, InputFiles(**named), overrides)
             sender = Sender(PLATFORM, str(interaction.user.id), str(interaction.channel_id))
-            return await self.engine.submit(Order(ask, sender, target))
+            job = await self.engine.submit(Order(ask, sender, card.target))
         except BaseException:
-            if card is not None:
-                await _delete_quietly(card)
+            if card is not None and card.message is not None:
+                await _delete_quietly(card.message)
             raise
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
+        self.frontend.follow(job.id, interaction)
+        return job, card.note
 
     # -- other commands ----------------------------------------------------------------------
 
@@ -212,12 +212,20 @@ class Handlers:
             done = texts.CANCELLED.format(job=f"`{job.id}`")
             await interaction.response.edit_message(content=f"{done}\n\n{text}", view=view)
         elif action == "reroll":
-            card = job.reply_target.get("card_id")
-            if card is not None:
-                # The old job's card stays as it is; the new job gets its own.
-                self.frontend.claim(int(card))
-            new = await self.engine.reroll(job.id, platform=PLATFORM, user_id=str(user_id))
-            await say(interaction, texts.REROLLING.format(job=f"`{new.id}`"))
+            # The old job's card stays as it is; the new job gets its own.
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            card = await self.frontend.post_card(interaction)
+            try:
+                new = await self.engine.reroll(
+                    job.id, platform=PLATFORM, user_id=str(user_id), reply_target=card.target
+                )
+            except BaseException:
+                if card.message is not None:
+                    await _delete_quietly(card.message)
+                raise
+            self.frontend.follow(new.id, interaction)
+            rerolling = texts.REROLLING.format(job=f"`{new.id}`")
+            await say(interaction, f"{rerolling}\n{card.note}" if card.note else rerolling)
         else:
             await self._details(interaction, job)
 

@@ -73,7 +73,19 @@ FLAGS_ONLY = (
 )
 BAD_VALUE = "{name} {value!r} is not valid: {help}."
 CHECKING = "⏳ Checking your files…"
-QUEUED = "✅ Job {job} is queued; the card in the channel follows it."
+QUEUED = "✅ Job {job} is queued; its card follows it."
+MOVED_TO_DM = (
+    "I may not post in this channel (a server admin can give me **Send Messages**, "
+    "**Attach Files** and **Read Message History** here), so the card and the video come "
+    "to you in a direct message."
+)
+NO_CARD = (
+    "I may not post in this channel and your direct messages are closed, so the video comes "
+    "here, for your eyes only, if it is ready within 15 minutes. To be sure to get it, allow "
+    "direct messages from this server's members, or ask a server admin to give me **Send "
+    "Messages** and **Attach Files** here."
+)
+NOT_IN_CHANNEL = "I may not post in {channel}, so your video comes here."
 NO_JOBS = "You have no jobs in the queue."
 CANCELLED = "🚫 Job {job} cancelled."
 UNKNOWN_JOB = "Job {job} no longer exists."

@@ -155,15 +155,23 @@ class Engine:
 
         Raises `LimitError` over a cap, `UserError` for unusable input or parameters.
         """
-        schedulers = await self._schedulers()
+        schedulers = await self.schedulers()
 
         async def prepare(job_dir: Path) -> PreparedJob:
             return await accept_inputs(job_dir, order.ask, self.config, schedulers)
 
         return await self._admit(order.sender, order.reply_target, prepare)
 
-    async def reroll(self, job_id: str, *, platform: str, user_id: str) -> Job:
-        """Queue `job_id` again with the same inputs and parameters and a new seed."""
+    async def reroll(
+        self,
+        job_id: str,
+        *,
+        platform: str,
+        user_id: str,
+        reply_target: dict[str, Any] | None = None,
+    ) -> Job:
+        """Queue `job_id` again with the same inputs and parameters and a new seed; it answers
+        where the old job did unless the front end gives a new `reply_target`."""
         user = user_key(platform, user_id)
         old = await self.get(job_id)
         if old is None:
@@ -173,7 +181,7 @@ class Engine:
         await require_inputs(old, self.config.storage.keep_job_files_days)
         # Checked against today's limits: they may have been lowered since.
         again = resolve_again(
-            old.request, {"seed": random_seed()}, self.config, await self._schedulers()
+            old.request, {"seed": random_seed()}, self.config, await self.schedulers()
         )
         update = {"params": again.params, "negative_prompt": again.negative_prompt}
         request = old.request.model_copy(update=update)
@@ -182,7 +190,8 @@ class Engine:
             return await accept_request(job_dir, request, self.config)
 
         sender = Sender(platform, user_id, old.chat_id)
-        return await self._admit(sender, old.reply_target, prepare)
+        target = old.reply_target if reply_target is None else reply_target
+        return await self._admit(sender, target, prepare)
 
     async def status(self, platform: str, user_id: str) -> QueueStatus:
         """The user's active jobs with positions and ETAs, and the queue's totals."""
@@ -270,8 +279,8 @@ class Engine:
                 f"{limits.max_total_queued}); you have {mine} of them. Try again later."
             )
 
-    async def _schedulers(self) -> list[str]:
-        """The schedulers of a host that is up, else those of the bundled schema."""
+    async def schedulers(self) -> list[str]:
+        """The sampler's schedulers on a host that is up, else those of the bundled schema."""
         host = self._hosts.any_up()
         if host is not None:
             with contextlib.suppress(ComfyError):

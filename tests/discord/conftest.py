@@ -170,7 +170,7 @@ def harness(tmp_path: Path) -> HarnessFactory:
     ) -> AsyncIterator[Harness]:
         async with (
             FakeDiscord() as server,
-            FakeComfy(object_info=bundled_object_info(), **(comfy or {})) as fake_comfy,
+            FakeComfy(**{"object_info": bundled_object_info(), **(comfy or {})}) as fake_comfy,
         ):
             config = make_config(tmp_path, server, fake_comfy, discord_section, queue, limits)
             h = Harness(server, fake_comfy, config, tmp_path)

@@ -6,6 +6,7 @@ from typing import Any
 
 from fakes.discord_objects import GUILD_ID
 from tests.discord.conftest import HarnessFactory
+from workflows.schema import bundled_object_info
 
 # /i2v as Discord's clients show it: (name, type, required, min, max); 11 attachment,
 # 3 string, 4 integer, 10 number. Ranges come from the parameter table and `[limits]`.
@@ -82,3 +83,13 @@ async def test_the_scheduler_is_autocompleted_from_the_samplers_list(
     assert answer.payload["type"] == 8
     names = [c["value"] for c in everything.payload["data"]["choices"]]
     assert "unipc" in names and len(names) > 3 and len(names) <= 25
+
+
+async def test_the_scheduler_list_comes_from_the_live_host(harness: HarnessFactory) -> None:
+    info = bundled_object_info()
+    listed = info["WanVideoSampler"]["input"]["required"]["scheduler"]
+    listed[0] = [*listed[0], "unipc_custom"]
+    async with harness(comfy={"object_info": info}) as h:
+        typed = await h.discord.autocomplete("i2v", "scheduler", prompt="a cat", scheduler="cust")
+        answer = await h.discord.response_to(typed)
+    assert [c["value"] for c in answer.payload["data"]["choices"]] == ["unipc_custom"]
