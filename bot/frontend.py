@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 from bot.config import Config, config_problems, validate_section
+from bot.engine.admin import AdminError, Blocked, HostView, Refused, host_lines
 from bot.engine.events import (
     JobAccepted,
     JobCancelled,
@@ -44,13 +45,17 @@ from workflows.schema import bundled_object_info
 __all__ = [
     "PARAMS",
     "Adapter",
+    "AdminAPI",
+    "AdminError",
     "Ask",
+    "Blocked",
     "Config",
     "ConfigError",
     "DeliveryPlan",
     "EngineAPI",
     "FileSet",
     "FrontEnd",
+    "HostView",
     "InputError",
     "InputFiles",
     "Job",
@@ -72,12 +77,14 @@ __all__ = [
     "ParsedCommand",
     "PositionChanged",
     "QueueStatus",
+    "Refused",
     "Sender",
     "UserError",
     "bundled_object_info",
     "config_problems",
     "find_param",
     "full_summary",
+    "host_lines",
     "parse_command",
     "plan_delivery",
     "probe",
@@ -90,8 +97,29 @@ __all__ = [
 ]
 
 
+class AdminAPI(Protocol):
+    """The admin actions (`bot.engine.admin.Admin`). The front end checks that the user is an
+    admin and passes who acted as `by` ("platform:user_id"); each action is logged with it."""
+
+    draining: bool
+
+    async def hosts(self) -> list[HostView]: ...
+    async def pause(self, name: str, by: str) -> HostView: ...
+    async def resume(self, name: str, by: str) -> HostView: ...
+    def drain(self, by: str) -> None: ...
+    def undrain(self, by: str) -> None: ...
+    async def block(self, user: str, by: str) -> None: ...
+    async def unblock(self, user: str, by: str) -> None: ...
+    def blocked(self) -> list[Blocked]: ...
+
+
 class EngineAPI(Protocol):
     """What a front end may ask of the engine (`bot.engine.core.Engine`)."""
+
+    @property
+    def admin(self) -> AdminAPI:
+        """What admins may do; only for users the front end knows are admins."""
+        ...
 
     async def submit(self, order: Order) -> Job:
         """Accept a job, or raise a `UserError` (`LimitError`, `InputError`, ...) saying why."""
@@ -101,8 +129,11 @@ class EngineAPI(Protocol):
         """The user's own active jobs with positions and ETAs, and the queue's totals."""
         ...
 
-    async def cancel(self, platform: str, user_id: str, job_id: str | None = None) -> Job:
-        """Cancel the user's job (their latest active one when `job_id` is None)."""
+    async def cancel(
+        self, platform: str, user_id: str, job_id: str | None = None, *, as_admin: bool = False
+    ) -> Job:
+        """Cancel the user's job (their latest active one when `job_id` is None); anyone's
+        when the user is an admin (in the config, or `as_admin` as the front end knows)."""
         ...
 
     async def reroll(

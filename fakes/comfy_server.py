@@ -56,6 +56,7 @@ class FakeComfy(ComfyState):
         self.object_info = object_info or {}
         self.token = token
         self.hold = hold
+        self.vram = (0, 0)  # (free, total) bytes that /system_stats reports
         self.steps = steps
         self.job_seconds = job_seconds
         self.fail_with = fail_with
@@ -257,7 +258,11 @@ class FakeComfy(ComfyState):
 
     async def _system_stats(self, request: web.Request) -> web.Response:
         system = {"os": "linux", "comfyui_version": "0.33.0", "python_version": "3.11.7"}
-        devices = [{"name": "fake", "type": "cpu", "index": None, "vram_total": 0, "vram_free": 0}]
+        free, total = self.vram
+        kind = "cuda" if total else "cpu"
+        devices = [
+            {"name": "fake", "type": kind, "index": 0, "vram_total": total, "vram_free": free}
+        ]
         return web.json_response({"system": system, "devices": devices})
 
     async def _object_info(self, request: web.Request) -> web.Response:

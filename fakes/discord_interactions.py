@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes.discord_objects import APP_ID, member, walk
+from fakes.discord_objects import APP_ID, member, user, walk
 
 APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
-STRING, INTEGER, BOOLEAN, NUMBER, ATTACHMENT = 3, 4, 5, 10, 11
+STRING, INTEGER, BOOLEAN, USER, NUMBER, ATTACHMENT = 3, 4, 5, 6, 10, 11
 TEXT_INPUT, FILE_UPLOAD, LABEL, ACTION_ROW = 4, 19, 18, 1
 
 _PYTHON_TYPES: dict[int, tuple[type, ...]] = {
@@ -74,11 +74,13 @@ def command_data(
     """`data` of a chat-input command (or its autocomplete) typed by the registered options.
 
     Attachment options take an attachment object (from the fake's CDN); it goes into
-    `resolved.attachments` and the option's value is its id, as Discord sends it.
+    `resolved.attachments` and the option's value is its id, as Discord sends it. User options
+    take a user id; the user goes into `resolved.users`.
     """
     schema = {o["name"]: o for o in command.get("options", [])}
     options: list[dict[str, Any]] = []
     attachments: dict[str, Any] = {}
+    users: dict[str, Any] = {}
     for name, value in values.items():
         if name not in schema:
             raise KeyError(f"/{command['name']} has no option {name!r}; it has {sorted(schema)}")
@@ -90,6 +92,9 @@ def command_data(
         elif spec["type"] == ATTACHMENT:
             attachments[value["id"]] = value
             option["value"] = value["id"]
+        elif spec["type"] == USER:
+            users[str(value)] = user(int(value))
+            option["value"] = str(value)
         else:
             check_value(spec, value)
             option["value"] = value
@@ -104,8 +109,9 @@ def command_data(
         "type": 1,
         "options": options,
     }
-    if attachments:
-        data["resolved"] = {"attachments": attachments}
+    resolved = {k: v for k, v in (("attachments", attachments), ("users", users)) if v}
+    if resolved:
+        data["resolved"] = resolved
     if command.get("guild_id"):
         data["guild_id"] = command["guild_id"]
     return data

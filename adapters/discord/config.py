@@ -33,6 +33,8 @@ class DiscordConfig(BaseModel):
     allowed_users: list[int] = Field(default_factory=list)
     allowed_roles: list[int] = Field(default_factory=list)
     allowed_channels: list[int] = Field(default_factory=list)
+    # Members of these roles are admins too (besides `queue.admins`' "discord:<id>").
+    admin_roles: list[int] = Field(default_factory=list)
     edit_interval: float = Field(default=3.0, ge=0)
     # A Discord REST / gateway proxy (or a fake Discord in tests); Discord's own when unset.
     api_base_url: str | None = Field(default=None, pattern=r"^https?://")

@@ -84,13 +84,21 @@ class Handlers:
         self.config = config
         self.settings = discord_config
 
+    def is_admin(self, interaction: discord.Interaction) -> bool:
+        """In `queue.admins` (as `discord:<id>`) or a member of one of `admin_roles`."""
+        user = interaction.user
+        if user_key(PLATFORM, str(user.id)) in self.config.queue.admins:
+            return True
+        roles = {r.id for r in user.roles} if isinstance(user, discord.Member) else set()
+        return bool(roles & set(self.settings.admin_roles))
+
     def allowed(self, interaction: discord.Interaction) -> bool:
         """Admins always. Elsewhere than `allowed_guilds` (when set; a DM is in no guild),
         nobody. Then everyone when no other list is set; else a listed user, a member of a
         listed role, or anyone in a listed channel."""
         s = self.settings
         user = interaction.user
-        if user_key(PLATFORM, str(user.id)) in self.config.queue.admins:
+        if self.is_admin(interaction):
             return True
         if s.allowed_guilds and interaction.guild_id not in s.allowed_guilds:
             return False
@@ -183,7 +191,12 @@ class Handlers:
             if not self.allowed(interaction):
                 raise UserError(texts.NOT_ALLOWED)
             wanted = job_id.strip().strip("`") if job_id else None
-            job = await self.engine.cancel(PLATFORM, str(interaction.user.id), wanted or None)
+            job = await self.engine.cancel(
+                PLATFORM,
+                str(interaction.user.id),
+                wanted or None,
+                as_admin=self.is_admin(interaction),
+            )
             await say(interaction, texts.CANCELLED.format(job=f"`{job.id}`"))
 
         await guarded(interaction, work)
@@ -205,9 +218,10 @@ class Handlers:
         if not self.allowed(interaction):
             raise UserError(texts.NOT_ALLOWED)
         user_id = interaction.user.id
-        job = await self._own_job(user_id, job_id)
+        admin = self.is_admin(interaction)
+        job = await self._own_job(user_id, job_id, admin)
         if action == "cancel":
-            await self.engine.cancel(PLATFORM, str(user_id), job.id)
+            await self.engine.cancel(PLATFORM, str(user_id), job.id, as_admin=admin)
             text, view = await self._queue_view(user_id)
             done = texts.CANCELLED.format(job=f"`{job.id}`")
             await interaction.response.edit_message(content=f"{done}\n\n{text}", view=view)
@@ -229,13 +243,12 @@ class Handlers:
         else:
             await self._details(interaction, job)
 
-    async def _own_job(self, user_id: int, job_id: str) -> Job:
+    async def _own_job(self, user_id: int, job_id: str, admin: bool) -> Job:
         """The job, if `user_id` made it or is an admin; else a `UserError` and nothing done."""
         job = await self.engine.get(job_id)
         if job is None:
             raise UserError(texts.UNKNOWN_JOB.format(job=job_id))
-        presser = user_key(PLATFORM, str(user_id))
-        if job.user != presser and presser not in self.config.queue.admins:
+        if job.user != user_key(PLATFORM, str(user_id)) and not admin:
             raise UserError(texts.NOT_YOUR_JOB)
         return job
 

@@ -29,6 +29,7 @@ from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
 from adapters.telegram import texts
+from adapters.telegram.admin import ADMIN_COMMANDS, AdminCommands
 from adapters.telegram.albums import AlbumCollector
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.edits import retry_seconds
@@ -97,15 +98,19 @@ class Handlers:
         self.albums = AlbumCollector(telegram.album_window, self._on_album)
         self.pending = PendingTalks(telegram.talk_wait)
         self.username = ""
+        self.admin = AdminCommands(engine, config, answer)
 
     @property
     def bot(self) -> Any:
         return self.frontend.bot
 
     def allowed(self, user_id: int | None, chat_id: int | None) -> bool:
-        """Everyone when both lists are empty; else a listed user, or anyone in a listed chat."""
+        """Everyone when both lists are empty; else an admin, a listed user, or anyone in a
+        listed chat."""
         users, chats = self.telegram.allowed_users, self.telegram.allowed_chats
         if not users and not chats:
+            return True
+        if user_id is not None and self.admin.is_admin(user_id):
             return True
         return (user_id is not None and user_id in users) or (
             chat_id is not None and chat_id in chats
@@ -179,6 +184,8 @@ class Handlers:
             await self._cancel(message, command)
         elif command.name in JOB_COMMANDS:
             await self._job_command(message, command)
+        elif command.name in ADMIN_COMMANDS:
+            await self.admin.handle(message, command)
         elif message.chat.type == ChatType.PRIVATE:
             await answer(message, texts.UNKNOWN_COMMAND.format(command=command.name))
 

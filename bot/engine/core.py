@@ -27,6 +27,7 @@ from typing import Any
 
 from bot.archive import Archive
 from bot.config import Config
+from bot.engine.admin import Admin
 from bot.engine.delivery import Deliveries
 from bot.engine.eta import Estimator
 from bot.engine.events import JobCancelled, Notifier
@@ -92,6 +93,7 @@ class Engine:
         self._announce_pending = False
         self._dispatcher: asyncio.Task[None] | None = None
         self._bundled_schedulers: list[str] | None = None
+        self.admin = Admin(config, store, self._hosts, self._wake)
 
     @property
     def hosts(self) -> HostPool:
@@ -121,6 +123,7 @@ class Engine:
         self._estimator.load(await self._store.speeds())
         client_id = await self._store.client_id()
         await self._hosts.start(client_id, self._host_up, self._runs.host_down)
+        await self.admin.load()
         await recover(
             self._store, self._hosts, self._ledger, self._runs, self._delivery, self._spawn
         )
@@ -199,14 +202,19 @@ class Engine:
         views = [self._board.view(job) for job in sorted(own.values(), key=lambda j: j.seq)]
         return QueueStatus(views, queued=len(self._queue), running=len(self._runs))
 
-    async def cancel(self, platform: str, user_id: str, job_id: str | None = None) -> Job:
+    async def cancel(
+        self, platform: str, user_id: str, job_id: str | None = None, *, as_admin: bool = False
+    ) -> Job:
         """Cancel a job: the user's latest active one when `job_id` is None.
 
-        Admins may cancel anyone's job. A queued job is removed; a running one is interrupted
+        Admins (in the config, or `as_admin` when the front end knows them, as by a Discord
+        role) may cancel anyone's job. A queued job is removed; a running one is interrupted
         on its host (or deleted from the host's queue if it has not started there).
         """
         user = user_key(platform, user_id)
-        job = await self._cancellable(user, job_id)
+        job = await self._cancellable(user, job_id, as_admin or user in self._admins)
+        if job.user != user:
+            log.info("admin %s cancelled job %s of %s", user, job.id, job.user)
         was = job.status
         job.status, job.finished_at = JobStatus.CANCELLED, time.time()
         job.error = f"cancelled by {user}"
@@ -235,6 +243,7 @@ class Engine:
         prepare: Callable[[Path], Awaitable[PreparedJob]],
     ) -> Job:
         user = sender.user
+        self.admin.check(user)
         self._check_caps(user)
         # Count the job against the caps while its files are prepared.
         self._reserved[user] += 1
@@ -290,7 +299,7 @@ class Engine:
             self._bundled_schedulers = scheduler_choices(info)
         return self._bundled_schedulers
 
-    async def _cancellable(self, user: str, job_id: str | None) -> Job:
+    async def _cancellable(self, user: str, job_id: str | None, admin: bool) -> Job:
         if job_id is None:
             own = [
                 j
@@ -303,7 +312,7 @@ class Engine:
         job = await self.get(job_id)
         if job is None:
             raise UserError(f"There is no job {job_id}.")
-        if job.user != user and user not in self._admins:
+        if job.user != user and not admin:
             raise UserError(f"Job {job_id} is someone else's; you can only cancel your own jobs.")
         if job.status is JobStatus.DELIVERING:
             raise UserError(f"Job {job_id} is already finished; its video is on its way.")

@@ -67,6 +67,7 @@ class Host:
     client: ComfyClient
     schema: SchemaCache
     up: bool = False
+    paused: bool = False  # by an admin: it finishes what it runs and takes nothing new
     running: set[str] = field(default_factory=set)
     last_mode: Mode | None = None
     failures: int = 0
@@ -79,7 +80,9 @@ class Host:
     @property
     def free(self) -> int:
         """Jobs this host can take now."""
-        return max(0, self.config.max_concurrent - len(self.running)) if self.up else 0
+        if not self.up or self.paused:
+            return 0
+        return max(0, self.config.max_concurrent - len(self.running))
 
 
 class HostPool:
@@ -145,8 +148,9 @@ class HostPool:
         return [Slot(h.name, h.last_mode) for h in self.hosts.values() if h.free > 0]
 
     def capacity(self) -> int:
-        """Jobs the up hosts run at once (all hosts' when none is up, for ETAs)."""
-        up = [h for h in self.hosts.values() if h.up] or list(self.hosts.values())
+        """Jobs the working hosts run at once (all hosts' when none works, for ETAs)."""
+        hosts = self.hosts.values()
+        up = [h for h in hosts if h.up and not h.paused] or list(hosts)
         return max(1, sum(h.config.max_concurrent for h in up))
 
     def any_up(self) -> Host | None:

@@ -166,12 +166,14 @@ def harness(tmp_path: Path) -> HarnessFactory:
         comfy: dict[str, Any] | None = None,
         queue: dict[str, Any] | None = None,
         limits: dict[str, Any] | None = None,
+        roles: dict[int, str] | None = None,
         **discord_section: Any,
     ) -> AsyncIterator[Harness]:
         async with (
             FakeDiscord() as server,
             FakeComfy(**{"object_info": bundled_object_info(), **(comfy or {})}) as fake_comfy,
         ):
+            server.roles.update(roles or {})  # the guild's roles, before READY
             config = make_config(tmp_path, server, fake_comfy, discord_section, queue, limits)
             h = Harness(server, fake_comfy, config, tmp_path)
             await h.start()

@@ -39,7 +39,9 @@ async def test_the_synced_commands_match_the_snapshot(harness: HarnessFactory) -
         fake = h.discord
     assert None not in fake.commands  # synced to the listed guild only (instant)
     registered = [(c["name"], c["type"]) for c in fake.commands[GUILD_ID]]
-    commands = [(n, 1) for n in ("i2v", "talk", "animate", "queue", "cancel", "help")]
+    names = ("i2v", "talk", "animate", "queue", "cancel", "help")
+    admin = ("hosts", "pause", "resume", "drain", "block", "unblock")
+    commands = [(n, 1) for n in (*names, *admin)]
     assert sorted(registered) == sorted([*commands, ("Talking video", 3)])
     i2v = fake.command("i2v")
     assert schema(i2v) == I2V
@@ -47,6 +49,9 @@ async def test_the_synced_commands_match_the_snapshot(harness: HarnessFactory) -
     assert scheduler["autocomplete"] is True
     assert all(0 < len(o["description"]) <= 100 for o in i2v["options"])
     assert schema(fake.command("cancel")) == [("job", 3, False, None, None)]
+    assert schema(fake.command("block")) == [("user", 6, True, None, None)]
+    pause = fake.command("pause")["options"]
+    assert [c["value"] for c in pause[0]["choices"]] == ["fake"] and pause[0]["required"]
     talk = schema(fake.command("talk"))
     assert talk[:3] == [
         ("image", 11, True, None, None),
