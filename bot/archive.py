@@ -43,7 +43,7 @@ class ArchiveRecord(BaseModel):
     request: JobRequest
     host: str
     prompt_id: str | None = None
-    models: dict[str, str] = Field(default_factory=dict)
+    models: dict[str, str | float] = Field(default_factory=dict)  # file names, LoRA strengths
     hardware: dict[str, Any] = Field(default_factory=dict)
     workflow: dict[str, Any] = Field(default_factory=dict)
     timings: Timings = Field(default_factory=Timings)

@@ -38,6 +38,12 @@ class ModelOverrides(_Strict):
     vae: str | None = None
     clip_vision: str | None = None
     wav2vec: str | None = None
+    i2v_fast_high: str | None = None
+    i2v_fast_low: str | None = None
+    fast_lora_high: str | None = None
+    fast_lora_low: str | None = None
+    fast_lora_high_strength: float | None = None
+    fast_lora_low_strength: float | None = None
 
 
 class HostConfig(_Strict):
@@ -95,6 +101,24 @@ class ModeDefaults(_Strict):
     pose_strength: float | None = None
     face_strength: float | None = None
     color_match: str | None = None
+    quality: Literal["standard", "fast"] | None = None
+
+
+class FastPreset(_Strict):
+    """`--quality fast`: Wan2.2 I2V A14B with a step-distill LoRA. These values replace the
+    mode's defaults for a fast job; the user's own flags still win."""
+
+    steps: int = Field(default=6, ge=2)
+    split: int = Field(default=3, ge=1)  # the step where the low-noise expert takes over
+    cfg: float = Field(default=1.0, ge=0)
+    shift: float = Field(default=8.0, ge=0)
+    scheduler: str = "dpm++_sde"
+
+    @model_validator(mode="after")
+    def _split_inside(self) -> FastPreset:
+        if self.split >= self.steps:
+            raise ValueError(f"split ({self.split}) must be below steps ({self.steps})")
+        return self
 
 
 class Defaults(_Strict):
@@ -191,6 +215,7 @@ class Config(_Strict):
     comfy: ComfySection
     models: Models = Field(default_factory=Models)
     defaults: Defaults = Field(default_factory=Defaults)
+    fast: FastPreset = Field(default_factory=FastPreset)
     limits: Limits = Field(default_factory=Limits)
     storage: Storage = Field(default_factory=Storage)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)

@@ -26,7 +26,7 @@ from typing import Any
 
 from bot.config import Config, Limits
 from bot.errors import ParameterError
-from bot.request import COLOR_MATCH_CHOICES, JobRequest, Mode, Params
+from bot.request import COLOR_MATCH_CHOICES, QUALITY_CHOICES, JobRequest, Mode, Params
 from workflows.schema import choices as schema_choices
 
 SEED_MAX = 2**64 - 1  # the largest seed WanVideoSampler takes
@@ -41,6 +41,7 @@ DEFAULT_NEGATIVE = (
 )
 
 SIZE_FIELDS = ("width", "height")  # the `Params` fields `--size WxH` sets
+PRESET_KEYS = ("steps", "cfg", "shift", "scheduler")  # what `--quality` changes
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,30 @@ def _window_4n1(values: dict[str, Any], limits: Limits, notes: list[str]) -> Non
         raise ParameterError(f"window {window} must be 4n+1 (for example 77 or 81).")
 
 
+def _split_steps(values: dict[str, Any], limits: Limits, notes: list[str]) -> None:
+    """The fast preset's split: strictly inside the steps (the sampler refuses otherwise);
+    0 means half of them. Other jobs have no split."""
+    if values.get("quality") != "fast":
+        if values.get("split"):
+            notes.append("split applies to --quality fast only; ignored.")
+        values["split"] = 0
+        return
+    steps = values["steps"]
+    if steps < 2:
+        raise ParameterError(
+            "The fast preset needs at least 2 steps, one for each expert: use --steps 4 to 8."
+        )
+    split = values.get("split") or steps // 2
+    if not 0 < split < steps:
+        raise ParameterError(
+            f"split {split} must be from 1 to {steps - 1}: each of the two experts needs at "
+            f"least one of the {steps} steps."
+        )
+    values["split"] = split
+
+
 ALL_MODES = frozenset(Mode)
+I2V_ONLY = frozenset({Mode.I2V})
 MOVING = frozenset({Mode.INFINITETALK, Mode.ANIMATE})
 TALK = frozenset({Mode.INFINITETALK})
 ANIMATE = frozenset({Mode.ANIMATE})
@@ -199,6 +223,13 @@ def _bound(bound: Bound, limits: Limits, values: Mapping[str, Any]) -> float:
 PARAMS: tuple[Param, ...] = (
     Param("steps", "steps", int, "sampling steps, e.g. --steps 30", 30,
           low=1, high=Limit("max_steps"), aliases=("step",)),
+    Param("quality", "quality", str,
+          "fast (Wan2.2 with a step-distill LoRA, 6 steps) or standard (Wan2.1, 30 steps)",
+          "standard", modes=I2V_ONLY, choices=QUALITY_CHOICES, metavar="NAME",
+          aliases=("preset",)),
+    Param("split", "split", int,
+          "fast: the step where the low-noise expert takes over, e.g. --split 3", 0,
+          modes=I2V_ONLY, rule=_split_steps, configurable=False),
     Param("cfg", "cfg", float, "guidance scale, e.g. --cfg 6", 6.0, {Mode.ANIMATE: 7.0},
           low=0, high=30, metavar="X"),
     Param("frames", "frames", int, "video length in frames (4n+1), e.g. --frames 81", 81,
@@ -304,12 +335,42 @@ def resolve_params(
 
     `schedulers` are the choices the host's `WanVideoSampler` accepts.
     """
-    values = builtin_defaults(mode)
-    configured = getattr(config.defaults, mode.value).model_dump(exclude_none=True)
-    negative = configured.pop("negative_prompt", DEFAULT_NEGATIVE)
-    values.update(configured)
+    values = _mode_defaults(mode, config)
+    negative = values.pop("negative_prompt", DEFAULT_NEGATIVE)
+    if overrides.get("quality", values.get("quality")) == "fast":
+        values.update(_fast_values(config, overrides))
     values["size_from_user"] = False
     return _apply(mode, values, negative, overrides, config, schedulers)
+
+
+def _mode_defaults(mode: Mode, config: Config) -> dict[str, Any]:
+    """The table's defaults with `[defaults.<mode>]` on top (its negative prompt included)."""
+    values = builtin_defaults(mode)
+    values.update(getattr(config.defaults, mode.value).model_dump(exclude_none=True))
+    return values
+
+
+def _fast_values(config: Config, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """What `[fast]` sets for a fast job; a user who sets the steps gets the split at half."""
+    fast = config.fast.model_dump()
+    if "steps" in overrides and "split" not in overrides:
+        fast["split"] = 0
+    return fast
+
+
+def _preset_switch(
+    mode: Mode, values: dict[str, Any], overrides: Mapping[str, Any], config: Config
+) -> None:
+    """An earlier request run again at another quality takes that preset's values."""
+    wanted = overrides.get("quality")
+    if wanted is None or wanted == values.get("quality"):
+        return
+    if wanted == "fast":
+        values.update(_fast_values(config, overrides))
+        return
+    standard = _mode_defaults(mode, config)
+    values.update({k: standard[k] for k in PRESET_KEYS})
+    values["split"] = 0
 
 
 def resolve_again(
@@ -321,6 +382,7 @@ def resolve_again(
         # Its length came from the audio or pose frames and is measured again when the files
         # are prepared: a placeholder that passes any limit stands in until then.
         values["frames"] = 1
+    _preset_switch(request.mode, values, overrides, config)
     return _apply(request.mode, values, request.negative_prompt, overrides, config, schedulers)
 
 

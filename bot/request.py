@@ -14,10 +14,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.files import FileSet
-from workflows.params import COLOR_MATCH_CHOICES, Mode, Params
+from workflows.params import COLOR_MATCH_CHOICES, QUALITY_CHOICES, Mode, Params
 
 __all__ = [
     "COLOR_MATCH_CHOICES",
+    "QUALITY_CHOICES",
     "Ask",
     "FileSet",
     "InputFiles",

@@ -8,6 +8,7 @@ comfy_execution/validation.py, nodes.py) and VideoHelperSuite 1.7; the code is o
 
 from __future__ import annotations
 
+import copy
 import mimetypes
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -65,6 +66,27 @@ def with_input_folder(object_info: dict[str, Any], files: Collection[str]) -> di
             spec = [listed, *spec[1:]]
         inputs = {**info["input"], "required": {**info["input"]["required"], name: spec}}
         served[class_type] = {**info, "input": inputs}
+    return served
+
+
+def with_models(
+    object_info: dict[str, Any], models: Iterable[str], loras: Iterable[str] = ()
+) -> dict[str, Any]:
+    """`object_info` as a host with these extra files in `models/diffusion_models` and
+    `models/loras` serves it (the real dump lists only placeholder models and no LoRA)."""
+    served = copy.deepcopy(object_info)
+    for class_type, name, extra in (
+        ("WanVideoModelLoader", "model", models),
+        ("WanVideoLoraSelect", "lora", loras),
+    ):
+        spec = served.get(class_type, {}).get("input", {}).get("required", {}).get(name)
+        if not isinstance(spec, list) or not spec:
+            continue
+        listed = sorted(set(_options(spec)) | set(extra))
+        if spec[0] == "COMBO":
+            spec[1] = {**spec[1], "options": listed}
+        else:
+            spec[0] = listed
     return served
 
 

@@ -11,20 +11,23 @@ Node ids shared by all templates: 1 LoadImage (start/reference image), 2 ImageRe
 WanVideoPassImagesFromSamples for InfiniteTalk), 13 VHS_VideoCombine.
 InfiniteTalk adds 14 MultiTalkModelLoader, 15 Wav2VecModelLoader, 16 LoadAudio,
 17 MultiTalkWav2VecEmbeds. Animate adds 20 VHS_LoadVideo (pose), 21 VHS_LoadVideo (face),
-22 LoadImage (background), 23 ImageResizeKJv2, 24 RepeatImageBatch.
+22 LoadImage (background), 23 ImageResizeKJv2, 24 RepeatImageBatch. The fast I2V preset
+adds 30-33 (`workflows.experts`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from workflows.experts import EXPERT_NODES, use_experts
 from workflows.files import FileSet
 from workflows.hardware import Hardware, Models
-from workflows.params import GenerationRequest, Mode
+from workflows.params import GenerationRequest, Mode, Params
+from workflows.validate import validate_prompt
 
 Prompt = dict[str, dict[str, Any]]
 
@@ -242,6 +245,36 @@ def build_prompt(
             # KeyError here means BINDINGS and the template disagree: a bug, caught by tests.
             prompt[node_id]["inputs"][input_name] = source(sources)
 
+    if mode is Mode.I2V and request.params.quality == "fast":
+        use_experts(prompt, models, hardware, request.params.split)
     keep = upstream_nodes(prompt, OUTPUT_NODE[mode])
     _remove_nodes(prompt, set(prompt) - keep)
     return prompt
+
+
+def _probe_params() -> Params:
+    return Params(
+        width=832, height=480, frames=81, steps=6, cfg=1.0, shift=8.0, seed=0,
+        scheduler="dpm++_sde", denoise=1.0, fps=16.0, quality="fast", split=3,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """A fast request, to build the graph a host must be able to load."""
+
+    mode: Mode = Mode.I2V
+    prompt: str = "probe"
+    negative_prompt: str = ""
+    params: Params = field(default_factory=_probe_params)
+
+
+def missing_for_fast(object_info: dict[str, Any], models: Models, hardware: Hardware) -> list[str]:
+    """What a host lacks to run the fast preset: its experts' loaders and LoRAs as the host's
+    schema checks them (missing files, or no `WanVideoLoraSelect`). Empty: it can."""
+    prompt = build_prompt(_Probe(), FileSet[str](image="probe.png"), models, hardware)
+    return [
+        str(problem)
+        for problem in validate_prompt(prompt, object_info)
+        if problem.node_id in EXPERT_NODES or not problem.node_id
+    ]

@@ -61,7 +61,8 @@ PRESETS: dict[HardwarePreset, Hardware] = {
 
 
 class Models(BaseModel):
-    """Model file names exactly as the host lists them in `/object_info`."""
+    """Model file names exactly as the host lists them in `/object_info`, and the strengths
+    of the fast preset's step-distill LoRAs (they go with the LoRA files)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -72,3 +73,11 @@ class Models(BaseModel):
     vae: str = "wan2.1/Wan2_1_VAE_bf16.safetensors"
     clip_vision: str = "wan2.1/open-clip-xlm-roberta-large-vit-huge-14_visual_fp16.safetensors"
     wav2vec: str = "wav2vec2-chinese-base_fp16.safetensors"
+    # The fast preset: Wan2.2 I2V A14B's high- and low-noise experts, each with lightx2v's
+    # step-distill LoRA (in ComfyUI/models/loras).
+    i2v_fast_high: str = "Wan2_2-I2V-A14B-HIGH_fp8_e4m3fn_scaled_KJ.safetensors"
+    i2v_fast_low: str = "Wan2_2-I2V-A14B-LOW_fp8_e4m3fn_scaled_KJ.safetensors"
+    fast_lora_high: str = "lightx2v_I2V_14B_480p_cfg_step_distill_rank64_bf16.safetensors"
+    fast_lora_low: str = "lightx2v_I2V_14B_480p_cfg_step_distill_rank64_bf16.safetensors"
+    fast_lora_high_strength: float = 3.0
+    fast_lora_low_strength: float = 1.0

@@ -18,6 +18,7 @@ class Mode(StrEnum):
     ANIMATE = "animate"
 
 
+QUALITY_CHOICES = ("standard", "fast")
 COLOR_MATCH_CHOICES = ("disabled", "mkl", "hm", "reinhard", "mvgd", "hm-mvgd-hm", "hm-mkl-hm")
 
 
@@ -37,6 +38,10 @@ class Params(BaseModel):
     scheduler: str
     denoise: float
     fps: float
+    # Image to video: "standard" (Wan2.1 I2V 14B) or "fast" (Wan2.2 I2V A14B's two experts
+    # with a step-distill LoRA); `split` is the step where the low-noise expert takes over.
+    quality: str = "standard"
+    split: int = 0
     # InfiniteTalk and WanAnimate: generation window length and overlap between windows.
     frame_window: int = 77
     motion_frame: int = 4

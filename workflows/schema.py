@@ -153,10 +153,14 @@ def bundled_object_info() -> dict[str, Any]:
     return data
 
 
+# Node classes the builder adds in code (the fast preset's LoRAs, `workflows.experts`).
+ADDED_CLASSES = frozenset({"WanVideoLoraSelect"})
+
+
 def template_classes() -> set[str]:
-    """Every node class used by any bundled template."""
+    """Every node class a built prompt may use: the bundled templates' and `ADDED_CLASSES`."""
     folder = resources.files("workflows").joinpath("templates")
-    classes: set[str] = set()
+    classes: set[str] = set(ADDED_CLASSES)
     for entry in folder.iterdir():
         if entry.name.endswith(".json"):
             template = json.loads(entry.read_text(encoding="utf-8"))

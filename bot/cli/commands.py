@@ -33,7 +33,7 @@ from bot.runner import (
 )
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError, HostUnavailable
-from workflows.builder import build_prompt
+from workflows.builder import build_prompt, missing_for_fast
 from workflows.files import FileSet
 from workflows.schema import bundled_object_info
 from workflows.validate import validate_prompt
@@ -216,6 +216,11 @@ async def check(args: argparse.Namespace, config: Config | None) -> int:
                 print(f"  - {line}")
         else:
             print(f"host {host.name} ({host.url}): ready for {', '.join(m.value for m in Mode)}")
+        models, hardware = host.resolved_models(config.models), host.resolved_hardware()
+        fast = missing_for_fast(object_info, models, hardware)
+        # Optional: a host without them only gets no fast jobs.
+        state = f"missing {'; '.join(fast)}" if fast else "ready"
+        print(f"  fast preset (--quality fast): {state}")
     for works, line in await check_front_ends(config):
         print(line)
         ok = ok and works

@@ -40,11 +40,11 @@ from bot.engine.retention import require_inputs
 from bot.engine.runs import Runs
 from bot.engine.scheduler import FairQueue, select
 from bot.engine.store import JobStore
-from bot.errors import LimitError, UserError
+from bot.errors import InputError, LimitError, UserError
 from bot.frontend import FrontEnd
 from bot.intake import PreparedJob, accept_inputs, accept_request
 from bot.params import random_seed, resolve_again, scheduler_choices
-from bot.request import Order, Sender, user_key
+from bot.request import Mode, Order, Sender, user_key
 from comfy.errors import ComfyError
 from workflows.schema import bundled_object_info
 
@@ -123,6 +123,8 @@ class Engine:
         self._estimator.load(await self._store.speeds())
         client_id = await self._store.client_id()
         await self._hosts.start(client_id, self._host_up, self._runs.host_down)
+        up = [h for h in self._hosts.hosts.values() if h.up]
+        await asyncio.gather(*(self._hosts.learn_features(h) for h in up))
         await self.admin.load()
         await recover(
             self._store, self._hosts, self._ledger, self._runs, self._delivery, self._spawn
@@ -159,6 +161,9 @@ class Engine:
         Raises `LimitError` over a cap, `UserError` for unusable input or parameters.
         """
         schedulers = await self.schedulers()
+        ask = order.ask
+        default = getattr(self.config.defaults, ask.mode.value).quality
+        self._check_quality(ask.mode, ask.overrides.get("quality", default))
 
         async def prepare(job_dir: Path) -> PreparedJob:
             return await accept_inputs(job_dir, order.ask, self.config, schedulers)
@@ -186,6 +191,7 @@ class Engine:
         again = resolve_again(
             old.request, {"seed": random_seed()}, self.config, await self.schedulers()
         )
+        self._check_quality(old.mode, again.params.quality)
         update = {"params": again.params, "negative_prompt": again.negative_prompt}
         request = old.request.model_copy(update=update)
 
@@ -270,6 +276,14 @@ class Engine:
         self._ledger.emit(job, self._board.accepted(job))
         self._wake.set()
         return job
+
+    def _check_quality(self, mode: Mode, quality: str | None) -> None:
+        """Refuse a fast job when every host is known to lack the fast preset's files."""
+        if mode is Mode.I2V and quality == "fast" and self._hosts.can_run_fast() is False:
+            raise InputError(
+                "None of the GPU hosts has the fast preset's models yet: use --quality "
+                "standard, or ask the operator to install them (`wanbot check` lists them)."
+            )
 
     def _check_caps(self, user: str) -> None:
         if user in self._admins:
@@ -358,6 +372,12 @@ class Engine:
 
     def _host_up(self, host: Host) -> None:
         self._wake.set()
+        if self._dispatcher is not None:  # at start-up, `start` reads them itself
+            self._spawn(self._learn_features(host), name=f"features-{host.name}")
+
+    async def _learn_features(self, host: Host) -> None:
+        await self._hosts.learn_features(host)
+        self._wake.set()  # a fast job may have been waiting for it
 
     # -- bookkeeping ------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from bot.engine.scheduler import Slot
 from bot.request import Mode
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError
+from workflows.builder import missing_for_fast
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,9 @@ class Host:
     paused: bool = False  # by an admin: it finishes what it runs and takes nothing new
     running: set[str] = field(default_factory=set)
     last_mode: Mode | None = None
+    # What it can run beyond the modes, read from its schema when it comes up ("fast": the
+    # fast preset's models and LoRAs); None until known.
+    features: frozenset[str] | None = None
     failures: int = 0
     error: str | None = None
 
@@ -145,7 +149,11 @@ class HostPool:
 
     def slots(self) -> list[Slot]:
         """One entry per host that can take a job now."""
-        return [Slot(h.name, h.last_mode) for h in self.hosts.values() if h.free > 0]
+        return [
+            Slot(h.name, h.last_mode, h.features or frozenset())
+            for h in self.hosts.values()
+            if h.free > 0
+        ]
 
     def capacity(self) -> int:
         """Jobs the working hosts run at once (all hosts' when none works, for ETAs)."""
@@ -190,6 +198,27 @@ class HostPool:
             self._changed()
             self._on_up(host)
         return True
+
+    async def learn_features(self, host: Host) -> None:
+        """Read from the host's schema what it can run beyond the modes (`Host.features`)."""
+        try:
+            info = await host.schema.get(host.client)
+        except ComfyError as exc:
+            log.warning("host %s: could not read its schema: %s", host.name, exc)
+            return
+        models = host.config.resolved_models(self._config.models)
+        hardware = host.config.resolved_hardware()
+        missing = await asyncio.to_thread(missing_for_fast, info, models, hardware)
+        host.features = frozenset() if missing else frozenset({"fast"})
+        if missing:
+            log.info("host %s cannot run the fast preset: %s", host.name, "; ".join(missing))
+
+    def can_run_fast(self) -> bool | None:
+        """Whether some host has the fast preset's files; None while some host is unknown."""
+        known = [h.features for h in self.hosts.values()]
+        if any("fast" in f for f in known if f is not None):
+            return True
+        return None if None in known else False
 
     def mark_down(self, host: Host, reason: str) -> None:
         """Stop giving `host` work until a health check succeeds again."""

@@ -101,7 +101,8 @@ class Ledger:
 
     def entry(self, job: Job) -> Entry:
         cost = self._estimator.cost(job.mode, job.frames)
-        return Entry(job.seq, job.id, job.user, job.mode, job.created_at, cost)
+        needs = frozenset({"fast"}) if job.request.params.quality == "fast" else frozenset()
+        return Entry(job.seq, job.id, job.user, job.mode, job.created_at, cost, needs)
 
     async def requeue(self, job: Job, why: str) -> None:
         """Send a job back to the queue, or fail it once it has had `max_attempts` runs."""

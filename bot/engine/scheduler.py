@@ -28,6 +28,7 @@ class Entry:
     mode: Mode = field(compare=False)
     queued_at: float = field(compare=False)
     cost: float = field(default=0.0, compare=False)  # estimated GPU seconds
+    needs: frozenset[str] = field(default=frozenset(), compare=False)  # e.g. {"fast"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class Slot:
 
     host: str
     last_mode: Mode | None
+    has: frozenset[str] = frozenset()  # what it can run beyond the modes (its `features`)
+
+    def fits(self, entry: Entry) -> bool:
+        return entry.needs <= self.has
 
 
 class FairQueue:
@@ -172,10 +177,11 @@ def select(
     if not slots:
         return None
     order = queue.fair_order(eligible)
-    head = next(order, None)
+    head = next((e for e in order if any(s.fits(e) for s in slots)), None)
     if head is None:
         return None
-    for slot in slots:
+    fits = [s for s in slots if s.fits(head)]
+    for slot in fits:
         if slot.last_mode == head.mode:
             return head, slot
     oldest = queue.oldest_queued_at()
@@ -185,9 +191,9 @@ def select(
         if loaded:
             for _, entry in zip(range(AFFINITY_SCAN), _chain(head, order), strict=False):
                 match = loaded.get(entry.mode)
-                if match is not None:
+                if match is not None and match.fits(entry):
                     return entry, match
-    return head, _fresh_slot(slots)
+    return head, _fresh_slot(fits)
 
 
 def _chain(first: Entry, rest: Iterator[Entry]) -> Iterator[Entry]:

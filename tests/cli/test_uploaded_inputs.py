@@ -11,8 +11,10 @@ from typing import Any
 
 from comfy import ComfyClient
 from fakes.comfy_server import FakeComfy
+from fakes.comfy_validation import with_models
 from fakes.media import png_bytes, write_mp4
 from tests.cli.test_cli import wanbot, write_config
+from workflows.hardware import Models
 from workflows.schema import bundled_object_info
 
 
@@ -62,3 +64,18 @@ async def test_check_passes_after_uploads(tmp_path: Path) -> None:
         result = await wanbot("check", "--config", config, cwd=tmp_path)
     assert result.code == 0, result.out + result.err
     assert "ready for i2v, infinitetalk, animate" in result.out
+    # The fast preset's files are optional: named, but the check still passes.
+    assert "fast preset (--quality fast): missing" in result.out
+    assert Models().i2v_fast_high in result.out
+
+
+async def test_check_says_the_fast_preset_is_ready_where_its_files_are(tmp_path: Path) -> None:
+    models = Models()
+    info = with_models(
+        bundled_object_info(),
+        [models.i2v_fast_high, models.i2v_fast_low],
+        [models.fast_lora_high, models.fast_lora_low],
+    )
+    async with FakeComfy(object_info=info) as fake:
+        result = await wanbot("check", "--config", write_config(tmp_path, fake.url), cwd=tmp_path)
+    assert result.code == 0 and "fast preset (--quality fast): ready" in result.out

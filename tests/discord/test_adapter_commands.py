@@ -14,6 +14,8 @@ I2V = [
     ("image", 11, True, None, None),
     ("prompt", 3, True, None, None),
     ("steps", 4, False, 1, 30),
+    ("quality", 3, False, None, None),
+    ("split", 4, False, None, None),
     ("cfg", 10, False, 0.0, 30.0),
     ("frames", 4, False, 1, 161),
     ("seed", 4, False, 0, 2**53 - 1),
@@ -48,6 +50,8 @@ async def test_the_synced_commands_match_the_snapshot(harness: HarnessFactory) -
     scheduler = next(o for o in i2v["options"] if o["name"] == "scheduler")
     assert scheduler["autocomplete"] is True
     assert all(0 < len(o["description"]) <= 100 for o in i2v["options"])
+    quality = next(o for o in i2v["options"] if o["name"] == "quality")
+    assert [c["value"] for c in quality["choices"]] == ["standard", "fast"]
     assert schema(fake.command("cancel")) == [("job", 3, False, None, None)]
     assert schema(fake.command("block")) == [("user", 6, True, None, None)]
     pause = fake.command("pause")["options"]

@@ -1,0 +1,125 @@
+"""The fast preset: Wan2.2 I2V A14B's two experts with step-distill LoRAs, split schedules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Config, parse_config
+from bot.errors import ConfigError, ParameterError
+from bot.params import resolve_again, resolve_params
+from bot.request import InputFiles, JobRequest, Mode
+from fakes.comfy_validation import with_models
+from tests.factories import make_request
+from tests.workflows import full_object_info
+from workflows.builder import build_prompt, upstream_nodes
+from workflows.files import FileSet
+from workflows.hardware import Hardware, Models
+from workflows.schema import bundled_object_info, choices
+from workflows.validate import validate_prompt
+
+MODELS = Models()
+FAST_FILES = [MODELS.i2v_fast_high, MODELS.i2v_fast_low]
+LORAS = sorted({MODELS.fast_lora_high, MODELS.fast_lora_low})
+UPLOADED = FileSet[str](image="in/start.png")
+BUNDLED = bundled_object_info()
+SCHEDULERS = choices(BUNDLED, "WanVideoSampler", "scheduler")
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return parse_config({"comfy": {"hosts": [{"name": "gpu", "url": "http://127.0.0.1:8188"}]}})
+
+
+def fast_request(config: Config, **overrides: Any) -> JobRequest:
+    resolved = resolve_params(Mode.I2V, {"quality": "fast", **overrides}, config, SCHEDULERS)
+    inputs = InputFiles(image=Path("start.png"))
+    return make_request(Mode.I2V, params=resolved.params, prompt="a cat", inputs=inputs)
+
+
+def by_class(prompt: dict[str, Any], class_type: str) -> dict[str, dict[str, Any]]:
+    return {k: n for k, n in prompt.items() if n["class_type"] == class_type}
+
+
+@pytest.mark.parametrize("schema", ["bundled", "full"])
+def test_the_fast_graph_is_valid_on_a_host_with_the_files(schema: str, config: Config) -> None:
+    info = BUNDLED if schema == "bundled" else full_object_info()
+    prompt = build_prompt(fast_request(config), UPLOADED, MODELS, Hardware())
+    problems = validate_prompt(
+        prompt, with_models(info, FAST_FILES, LORAS), uploaded_files=UPLOADED.all()
+    )
+    assert [str(p) for p in problems] == []
+
+
+def test_without_the_files_the_host_cannot_run_it(config: Config) -> None:
+    prompt = build_prompt(fast_request(config), UPLOADED, MODELS, Hardware())
+    problems = " ".join(map(str, validate_prompt(prompt, BUNDLED, uploaded_files=UPLOADED.all())))
+    assert MODELS.i2v_fast_high in problems and MODELS.fast_lora_high in problems
+
+
+def test_two_experts_each_with_its_lora_share_one_schedule(config: Config) -> None:
+    prompt = build_prompt(fast_request(config), UPLOADED, MODELS, Hardware())
+    loaders = by_class(prompt, "WanVideoModelLoader")
+    loras = by_class(prompt, "WanVideoLoraSelect")
+    samplers = by_class(prompt, "WanVideoSampler")
+    assert sorted(n["inputs"]["model"] for n in loaders.values()) == sorted(FAST_FILES)
+    high = next(k for k, n in loaders.items() if n["inputs"]["model"] == MODELS.i2v_fast_high)
+    low = next(k for k, n in loaders.items() if n["inputs"]["model"] == MODELS.i2v_fast_low)
+    strengths = {
+        loader: loras[loaders[loader]["inputs"]["lora"][0]]["inputs"]["strength"]
+        for loader in (high, low)
+    }
+    assert strengths == {high: 3.0, low: 1.0}
+    # Pre-scaled fp8 files: the loader reads the scales from the weights.
+    assert {n["inputs"]["quantization"] for n in loaders.values()} == {"disabled"}
+
+    first = next(n["inputs"] for n in samplers.values() if n["inputs"]["model"] == [high, 0])
+    second_id = next(k for k, n in samplers.items() if n["inputs"]["model"] == [low, 0])
+    second = samplers[second_id]["inputs"]
+    assert (first["start_step"], first["end_step"]) == (0, 3)
+    assert (second["start_step"], second["end_step"]) == (3, -1)
+    first_id = next(k for k, n in samplers.items() if n["inputs"] is first)
+    assert second["samples"] == [first_id, 0]
+    for sampler in (first, second):
+        assert (sampler["steps"], sampler["cfg"], sampler["shift"]) == (6, 1.0, 8.0)
+        assert sampler["scheduler"] == "dpm++_sde" and sampler["seed"] == first["seed"]
+    (decoder,) = by_class(prompt, "WanVideoDecode").values()
+    assert decoder["inputs"]["samples"] == [second_id, 0]
+    assert not by_class(prompt, "WanVideoClipVisionEncode")
+    assert upstream_nodes(prompt, "13") == set(prompt)  # nothing left dangling
+
+
+def test_the_split_follows_the_steps_and_must_leave_each_expert_a_step(config: Config) -> None:
+    assert fast_request(config, steps=8).params.split == 4
+    assert fast_request(config, steps=8, split=6).params.split == 6
+    for bad in ({"steps": 8, "split": 8}, {"steps": 1}):
+        with pytest.raises(ParameterError):
+            fast_request(config, **bad)
+    standard = resolve_params(Mode.I2V, {"split": 3}, config, SCHEDULERS)
+    assert standard.params.split == 0 and standard.params.steps == 30
+    assert any("split" in note for note in standard.notes)
+
+
+def test_the_configured_preset_and_a_reroll_at_another_quality(config: Config) -> None:
+    tuned = parse_config(
+        {
+            "comfy": {"hosts": [{"name": "gpu", "url": "http://127.0.0.1:8188"}]},
+            "defaults": {"i2v": {"quality": "fast", "steps": 20}},
+            "fast": {"steps": 4, "split": 2, "scheduler": "euler"},
+        }
+    )
+    params = resolve_params(Mode.I2V, {}, tuned, SCHEDULERS).params
+    assert (params.quality, params.steps, params.split, params.scheduler) == (
+        "fast",
+        4,
+        2,
+        "euler",
+    )
+    fast = fast_request(config)
+    again = resolve_again(fast, {"quality": "standard"}, config, SCHEDULERS).params
+    assert (again.quality, again.steps, again.cfg, again.split) == ("standard", 30, 6.0, 0)
+    assert again.seed == fast.params.seed
+    with pytest.raises(ConfigError, match=r"'fast'.*split \(4\) must be below steps"):
+        parse_config({"comfy": config.comfy.model_dump(), "fast": {"steps": 4, "split": 4}})
