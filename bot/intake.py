@@ -51,6 +51,10 @@ def _require_inputs(mode: Mode, inputs: InputFiles) -> None:
             "WanAnimate needs pose frames: send pose images (or a zip of them) or a pose video "
             "together with the reference image."
         )
+    if mode is not Mode.I2V and inputs.end is not None:
+        raise InputError(
+            "An end frame works with image to video (/i2v) only: send the job without it."
+        )
 
 
 def _require_utf8(request: JobRequest) -> None:
@@ -107,6 +111,18 @@ async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -
         notes.append(f"size {image.width}x{image.height} chosen to follow the photo's orientation.")
         params.width, params.height = image.width, image.height
     files: dict[str, Any] = {"image": image.path}
+    if request.inputs.end is not None:
+        end = await prepare_image(
+            request.inputs.end,
+            work_dir / "end.png",
+            width=params.width,
+            height=params.height,
+            follow_orientation=False,  # the first frame has decided the size
+            fit=config.delivery.image_fit,
+            limits=limits,
+            budget=budget,
+        )
+        files["end"] = end.path
 
     if request.mode is Mode.INFINITETALK:
         assert request.inputs.audio is not None
@@ -190,6 +206,7 @@ def _copy_inputs(inputs: InputFiles, folder: Path) -> InputFiles:
         pose=[one(p, f"pose_{i:05d}") for i, p in enumerate(inputs.pose)],
         face=[one(p, f"face_{i:05d}") for i, p in enumerate(inputs.face)],
         background=None if inputs.background is None else one(inputs.background, "background"),
+        end=None if inputs.end is None else one(inputs.end, "end"),
     )
 
 

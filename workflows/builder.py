@@ -11,7 +11,8 @@ Node ids shared by all templates: 1 LoadImage (start/reference image), 2 ImageRe
 WanVideoPassImagesFromSamples for InfiniteTalk), 13 VHS_VideoCombine.
 InfiniteTalk adds 14 MultiTalkModelLoader, 15 Wav2VecModelLoader, 16 LoadAudio,
 17 MultiTalkWav2VecEmbeds. Animate adds 20 VHS_LoadVideo (pose), 21 VHS_LoadVideo (face),
-22 LoadImage (background), 23 ImageResizeKJv2, 24 RepeatImageBatch. The fast I2V preset
+22 LoadImage (background), 23 ImageResizeKJv2, 24 RepeatImageBatch. I2V's end frame is
+25 LoadImage and 26 ImageResizeKJv2 (dropped without one). The fast I2V preset
 adds 30-33 (`workflows.experts`).
 """
 
@@ -119,6 +120,9 @@ def _common(main_model: str) -> list[Binding]:
 BINDINGS: dict[Mode, list[Binding]] = {
     Mode.I2V: [
         *_common("i2v"),
+        ("25", "image", _upload("end")),
+        ("26", "width", _param("width")),
+        ("26", "height", _param("height")),
         ("10", "width", _param("width")),
         ("10", "height", _param("height")),
         ("10", "num_frames", _param("frames")),
@@ -172,7 +176,7 @@ REQUIRED_UPLOADS: dict[Mode, tuple[str, ...]] = {
 
 # Optional upload -> the nodes that exist only to feed it; dropped when it is absent.
 OPTIONAL_NODES: dict[Mode, dict[str, tuple[str, ...]]] = {
-    Mode.I2V: {},
+    Mode.I2V: {"end": ("25", "26")},
     Mode.INFINITETALK: {},
     Mode.ANIMATE: {"face": ("21",), "background": ("22", "23", "24")},
 }

@@ -27,10 +27,11 @@ class FileSet(BaseModel, Generic[T]):
     pose: list[T] = Field(default_factory=list)
     face: list[T] = Field(default_factory=list)
     background: T | None = None
+    end: T | None = None  # image to video: the last frame
 
     def all(self) -> list[T]:
         """Every file, image first."""
-        rest = [f for f in (self.audio, self.background) if f is not None]
+        rest = [f for f in (self.audio, self.background, self.end) if f is not None]
         return [self.image, *self.pose, *self.face, *rest]
 
     def map(self, fn: Callable[[T], U]) -> FileSet[U]:
@@ -41,4 +42,5 @@ class FileSet(BaseModel, Generic[T]):
             pose=[fn(f) for f in self.pose],
             face=[fn(f) for f in self.face],
             background=None if self.background is None else fn(self.background),
+            end=None if self.end is None else fn(self.end),
         )

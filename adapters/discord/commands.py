@@ -102,8 +102,11 @@ class Context:
 def register(tree: app_commands.CommandTree[Any], handlers: Handlers, config: Config) -> None:
     """Add every slash command to `tree`."""
     context = Context(config, handlers, Schedulers(handlers.engine))
+    end = {"end_image": texts.END_OPTION}
     tree.add_command(
-        job_command("i2v", texts.I2V, Mode.I2V, context, {"image": texts.IMAGE_OPTION})
+        job_command(
+            "i2v", texts.I2V, Mode.I2V, context, {"image": texts.IMAGE_OPTION}, optional=end
+        )
     )
     talk = {"image": texts.PORTRAIT_OPTION, "audio": texts.AUDIO_OPTION}
     tree.add_command(

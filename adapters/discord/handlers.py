@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # Inputs that are lists of files (one attachment here: a clip, an image or a zip).
 LIST_INPUTS = frozenset({"pose", "face"})
+IMAGE_INPUTS = ("image", "end_image")
+FILE_FIELDS = {"end_image": "end"}  # option name -> `FileSet` field, where they differ
 DEFAULT_PROMPTS = {
     Mode.INFINITETALK: texts.DEFAULT_TALK_PROMPT,
     Mode.ANIMATE: texts.DEFAULT_ANIMATE_PROMPT,
@@ -133,8 +135,9 @@ class Handlers:
             limit = self.input_limit(interaction)
             for attachment in inputs.values():
                 files.check_size(attachment, limit)
-            if "image" in inputs:
-                files.check_image(inputs["image"])
+            for name in IMAGE_INPUTS:
+                if name in inputs:
+                    files.check_image(inputs[name])
             text = prompt.strip() or DEFAULT_PROMPTS.get(mode, "")
             await interaction.response.defer(ephemeral=True, thinking=True)
             job, note = await self._submit(interaction, mode, inputs, text, overrides, limit)
@@ -158,7 +161,9 @@ class Handlers:
         try:
             paths = {k: await files.download(a, folder, k, limit) for k, a in inputs.items()}
             card = await self.frontend.post_card(interaction)
-            named = {k: [p] if k in LIST_INPUTS else p for k, p in paths.items()}
+            named = {
+                FILE_FIELDS.get(k, k): [p] if k in LIST_INPUTS else p for k, p in paths.items()
+            }
             ask = Ask(mode, prompt, InputFiles(**named), overrides)
             sender = Sender(PLATFORM, str(interaction.user.id), str(interaction.channel_id))
             job = await self.engine.submit(Order(ask, sender, card.target))

@@ -43,4 +43,5 @@ async def download_draft(bot: Bot, draft: Draft, folder: Path, max_bytes: int) -
     audio = await one(draft.audio) if draft.audio is not None else None
     pose = [await one(r) for r in draft.pose]
     face = [await one(r) for r in draft.face]
-    return InputFiles(image=image, audio=audio, pose=pose, face=face)
+    end = await one(draft.end) if draft.end is not None else None
+    return InputFiles(image=image, audio=audio, pose=pose, face=face, end=end)

@@ -43,8 +43,10 @@ from adapters.telegram.parse import (
     album_command,
     draft_from_album,
     draft_from_message,
+    draft_with_end,
     image_of,
     message_command,
+    wants_end,
 )
 from adapters.telegram.pending import PendingTalks
 from bot.frontend import Ask, Config, Job, Order, Sender, UserError, full_summary, user_key
@@ -225,6 +227,9 @@ class Handlers:
         async def work() -> None:
             if command.name == "animate":
                 await self._submit(first, draft_from_album(messages, command))
+                return
+            if wants_end(command):
+                await self._submit(first, draft_with_end(messages, command))
                 return
             if command.name not in JOB_COMMANDS:
                 await answer(first, texts.ALBUM_NEEDS_ANIMATE)

@@ -56,10 +56,11 @@ class Draft:
     audio: FileRef | None = None
     pose: list[FileRef] = field(default_factory=list)
     face: list[FileRef] = field(default_factory=list)
+    end: FileRef | None = None
 
     def files(self) -> list[FileRef]:
         refs = [self.image, *self.pose, *self.face]
-        return refs + ([self.audio] if self.audio else [])
+        return refs + [r for r in (self.audio, self.end) if r is not None]
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,8 @@ def _words(command: Command, mode: Mode) -> tuple[str, dict[str, Any]]:
 def draft_from_message(message: Message, command: Command) -> Draft | AwaitPhoto:
     """The request one message (and the message it replies to) makes. Raises `UserError`."""
     mode = JOB_COMMANDS[command.name]
+    if wants_end(command):
+        raise InputError(texts.END_NEEDS_TWO_PHOTOS)
     reply = message.reply_to_message
     own_image = image_of(message)
     if mode is Mode.I2V and own_image is not None and audio_of(reply) is not None:
@@ -257,6 +260,28 @@ def draft_from_album(messages: Sequence[Message], command: Command) -> Draft:
         for i, r in enumerate(face)
     ]
     return Draft(mode, prompt, overrides, reference, pose=numbered, face=faces)
+
+
+END_FLAG = re.compile(r"(^|\s)(--|—)end(?=\s|$)")
+
+
+def wants_end(command: Command) -> bool:
+    """`/i2v … --end`: the album's second photo is the last frame."""
+    return command.name == "i2v" and END_FLAG.search(command.args) is not None
+
+
+def draft_with_end(messages: Sequence[Message], command: Command) -> Draft:
+    """Image to video from a two-photo album captioned `/i2v … --end`: the first photo starts
+    the video, the second ends it. Raises `UserError`."""
+    args = END_FLAG.sub(" ", command.args).strip()
+    prompt, overrides = _words(Command(command.name, args), Mode.I2V)
+    images = [image_of(m) for m in sorted(messages, key=lambda m: m.message_id)]
+    photos = [i for i in images if i is not None]
+    if len(photos) != 2 or len(images) != 2:
+        raise InputError(texts.END_NEEDS_TWO_PHOTOS)
+    first, last = photos
+    end = FileRef(last.file_id, last.size, last.kind, f"end{_ext(last.name, '.jpg')}")
+    return Draft(Mode.I2V, prompt, overrides, first, end=end)
 
 
 def album_command(messages: Sequence[Message], bot_username: str) -> Command | None:

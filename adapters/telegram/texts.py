@@ -34,6 +34,7 @@ WanBot turns photos into short videos.
 Photo → video (Wan I2V)
 • Send a photo with the caption: /i2v a cat walking through a garden
 • Or reply /i2v <prompt> to a photo already in the chat.
+• From one photo to another: an album of two photos captioned /i2v <prompt> --end
 
 Talking portrait (InfiniteTalk) — the video is as long as the speech
 • Reply to a voice note or audio file with a photo captioned /talk <prompt>
@@ -89,6 +90,10 @@ TOO_BIG = (
     "or more compressed file."
 )
 NOT_ALLOWED = "Sorry, this bot is private. Ask its operator to add you."
+END_NEEDS_TWO_PHOTOS = (
+    "For a video from one photo to another, send an album of exactly two photos (the first "
+    "and the last frame) captioned /i2v <prompt> --end."
+)
 ADMIN_ONLY = "That command is for the bot's admins."
 PAUSE_USAGE = "Say which host: /pause <host> (see /hosts)."
 BLOCK_USAGE = "Say who: /block <user id>, or reply /block to one of their messages."

@@ -37,6 +37,7 @@ def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
         help="face video, zip, image folder or image (repeatable)",
     )
     parser.add_argument("--background", type=Path, help="background image for WanAnimate")
+    parser.add_argument("--end", type=Path, help="last frame for image to video")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     parser.add_argument("--host", help="name of the ComfyUI host (default: the first)")
     params = parser.add_argument_group("parameters")
@@ -91,7 +92,7 @@ def _expand(paths: Sequence[Path]) -> list[Path]:
     return out
 
 
-_INPUTS_FROM_ARCHIVE = ("image", "prompt", "mode", "audio", "pose", "face", "background")
+_INPUTS_FROM_ARCHIVE = ("image", "prompt", "mode", "audio", "pose", "face", "background", "end")
 
 
 def check_usage(args: argparse.Namespace) -> None:
@@ -103,8 +104,8 @@ def check_usage(args: argparse.Namespace) -> None:
         if any(getattr(args, name) for name in _INPUTS_FROM_ARCHIVE):
             parser.error(
                 "--from re-runs the archived image, prompt and mode: leave out IMAGE, PROMPT, "
-                "--mode, --audio, --pose, --face and --background (parameter options such as "
-                "--seed or --steps are applied)"
+                "--mode, --audio, --pose, --face, --background and --end (parameter options "
+                "such as --seed or --steps are applied)"
             )
         return
     if args.image is None:
@@ -135,12 +136,13 @@ def _check_files(args: argparse.Namespace) -> None:
         "image": f"an image file ({FORMATS_TEXT})",
         "audio": "an audio file (WAV, MP3, M4A or OGG)",
         "background": f"an image file ({FORMATS_TEXT})",
+        "end": f"an image file ({FORMATS_TEXT})",
     }
     for kind, expected in kinds.items():
         path: Path | None = getattr(args, kind)
         if path is not None and path.is_dir():
             raise UserError(f"{path} is a folder: give {expected} as the {kind}.")
-    for path in [args.image, args.audio, args.background, *args.pose, *args.face]:
+    for path in [args.image, args.audio, args.background, args.end, *args.pose, *args.face]:
         if path is not None and not path.exists():
             raise UserError(f"File not found: {path}.")
 
@@ -158,5 +160,6 @@ def job_ask(args: argparse.Namespace) -> Ask:
         pose=[p.resolve() for p in _expand(args.pose)],
         face=[p.resolve() for p in _expand(args.face)],
         background=args.background.resolve() if args.background else None,
+        end=args.end.resolve() if args.end else None,
     )
     return Ask(mode, " ".join(args.prompt).strip(), inputs, overrides)

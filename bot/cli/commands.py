@@ -158,12 +158,14 @@ async def workflow(args: argparse.Namespace, config: Config | None) -> int:
 
 
 def _original_names(args: argparse.Namespace) -> Callable[[Path], str]:
-    """Prepared file -> the user's own file name, for image, audio and background."""
+    """Prepared file -> the user's own file name, for image, audio, background and end."""
     names = {"image.png": args.image.name if args.image else "image.png"}
     if args.audio:
         names["audio.wav"] = args.audio.name
     if args.background:
         names["background.png"] = args.background.name
+    if args.end:
+        names["end.png"] = args.end.name
 
     def name_for(path: Path) -> str:
         if path.name not in names:

@@ -54,3 +54,18 @@ async def test_i2v_defers_posts_a_card_edits_it_and_replies_with_the_video(
     (prompt,) = h.comfy.prompts
     sampler = next(n for n in prompt.values() if n["class_type"] == "WanVideoSampler")
     assert sampler["inputs"]["steps"] == 4 and sampler["inputs"]["seed"] == 7
+
+
+async def test_i2v_with_an_end_image_binds_it_as_the_last_frame(harness: HarnessFactory) -> None:
+    async with harness() as h:
+        fake = h.discord
+        image = fake.attachment(png_bytes(640, 360), "first.png")
+        end = fake.attachment(png_bytes(640, 360), "last.png")
+        await fake.slash("i2v", image=image, end_image=end, prompt="a door opens", steps=3)
+        await fake.wait_for("create_message", is_video)
+        await h.engine.drain()
+    (prompt,) = h.comfy.prompts
+    encode = next(n for n in prompt.values() if n["class_type"] == "WanVideoImageToVideoEncode")
+    loader = prompt[prompt[encode["inputs"]["end_image"][0]]["inputs"]["image"][0]]
+    assert loader["inputs"]["image"] in h.comfy.uploads
+    assert sum(n["class_type"] == "LoadImage" for n in prompt.values()) == 2
