@@ -40,6 +40,7 @@ from bot.media.units import size_text
 from bot.media.video import DeliveryPlan, plan_delivery, probe, thumbnail
 from bot.params import PARAMS, Param, find_param, scheduler_choices
 from bot.request import Ask, FileSet, InputFiles, Mode, Order, Sender, user_key
+from bot.settings import describe as describe_settings
 from workflows.schema import bundled_object_info
 
 __all__ = [
@@ -79,9 +80,11 @@ __all__ = [
     "QueueStatus",
     "Refused",
     "Sender",
+    "SettingsAPI",
     "UserError",
     "bundled_object_info",
     "config_problems",
+    "describe_settings",
     "find_param",
     "full_summary",
     "host_lines",
@@ -113,8 +116,23 @@ class AdminAPI(Protocol):
     def blocked(self) -> list[Blocked]: ...
 
 
+class SettingsAPI(Protocol):
+    """A user's own defaults (`bot.settings.UserSettings`), by "platform:user_id"."""
+
+    async def get(self, user: str) -> dict[str, str]: ...
+
+    async def change(self, user: str, text: str) -> dict[str, str]:
+        """Set `name value` pairs (or `reset`); the new defaults, or a `UserError`."""
+        ...
+
+
 class EngineAPI(Protocol):
     """What a front end may ask of the engine (`bot.engine.core.Engine`)."""
+
+    @property
+    def settings(self) -> SettingsAPI:
+        """Each user's own defaults (`/settings`)."""
+        ...
 
     @property
     def admin(self) -> AdminAPI:

@@ -76,14 +76,16 @@ async def prepare_job(
     """Validate parameters and inputs, normalize the files into `work_dir`."""
     require_text("prompt", ask.prompt)
     _require_inputs(ask.mode, ask.inputs)
-    resolved = resolve_params(ask.mode, ask.overrides, config, schedulers)
+    resolved = resolve_params(ask.mode, {**ask.settings, **ask.overrides}, config, schedulers)
+    used = [k for k in ask.settings if k not in ask.overrides]
+    notes = [f"from your /settings: {', '.join(used)}."] if used else []
     request = JobRequest(
         mode=ask.mode,
         prompt=ask.prompt,
         negative_prompt=resolved.negative_prompt,
         params=resolved.params,
         inputs=ask.inputs,
-        notes=list(resolved.notes),
+        notes=[*notes, *resolved.notes],
     )
     return await prepare_request(request, config, work_dir)
 

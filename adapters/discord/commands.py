@@ -135,6 +135,11 @@ def register(tree: app_commands.CommandTree[Any], handlers: Handlers, config: Co
     async def cancel(interaction: discord.Interaction, job: str | None = None) -> None:
         await handlers.cancel(interaction, job)
 
+    @tree.command(name="settings", description=texts.SETTINGS_COMMAND)
+    @app_commands.describe(values=texts.SETTINGS_OPTION)
+    async def settings(interaction: discord.Interaction, values: str | None = None) -> None:
+        await handlers.user_settings(interaction, values)
+
     @tree.command(name="help", description=texts.HELP_COMMAND)
     async def help_(interaction: discord.Interaction) -> None:
         await handlers.help(interaction)

@@ -32,6 +32,7 @@ from bot.frontend import (
     Order,
     Sender,
     UserError,
+    describe_settings,
     full_summary,
     user_key,
 )
@@ -203,6 +204,18 @@ class Handlers:
                 as_admin=self.is_admin(interaction),
             )
             await say(interaction, texts.CANCELLED.format(job=f"`{job.id}`"))
+
+        await guarded(interaction, work)
+
+    async def user_settings(self, interaction: discord.Interaction, values: str | None) -> None:
+        async def work() -> None:
+            if not self.allowed(interaction):
+                raise UserError(texts.NOT_ALLOWED)
+            user = user_key(PLATFORM, str(interaction.user.id))
+            mine = self.engine.settings
+            text = (values or "").strip()
+            changed = await (mine.change(user, text) if text else mine.get(user))
+            await say(interaction, texts.settings_text(describe_settings(changed)))
 
         await guarded(interaction, work)
 

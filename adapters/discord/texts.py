@@ -63,6 +63,18 @@ or in the one it replies to is the portrait; otherwise the form asks for one.
 Under each video: 🎲 **Reroll** (same inputs, new seed) and ℹ️ **Details** (all parameters).
 Images up to {limit}."""
 
+SETTINGS_COMMAND = "Your own defaults for every job, e.g. steps 20 quality fast"
+SETTINGS_OPTION = "name and value pairs, e.g. steps 20 quality fast; reset clears them"
+SETTINGS = (
+    "Your defaults: {values}.\nThey apply before each job's own options. Change them with "
+    "`/settings values:steps 20 quality fast`; clear them with `/settings values:reset`."
+)
+
+
+def settings_text(values: str) -> str:
+    return SETTINGS.format(values=values or "none (the bot's own)")
+
+
 ADMIN_ONLY = "That command is for the bot's admins."
 HOSTS = "Admins: each GPU host, its jobs and VRAM"
 PAUSE = "Admins: a host finishes its job and takes no new ones"

@@ -49,7 +49,17 @@ from adapters.telegram.parse import (
     wants_end,
 )
 from adapters.telegram.pending import PendingTalks
-from bot.frontend import Ask, Config, Job, Order, Sender, UserError, full_summary, user_key
+from bot.frontend import (
+    Ask,
+    Config,
+    Job,
+    Order,
+    Sender,
+    UserError,
+    describe_settings,
+    full_summary,
+    user_key,
+)
 
 if TYPE_CHECKING:
     from bot.frontend import EngineAPI
@@ -184,6 +194,8 @@ class Handlers:
             await self._queue(message)
         elif command.name == "cancel":
             await self._cancel(message, command)
+        elif command.name == "settings":
+            await self._settings(message, command)
         elif command.name in JOB_COMMANDS:
             await self._job_command(message, command)
         elif command.name in ADMIN_COMMANDS:
@@ -278,6 +290,14 @@ class Handlers:
             for v in status.jobs
         ]
         return texts.queue_text(status), InlineKeyboardMarkup(buttons) if buttons else None
+
+    async def _settings(self, message: Message, command: Command) -> None:
+        assert message.from_user is not None
+        user = user_key(PLATFORM, str(message.from_user.id))
+        args = command.args.strip()
+        mine = self.engine.settings
+        values = await (mine.change(user, args) if args else mine.get(user))
+        await answer(message, texts.settings_text(describe_settings(values)))
 
     async def _cancel(self, message: Message, command: Command) -> None:
         assert message.from_user is not None

@@ -25,6 +25,7 @@ COMMANDS = [
     ("animate", "Animate a photo with poses: album captioned /animate <prompt>"),
     ("queue", "Your jobs, their progress, and cancel buttons"),
     ("cancel", "Cancel your newest job, or /cancel <job id>"),
+    ("settings", "Your own defaults, e.g. /settings steps 20 quality fast"),
     ("help", "How to use the bot, with examples"),
 ]
 
@@ -94,6 +95,16 @@ END_NEEDS_TWO_PHOTOS = (
     "For a video from one photo to another, send an album of exactly two photos (the first "
     "and the last frame) captioned /i2v <prompt> --end."
 )
+SETTINGS = (
+    "Your defaults: {values}.\nThey apply before each job's own flags. Change them with "
+    "/settings steps 20 quality fast; clear them with /settings reset."
+)
+
+
+def settings_text(values: str) -> str:
+    return SETTINGS.format(values=values or "none (the bot's own)")
+
+
 ADMIN_ONLY = "That command is for the bot's admins."
 PAUSE_USAGE = "Say which host: /pause <host> (see /hosts)."
 BLOCK_USAGE = "Say who: /block <user id>, or reply /block to one of their messages."

@@ -17,7 +17,7 @@ runs on hosts by `runs`, deliveries by `delivery`, and a restart is taken up by 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import dataclasses
 import logging
 import time
 from collections import Counter
@@ -43,10 +43,9 @@ from bot.engine.store import JobStore
 from bot.errors import InputError, LimitError, UserError
 from bot.frontend import FrontEnd
 from bot.intake import PreparedJob, accept_inputs, accept_request
-from bot.params import random_seed, resolve_again, scheduler_choices
+from bot.params import random_seed, resolve_again
 from bot.request import Mode, Order, Sender, user_key
-from comfy.errors import ComfyError
-from workflows.schema import bundled_object_info
+from bot.settings import UserSettings
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +91,8 @@ class Engine:
         )
         self._announce_pending = False
         self._dispatcher: asyncio.Task[None] | None = None
-        self._bundled_schedulers: list[str] | None = None
         self.admin = Admin(config, store, self._hosts, self._wake)
+        self.settings = UserSettings(store, config, self.schedulers)
 
     @property
     def hosts(self) -> HostPool:
@@ -161,12 +160,13 @@ class Engine:
         Raises `LimitError` over a cap, `UserError` for unusable input or parameters.
         """
         schedulers = await self.schedulers()
-        ask = order.ask
+        mine = await self.settings.for_job(order.sender.user, order.ask.mode)
+        ask = dataclasses.replace(order.ask, settings=mine)
         default = getattr(self.config.defaults, ask.mode.value).quality
-        self._check_quality(ask.mode, ask.overrides.get("quality", default))
+        self._check_quality(ask.mode, {**mine, **ask.overrides}.get("quality", default))
 
         async def prepare(job_dir: Path) -> PreparedJob:
-            return await accept_inputs(job_dir, order.ask, self.config, schedulers)
+            return await accept_inputs(job_dir, ask, self.config, schedulers)
 
         return await self._admit(order.sender, order.reply_target, prepare)
 
@@ -304,14 +304,7 @@ class Engine:
 
     async def schedulers(self) -> list[str]:
         """The sampler's schedulers on a host that is up, else those of the bundled schema."""
-        host = self._hosts.any_up()
-        if host is not None:
-            with contextlib.suppress(ComfyError):
-                return scheduler_choices(await host.schema.get(host.client))
-        if self._bundled_schedulers is None:
-            info = await asyncio.to_thread(bundled_object_info)
-            self._bundled_schedulers = scheduler_choices(info)
-        return self._bundled_schedulers
+        return await self._hosts.schedulers()
 
     async def _cancellable(self, user: str, job_id: str | None, admin: bool) -> Job:
         if job_id is None:

@@ -20,10 +20,12 @@ from typing import Any
 
 from bot.config import Config, HostConfig
 from bot.engine.scheduler import Slot
+from bot.params import scheduler_choices
 from bot.request import Mode
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError
 from workflows.builder import missing_for_fast
+from workflows.schema import bundled_object_info
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,7 @@ class HostPool:
         self._on_up: HostCallback = lambda host: None
         self._on_down: HostCallback = lambda host: None
         self._change = asyncio.Event()
+        self._bundled_schedulers: list[str] | None = None
 
     def _default_client(self, host: HostConfig, client_id: str) -> ComfyClient:
         comfy = self._config.comfy
@@ -212,6 +215,17 @@ class HostPool:
         host.features = frozenset() if missing else frozenset({"fast"})
         if missing:
             log.info("host %s cannot run the fast preset: %s", host.name, "; ".join(missing))
+
+    async def schedulers(self) -> list[str]:
+        """The sampler's schedulers on a host that is up, else those of the bundled schema."""
+        host = self.any_up()
+        if host is not None:
+            with contextlib.suppress(ComfyError):
+                return scheduler_choices(await host.schema.get(host.client))
+        if self._bundled_schedulers is None:
+            info = await asyncio.to_thread(bundled_object_info)
+            self._bundled_schedulers = scheduler_choices(info)
+        return self._bundled_schedulers
 
     def can_run_fast(self) -> bool | None:
         """Whether some host has the fast preset's files; None while some host is unknown."""

@@ -8,7 +8,7 @@ from adapters.discord import texts
 from fakes.discord_objects import EPHEMERAL, USER_ID
 from fakes.discord_server import FakeDiscord
 from fakes.media import png_bytes
-from tests.discord.conftest import Harness, HarnessFactory, answer_to, buttons_of
+from tests.discord.conftest import Harness, HarnessFactory, answer_to, buttons_of, is_video
 
 ALICE, BOB = USER_ID, USER_ID + 1
 
@@ -85,3 +85,21 @@ async def test_help_lists_the_options(harness: HarnessFactory) -> None:
     assert answer["flags"] & EPHEMERAL
     assert "/i2v" in answer["content"] and "`steps`" in answer["content"]
     assert "`negative`" in answer["content"] and "20 MB" in answer["content"]
+
+
+async def test_settings_are_set_ephemerally_and_applied(harness: HarnessFactory) -> None:
+    async with harness() as h:
+        fake = h.discord
+        shown = await answer_to(
+            fake, await fake.slash("settings", values="steps 3 quality standard")
+        )
+        image = fake.attachment(png_bytes(320, 240), "in.png")
+        await fake.slash("i2v", image=image, prompt="a cat")
+        await fake.wait_for("create_message", is_video)
+        await h.engine.drain()
+        cleared = await answer_to(fake, await fake.slash("settings", values="reset"))
+    assert shown["flags"] & EPHEMERAL and "steps 3, quality standard" in shown["content"]
+    assert "none" in cleared["content"]
+    (prompt,) = h.comfy.prompts
+    sampler = next(n for n in prompt.values() if n["class_type"] == "WanVideoSampler")
+    assert sampler["inputs"]["steps"] == 3

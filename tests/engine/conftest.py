@@ -108,7 +108,9 @@ class World:
             image=self.inputs["image"],
             audio=self.inputs["audio"] if mode is Mode.INFINITETALK else None,
         )
-        ask = Ask(mode, prompt, inputs, {**FAST, **overrides})
+        # An override given as None is left out (the job takes the default, or /settings).
+        given = {k: v for k, v in {**FAST, **overrides}.items() if v is not None}
+        ask = Ask(mode, prompt, inputs, given)
         sender = Sender(self.front.platform, user, f"chat-{user}")
         return await self.engine.submit(Order(ask, sender, {"chat": user}))
 
