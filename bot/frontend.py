@@ -5,8 +5,8 @@ keeps it so). It finds here:
 
 - what to send the engine: an `Order` (an `Ask`: mode, prompt, typed overrides, input
   files as a `FileSet`; from a `Sender`, with the adapter's own `reply_target`), and the
-  `EngineAPI` it sends it to (`submit`, `status`, `cancel`, `reroll`, `get`,
-  `schedulers`);
+  `EngineAPI` it sends it to (`submit`, `status`, `cancel`, `reroll`, `extend`,
+  `get`, `schedulers`);
 - what it must implement: `FrontEnd` (events and deliveries), `Adapter` (start and stop);
 - what comes back: `Job`, `JobResult`, `JobView`, `QueueStatus`, the `JobEvent`s;
 - the shared user texts and tools: the parameter table and flag syntax (and the bundled
@@ -164,6 +164,18 @@ class EngineAPI(Protocol):
     ) -> Job:
         """The same job again with a new seed, checked against today's limits; it answers at
         `reply_target` (the old job's when None)."""
+        ...
+
+    async def extend(
+        self,
+        job_id: str,
+        *,
+        platform: str,
+        user_id: str,
+        prompt: str | None = None,
+        reply_target: dict[str, Any] | None = None,
+    ) -> Job:
+        """Continue an image-to-video clip from its last frame; delivered joined to it."""
         ...
 
     async def schedulers(self) -> list[str]:

@@ -36,6 +36,15 @@ __all__ = [
 InputFiles = FileSet[Path]
 
 
+class Lineage(BaseModel):
+    """What an extension continues: the earlier job and its archived video."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str
+    video: Path
+
+
 class JobRequest(BaseModel):
     """One generation request, independent of the chat platform it came from."""
 
@@ -48,6 +57,8 @@ class JobRequest(BaseModel):
     inputs: InputFiles
     # Human-readable notes about adjustments made to the request (rounding, cut audio).
     notes: list[str] = Field(default_factory=list)
+    # An extension: the clip continues this one's video and is delivered joined to it.
+    extends: Lineage | None = None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from typing import Any
 
 from bot.archive import Archive
 from bot.config import Config
+from bot.engine import again
 from bot.engine.admin import Admin
 from bot.engine.delivery import Deliveries
 from bot.engine.eta import Estimator
@@ -36,14 +37,12 @@ from bot.engine.jobs import Job, JobStatus, QueueStatus, new_job_id
 from bot.engine.ledger import Ledger
 from bot.engine.positions import Board
 from bot.engine.recovery import recover
-from bot.engine.retention import require_inputs
 from bot.engine.runs import Runs
 from bot.engine.scheduler import FairQueue, select
 from bot.engine.store import JobStore
 from bot.errors import InputError, LimitError, UserError
 from bot.frontend import FrontEnd
-from bot.intake import PreparedJob, accept_inputs, accept_request
-from bot.params import random_seed, resolve_again
+from bot.intake import PreparedJob, accept_inputs
 from bot.request import Mode, Order, Sender, user_key
 from bot.settings import UserSettings
 
@@ -181,23 +180,28 @@ class Engine:
         """Queue `job_id` again with the same inputs and parameters and a new seed; it answers
         where the old job did unless the front end gives a new `reply_target`."""
         user = user_key(platform, user_id)
-        old = await self.get(job_id)
-        if old is None:
-            raise UserError(f"There is no job {job_id}.")
-        if old.user != user and user not in self._admins:
-            raise UserError(f"Job {job_id} is someone else's; you can only re-roll your own.")
-        await require_inputs(old, self.config.storage.keep_job_files_days)
-        # Checked against today's limits: they may have been lowered since.
-        again = resolve_again(
-            old.request, {"seed": random_seed()}, self.config, await self.schedulers()
-        )
-        self._check_quality(old.mode, again.params.quality)
-        update = {"params": again.params, "negative_prompt": again.negative_prompt}
-        request = old.request.model_copy(update=update)
+        old = again.owned(await self.get(job_id), job_id, user, user in self._admins, "re-roll")
+        request, prepare = await again.reroll(old, self.config, await self.schedulers())
+        self._check_quality(old.mode, request.params.quality)
+        sender = Sender(platform, user_id, old.chat_id)
+        target = old.reply_target if reply_target is None else reply_target
+        return await self._admit(sender, target, prepare)
 
-        async def prepare(job_dir: Path) -> PreparedJob:
-            return await accept_request(job_dir, request, self.config)
-
+    async def extend(
+        self,
+        job_id: str,
+        *,
+        platform: str,
+        user_id: str,
+        prompt: str | None = None,
+        reply_target: dict[str, Any] | None = None,
+    ) -> Job:
+        """Continue `job_id`'s clip from its last frame (with `prompt`, or its own); the result
+        is delivered joined to the original."""
+        user = user_key(platform, user_id)
+        old = again.owned(await self.get(job_id), job_id, user, user in self._admins, "extend")
+        request, prepare = await again.extend(old, prompt, self.config, await self.schedulers())
+        self._check_quality(old.mode, request.params.quality)
         sender = Sender(platform, user_id, old.chat_id)
         target = old.reply_target if reply_target is None else reply_target
         return await self._admit(sender, target, prepare)
