@@ -9,6 +9,7 @@ overwrite each other.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 from datetime import UTC, datetime
@@ -19,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.config import Config, HostConfig
 from bot.errors import UserError
+from bot.media.joins import join_videos
 from bot.media.video import probe
-from bot.request import JobRequest
+from bot.request import JobRequest, Lineage
 
 ARCHIVE_VERSION = 1
 
@@ -162,3 +164,30 @@ class Archive:
             where = ".".join(str(part) for part in error["loc"])
             why = "not JSON" if error["type"] == "json_invalid" else f"{where}: {error['msg']}"
             raise UserError(f"{json_path} is not an archive record ({why}): {what}.") from None
+
+
+async def archive_joined(lineage: Lineage, continuation: Path) -> Path:
+    """An extension's original and archived `continuation` as one video, archived beside it
+    (`<name>_extended.mp4`) with the continuation's record plus `lineage` naming both."""
+    joined = continuation.with_name(f"{continuation.stem}_extended.mp4")
+    info = await join_videos(lineage.video, continuation, joined)
+
+    def write_record() -> None:
+        record = json.loads(continuation.with_suffix(".json").read_text(encoding="utf-8"))
+        record["lineage"] = {
+            "extends": lineage.job_id,
+            "original": str(lineage.video),
+            "continuation": str(continuation),
+        }
+        record["video"] = {
+            **record.get("video", {}),
+            "frames": info.frames,
+            "duration": info.duration,
+            "width": info.width,
+            "height": info.height,
+        }
+        text = json.dumps(record, indent=2, ensure_ascii=False)
+        joined.with_suffix(".json").write_text(text, encoding="utf-8")
+
+    await asyncio.to_thread(write_record)
+    return joined

@@ -16,7 +16,7 @@ import aiohttp
 import discord
 from discord import app_commands
 
-from adapters.discord import admin, talking
+from adapters.discord import admin, extend, talking
 from adapters.discord.buttons import JobButton
 from adapters.discord.commands import register
 from adapters.discord.config import DiscordConfig
@@ -79,6 +79,7 @@ class DiscordBot:
         self.client.buttons = self.handlers
         register(self.client.tree, self.handlers, config)
         admin.register(self.client.tree, self.handlers, config)
+        extend.register(self.client.tree, self.handlers)
         talking.register(self.client.tree, self.handlers)
         self._pointed = contextlib.ExitStack()
         self._connection: asyncio.Task[None] | None = None

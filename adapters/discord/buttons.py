@@ -1,4 +1,4 @@
-"""Persistent job buttons (Reroll, Details, Cancel): the custom id carries the action and job.
+"""Persistent job buttons (Reroll, Extend, Details, Cancel): the custom id holds action and job.
 
 `JobButton` is registered on the client at start-up (`add_dynamic_items`), so a button keeps
 working after a restart: discord.py rebuilds it from the custom id of the click and hands the
@@ -14,9 +14,15 @@ import discord
 from discord import ui
 
 PREFIX = "wanbot"
-LABELS = {"reroll": "🎲 Reroll", "details": "ℹ️ Details", "cancel": "✖ Cancel"}
+LABELS = {
+    "reroll": "🎲 Reroll",
+    "extend": "⏩ Extend",
+    "details": "ℹ️ Details",
+    "cancel": "✖ Cancel",
+}
 STYLES = {
     "reroll": discord.ButtonStyle.primary,
+    "extend": discord.ButtonStyle.primary,
     "details": discord.ButtonStyle.secondary,
     "cancel": discord.ButtonStyle.danger,
 }
@@ -33,7 +39,7 @@ def custom_id(action: str, job_id: str) -> str:
 
 class JobButton(
     ui.DynamicItem[ui.Button[Any]],
-    template=rf"{PREFIX}:(?P<action>reroll|details|cancel):(?P<job>[0-9a-f]{{1,32}})",
+    template=rf"{PREFIX}:(?P<action>reroll|extend|details|cancel):(?P<job>[0-9a-f]{{1,32}})",
 ):
     def __init__(self, action: str, job_id: str, label: str | None = None) -> None:
         super().__init__(
@@ -58,10 +64,12 @@ class JobButton(
         await handler.button(interaction, self.action, self.job_id)
 
 
-def job_buttons(job_id: str) -> ui.View:
-    """Reroll and Details under a delivered video."""
+def job_buttons(job_id: str, extend: bool = False) -> ui.View:
+    """Reroll, Extend (image to video) and Details under a delivered video."""
     view = ui.View(timeout=None)
     view.add_item(JobButton("reroll", job_id))
+    if extend:
+        view.add_item(JobButton("extend", job_id))
     view.add_item(JobButton("details", job_id))
     return view
 

@@ -36,6 +36,7 @@ from bot.frontend import (
     JobFinished,
     JobResult,
     JobStarted,
+    Mode,
     plan_delivery,
     probe,
     summarize,
@@ -240,7 +241,7 @@ class DiscordFrontEnd:
         await to.send(
             f"{head}\n{summary}{tail}",
             files=files,
-            view=job_buttons(job.id),
+            view=job_buttons(job.id, extend=job.mode is Mode.I2V),
             allowed_mentions=discord.AllowedMentions.none(),
             **extra,
         )

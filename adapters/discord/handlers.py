@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from adapters.discord import files, options, texts
+from adapters.discord import extend, files, options, texts
 from adapters.discord.buttons import cancel_buttons
 from adapters.discord.config import DiscordConfig
 from adapters.discord.frontend import MESSAGE_LIMIT, PLATFORM, Card, DiscordFrontEnd
@@ -244,22 +244,47 @@ class Handlers:
             done = texts.CANCELLED.format(job=f"`{job.id}`")
             await interaction.response.edit_message(content=f"{done}\n\n{text}", view=view)
         elif action == "reroll":
-            # The old job's card stays as it is; the new job gets its own.
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            card = await self.frontend.post_card(interaction)
-            try:
-                new = await self.engine.reroll(
-                    job.id, platform=PLATFORM, user_id=str(user_id), reply_target=card.target
-                )
-            except BaseException:
-                if card.message is not None:
-                    await _delete_quietly(card.message)
-                raise
-            self.frontend.follow(new.id, interaction)
-            rerolling = texts.REROLLING.format(job=f"`{new.id}`")
-            await say(interaction, f"{rerolling}\n{card.note}" if card.note else rerolling)
+            await self.again(interaction, "reroll", job.id)
+        elif action == "extend":
+            await interaction.response.send_modal(extend.ExtendModal(self, job))
         else:
             await self._details(interaction, job)
+
+    async def again(
+        self, interaction: discord.Interaction, action: str, job_id: str, prompt: str = ""
+    ) -> None:
+        """Re-roll or extend `job_id` as a new job with a card of its own (the old card stays
+        as it is); answered ephemerally."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        card = await self.frontend.post_card(interaction)
+        user_id = str(interaction.user.id)
+        try:
+            if action == "extend":
+                new = await self.engine.extend(
+                    job_id, platform=PLATFORM, user_id=user_id, prompt=prompt or None,
+                    reply_target=card.target,
+                )  # fmt: skip
+            else:
+                new = await self.engine.reroll(
+                    job_id, platform=PLATFORM, user_id=user_id, reply_target=card.target
+                )
+        except BaseException:
+            if card.message is not None:
+                await _delete_quietly(card.message)
+            raise
+        self.frontend.follow(new.id, interaction)
+        text = texts.AGAIN[action].format(job=f"`{new.id}`")
+        await say(interaction, f"{text}\n{card.note}" if card.note else text)
+
+    async def extend(self, interaction: discord.Interaction, job_id: str, prompt: str) -> None:
+        """`/extend job [prompt]` and the Extend form's submit."""
+
+        async def work() -> None:
+            if not self.allowed(interaction):
+                raise UserError(texts.NOT_ALLOWED)
+            await self.again(interaction, "extend", job_id.strip().strip("`"), prompt.strip())
+
+        await guarded(interaction, work)
 
     async def _own_job(self, user_id: int, job_id: str, admin: bool) -> Job:
         """The job, if `user_id` made it or is an admin; else a `UserError` and nothing done."""

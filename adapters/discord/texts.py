@@ -122,6 +122,12 @@ CANCELLED = "🚫 Job {job} cancelled."
 UNKNOWN_JOB = "Job {job} no longer exists."
 NOT_YOUR_JOB = "Sorry, that is someone else's job: only they can use its buttons."
 REROLLING = "🎲 Rerolling as job {job}."
+AGAIN = {"reroll": REROLLING, "extend": "⏩ Extending as job {job}."}
+EXTEND = "Continue a finished video from its last frame"
+EXTEND_JOB_OPTION = "the job id of the video (under it: ℹ️ Details)"
+EXTEND_PROMPT_OPTION = "what happens next (default: the video's own prompt)"
+EXTEND_TITLE = "Extend the video"
+EXTEND_LABEL = "What happens next"
 DONE = "✅ Job {job} done."
 RESULT = "🎬 Job {job} for {user}"
 

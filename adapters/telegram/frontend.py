@@ -28,6 +28,7 @@ from bot.frontend import (
     JobFinished,
     JobResult,
     JobStarted,
+    Mode,
     plan_delivery,
     probe,
     summarize,
@@ -43,16 +44,14 @@ DELIVERED_MARK = "telegram-delivered"
 SEND_ATTEMPTS = 3
 
 
-def result_buttons(job_id: str) -> InlineKeyboardMarkup:
-    """Reroll and Details; the callback data holds only the job id, the store the rest."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("🎲 Reroll", callback_data=f"reroll:{job_id}"),
-                InlineKeyboardButton("ℹ️ Details", callback_data=f"details:{job_id}"),
-            ]
-        ]
-    )
+def result_buttons(job: Job) -> InlineKeyboardMarkup:
+    """Reroll, Extend (image to video) and Details; the callback data holds only the job id,
+    the store the rest."""
+    row = [InlineKeyboardButton("🎲 Reroll", callback_data=f"reroll:{job.id}")]
+    if job.mode is Mode.I2V:
+        row.append(InlineKeyboardButton("⏩ Extend", callback_data=f"extend:{job.id}"))
+    row.append(InlineKeyboardButton("ℹ️ Details", callback_data=f"details:{job.id}"))
+    return InlineKeyboardMarkup([row])
 
 
 def thread_of(target: dict[str, Any]) -> int | None:
@@ -154,7 +153,7 @@ class TelegramFrontEnd:
                 plan.message or "",
                 reply_parameters=reply_to(target),
                 message_thread_id=thread_of(target),
-                reply_markup=result_buttons(job.id),
+                reply_markup=result_buttons(job),
             )
         await asyncio.to_thread(_mark_delivered, job.work_dir)
         self._delivered.add(job.id)
@@ -195,7 +194,7 @@ class TelegramFrontEnd:
             caption=caption,
             reply_parameters=reply_to(job.reply_target),
             message_thread_id=thread_of(job.reply_target),
-            reply_markup=result_buttons(job.id),
+            reply_markup=result_buttons(job),
         )
 
     async def _retrying(self, send: Any, *args: Any, **kwargs: Any) -> Any:

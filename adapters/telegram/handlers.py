@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 ANSWER_ATTEMPTS = 3
 # Buttons that act on a job; the callback data is `<action>:<job id>`.
-JOB_BUTTONS = ("cancel", "reroll", "details")
+JOB_BUTTONS = ("cancel", "reroll", "extend", "details")
 
 
 def incident_ref() -> str:
@@ -196,6 +196,8 @@ class Handlers:
             await self._cancel(message, command)
         elif command.name == "settings":
             await self._settings(message, command)
+        elif command.name == "extend":
+            await self._extend(message, command)
         elif command.name in JOB_COMMANDS:
             await self._job_command(message, command)
         elif command.name in ADMIN_COMMANDS:
@@ -291,6 +293,17 @@ class Handlers:
         ]
         return texts.queue_text(status), InlineKeyboardMarkup(buttons) if buttons else None
 
+    async def _extend(self, message: Message, command: Command) -> None:
+        """`/extend <job> [new prompt]`: continue a finished clip from its last frame."""
+        assert message.from_user is not None
+        job_id, _, prompt = command.args.strip().partition(" ")
+        if not job_id:
+            raise UserError(texts.EXTEND_USAGE)
+        new = await self.engine.extend(
+            job_id.strip("`"), platform=PLATFORM, user_id=str(message.from_user.id), prompt=prompt
+        )
+        await answer(message, texts.AGAIN["extend"].format(job=new.id))
+
     async def _settings(self, message: Message, command: Command) -> None:
         assert message.from_user is not None
         user = user_key(PLATFORM, str(message.from_user.id))
@@ -325,13 +338,14 @@ class Handlers:
             if isinstance(query.message, Message):
                 text, markup = await self._queue_view(user_id)
                 await query.message.edit_text(text, reply_markup=markup)
-        elif action == "reroll":
+        elif action in ("reroll", "extend"):
             ack = job.reply_target.get("ack_message_id")
             if ack is not None:
                 # The old job's status message stays as it is; the new job gets its own.
                 self.frontend.claim(int(job.reply_target["chat_id"]), int(ack))
-            new = await self.engine.reroll(job.id, platform=PLATFORM, user_id=str(user_id))
-            await query.answer(f"🎲 Rerolling as job {new.id}")
+            again = self.engine.reroll if action == "reroll" else self.engine.extend
+            new = await again(job.id, platform=PLATFORM, user_id=str(user_id))
+            await query.answer(texts.AGAIN[action].format(job=new.id))
         else:
             await self._details(query, job)
 

@@ -25,6 +25,7 @@ COMMANDS = [
     ("animate", "Animate a photo with poses: album captioned /animate <prompt>"),
     ("queue", "Your jobs, their progress, and cancel buttons"),
     ("cancel", "Cancel your newest job, or /cancel <job id>"),
+    ("extend", "Continue a finished video: /extend <job id> [new prompt]"),
     ("settings", "Your own defaults, e.g. /settings steps 20 quality fast"),
     ("help", "How to use the bot, with examples"),
 ]
@@ -36,6 +37,7 @@ Photo → video (Wan I2V)
 • Send a photo with the caption: /i2v a cat walking through a garden
 • Or reply /i2v <prompt> to a photo already in the chat.
 • From one photo to another: an album of two photos captioned /i2v <prompt> --end
+• Longer: press ⏩ Extend under a video (or /extend <job id> [new prompt]) to continue it
 
 Talking portrait (InfiniteTalk) — the video is as long as the speech
 • Reply to a voice note or audio file with a photo captioned /talk <prompt>
@@ -105,6 +107,8 @@ def settings_text(values: str) -> str:
     return SETTINGS.format(values=values or "none (the bot's own)")
 
 
+AGAIN = {"reroll": "🎲 Rerolling as job {job}", "extend": "⏩ Extending as job {job}"}
+EXTEND_USAGE = "Say which video: /extend <job id> [new prompt], or press ⏩ Extend under it."
 ADMIN_ONLY = "That command is for the bot's admins."
 PAUSE_USAGE = "Say which host: /pause <host> (see /hosts)."
 BLOCK_USAGE = "Say who: /block <user id>, or reply /block to one of their messages."

@@ -61,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="JSON",
         help="re-run an archived job from its JSON file",
     )
+    gen.add_argument(
+        "--extend",
+        dest="extend_json",
+        type=Path,
+        metavar="JSON",
+        help="continue an archived image-to-video job from its last frame and archive both "
+        "joined; words after it are the new prompt",
+    )
     wf = sub.add_parser("workflow", help="print the API-format prompt without a host")
     _add_job_arguments(wf)
     wf.set_defaults(usage=wf)
@@ -99,6 +107,15 @@ def check_usage(args: argparse.Namespace) -> None:
     """Exit with status 2 and the usage for argument combinations that cannot work."""
     parser: argparse.ArgumentParser | None = getattr(args, "usage", None)
     if parser is None:
+        return
+    if getattr(args, "extend_json", None) is not None:
+        if args.from_json is not None:
+            parser.error("use either --from or --extend")
+        if any(getattr(args, n) for n in _INPUTS_FROM_ARCHIVE if n not in ("image", "prompt")):
+            parser.error(
+                "--extend continues the archived video: leave out --mode, --audio, --pose, "
+                "--face, --background and --end (a new prompt may follow)"
+            )
         return
     if getattr(args, "from_json", None) is not None:
         if any(getattr(args, name) for name in _INPUTS_FROM_ARCHIVE):

@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import check_front_ends
-from bot.archive import Archive, ArchiveRecord, make_record
+from bot.archive import Archive, ArchiveRecord, archive_joined, make_record
 from bot.cli.args import flag_overrides, job_ask
 from bot.cli.progress import ProgressBar
 from bot.config import Config, HostConfig, parse_config
 from bot.errors import UserError
 from bot.intake import PreparedJob, prepare_job, prepare_request
-from bot.params import resolve_again, resolve_params, scheduler_choices
-from bot.request import InputFiles, JobRequest, Mode
+from bot.media.joins import last_frame
+from bot.params import random_seed, resolve_again, resolve_params, scheduler_choices
+from bot.request import InputFiles, JobRequest, Lineage, Mode
 from bot.runner import (
     Hooks,
     HostSetup,
@@ -56,6 +57,8 @@ async def _prepare(
     record: ArchiveRecord | None = None,
 ) -> PreparedJob:
     schedulers = scheduler_choices(object_info)
+    if record is not None and args.extend_json is not None:
+        record = await _extension(args, record, work)
     if record is not None:
         request = record.request
         for path in request.inputs.all():
@@ -70,6 +73,26 @@ async def _prepare(
     return await prepare_job(job_ask(args), config, schedulers, work)
 
 
+async def _extension(args: argparse.Namespace, record: ArchiveRecord, work: Path) -> ArchiveRecord:
+    """The record's request turned into its continuation: the last frame of its video as the
+    start image, the new prompt (the words after --extend) or its own, a new seed."""
+    video = Path(args.extend_json).with_suffix(".mp4")
+    if record.request.mode is not Mode.I2V:
+        raise UserError("Only image-to-video jobs can be extended.")
+    if not video.is_file():
+        raise UserError(f"{video}, the video of that record, is not there.")
+    frame = await last_frame(video, work / "from" / "last.png")
+    words = ([str(args.image)] if args.image else []) + list(args.prompt)
+    lineage = Lineage(job_id=record.job_id or video.stem, video=video.resolve())
+    update = {
+        "prompt": " ".join(words).strip() or record.request.prompt,
+        "inputs": InputFiles(image=frame),
+        "extends": lineage,
+        "params": record.request.params.model_copy(update={"seed": random_seed()}),
+    }
+    return record.model_copy(update={"request": record.request.model_copy(update=update)})
+
+
 def _print_notes(job: PreparedJob) -> None:
     for note in job.request.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -80,7 +103,8 @@ async def generate(args: argparse.Namespace, config: Config | None) -> int:
     assert config is not None
     host = config.host(args.host)
     # A record that cannot be read is reported before any host is contacted.
-    old = await asyncio.to_thread(Archive.load, args.from_json) if args.from_json else None
+    source = args.from_json or args.extend_json
+    old = await asyncio.to_thread(Archive.load, source) if source else None
     queued_at = datetime.now(UTC)
     async with _client(host, config) as client:
         object_info = await client.object_info()
@@ -102,6 +126,9 @@ async def generate(args: argparse.Namespace, config: Config | None) -> int:
                 gpu_seconds=done.gpu_seconds,
             )
             path = await Archive(config.storage.outputs).save(done.video, record)
+    if job.request.extends is not None:
+        print(path)  # the continuation alone; the joined video follows
+        path = await archive_joined(job.request.extends, path)
     print(path)
     return 0
 

@@ -7,7 +7,6 @@ still marked "delivering" is only sent again when its front end says it never go
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import av
 
-from bot.archive import Archive, make_record
+from bot.archive import Archive, archive_joined, make_record
 from bot.config import Config
 from bot.engine.eta import Estimator
 from bot.engine.events import JobFinished
@@ -24,7 +23,6 @@ from bot.engine.jobs import Job, JobResult, JobStatus
 from bot.engine.ledger import Ledger
 from bot.engine.store import JobStore
 from bot.errors import UserError
-from bot.media.joins import join_videos
 from bot.runner import RunResult
 
 log = logging.getLogger(__name__)
@@ -56,7 +54,7 @@ class Deliveries:
         try:
             video = await archive_result(job, host, self._config, self._archive, collected)
             if job.request.extends is not None:
-                video = await join_extension(job, video)
+                video = await _joined(job, video)
         except Exception as exc:
             log.error("could not archive job %s", job.id, exc_info=exc)
             await self._ledger.fail(
@@ -147,34 +145,11 @@ async def archive_result(
     return await archive.save(collected.video, record)
 
 
-async def join_extension(job: Job, continuation: Path) -> Path:
-    """The original clip and its archived continuation as one video, archived beside it with
-    a record that names both; the continuation alone if the original cannot be read."""
-    lineage = job.request.extends
-    assert lineage is not None
-    joined = continuation.with_name(f"{continuation.stem}_extended.mp4")
+async def _joined(job: Job, continuation: Path) -> Path:
+    """The extension joined to its original; the continuation alone if that cannot be done."""
+    assert job.request.extends is not None
     try:
-        info = await join_videos(lineage.video, continuation, joined)
+        return await archive_joined(job.request.extends, continuation)
     except (UserError, OSError, av.FFmpegError) as exc:
-        log.warning("job %s: could not join it to %s: %s", job.id, lineage.video, exc)
+        log.warning("job %s: could not join it to its original: %s", job.id, exc)
         return continuation
-
-    def write_record() -> None:
-        record = json.loads(continuation.with_suffix(".json").read_text(encoding="utf-8"))
-        record["lineage"] = {
-            "extends": lineage.job_id,
-            "original": str(lineage.video),
-            "continuation": str(continuation),
-        }
-        record["video"] = {
-            **record.get("video", {}),
-            "frames": info.frames,
-            "duration": info.duration,
-            "width": info.width,
-            "height": info.height,
-        }
-        text = json.dumps(record, indent=2, ensure_ascii=False)
-        joined.with_suffix(".json").write_text(text, encoding="utf-8")
-
-    await asyncio.to_thread(write_record)
-    return joined

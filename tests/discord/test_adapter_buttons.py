@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.discord import texts
 from fakes.discord_objects import EPHEMERAL, USER_ID
-from fakes.media import png_bytes
+from fakes.media import png_bytes, probe
 from tests.discord.conftest import HarnessFactory, answer_to, buttons_of, is_video
 
 BOB, ADMIN = USER_ID + 1, USER_ID + 2
@@ -22,7 +22,7 @@ async def test_reroll_after_a_restart_makes_a_new_job_with_its_own_card(
         await h.restart()  # a new client: the buttons must still work
 
         video = fake.messages[int(first.response["id"])]
-        reroll, _ = buttons_of(video)
+        reroll, _, _ = buttons_of(video)
         click = await fake.click(video, reroll)
         answer = await answer_to(fake, click)
         second = await fake.wait_for("create_message", is_video, count=2)
@@ -52,7 +52,7 @@ async def test_details_and_reroll_of_someone_elses_video_are_refused(
         call = await fake.wait_for("create_message", is_video)
         await h.engine.drain()
         video = fake.messages[int(call.response["id"])]
-        reroll, details = buttons_of(video)
+        reroll, _, details = buttons_of(video)
         refusals = [
             await answer_to(fake, await fake.click(video, b, user_id=BOB))
             for b in (reroll, details)
@@ -65,3 +65,33 @@ async def test_details_and_reroll_of_someone_elses_video_are_refused(
     assert len(h.comfy.prompts) == 1
     assert shown["flags"] & EPHEMERAL
     assert shown["content"].startswith("Job ") and "alice's secret prompt" in shown["content"]
+
+
+async def test_extend_opens_a_form_with_the_prompt_and_delivers_the_joined_video(
+    harness: HarnessFactory,
+) -> None:
+    async with harness(comfy={"scale": 1.0}) as h:
+        fake = h.discord
+        image = fake.attachment(png_bytes(320, 240), "kite.png")
+        await fake.slash("i2v", image=image, prompt="a red kite", steps=3, frames=9, size="256x192")
+        first = await fake.wait_for("create_message", is_video)
+        await h.engine.drain()
+        video = fake.messages[int(first.response["id"])]
+        _, extend, details = buttons_of(video)
+        opened = await fake.click(video, extend)
+        form = (await fake.response_to(opened)).payload["data"]
+        submitted = await fake.submit_modal(opened, {"prompt": "the kite flies away"})
+        answer = await answer_to(fake, submitted)
+        second = await fake.wait_for("create_message", is_video, count=2)
+        await h.engine.drain()
+        by_command = await answer_to(
+            fake, await fake.slash("extend", job=extend.split(":")[2], prompt="it lands")
+        )
+        third = await fake.wait_for("create_message", is_video, count=3)
+        await h.engine.drain()
+    assert extend.startswith("wanbot:extend:") and details.startswith("wanbot:details:")
+    assert form["components"][0]["component"]["value"] == "a red kite"
+    assert "Extending as job" in answer["content"] and answer["flags"] & EPHEMERAL
+    assert "Extending as job" in by_command["content"]
+    assert "the kite flies away" in second.payload["content"]
+    assert [probe(c.file(0)).frames for c in (first, second, third)] == [9, 17, 17]

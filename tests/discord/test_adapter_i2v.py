@@ -50,7 +50,7 @@ async def test_i2v_defers_posts_a_card_edits_it_and_replies_with_the_video(
     assert "a cat in a garden" in content and "7" in content and len(content) <= 2000
     posted = fake.messages[int(video.response["id"])]
     job_id = card["content"].split("`")[1]
-    assert buttons_of(posted) == [f"wanbot:reroll:{job_id}", f"wanbot:details:{job_id}"]
+    assert buttons_of(posted) == [f"wanbot:{a}:{job_id}" for a in ("reroll", "extend", "details")]
     (prompt,) = h.comfy.prompts
     sampler = next(n for n in prompt.values() if n["class_type"] == "WanVideoSampler")
     assert sampler["inputs"]["steps"] == 4 and sampler["inputs"]["seed"] == 7

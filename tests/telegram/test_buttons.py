@@ -24,9 +24,11 @@ async def press(tg: FakeTelegram, message: dict[str, Any], data: str, user: int)
     )
 
 
-def buttons_of(video: Call) -> tuple[str, str]:
+def buttons_of(video: Call) -> tuple[str, str, str]:
+    """Reroll, Extend and Details under a delivered image-to-video result."""
     row = video.fields["reply_markup"]["inline_keyboard"][0]
-    return row[0]["callback_data"], row[1]["callback_data"]
+    reroll, extend, details = (b["callback_data"] for b in row)
+    return reroll, extend, details
 
 
 async def test_details_and_reroll_of_someone_elses_video_are_refused(
@@ -43,10 +45,10 @@ async def test_details_and_reroll_of_someone_elses_video_are_refused(
         )
         video = await tg.wait_for("sendVideo")
         await h.engine.drain()
-        reroll, details = buttons_of(video)
+        reroll, extend, details = buttons_of(video)
         sent_before = len(tg.of("sendMessage"))
 
-        for data in (details, reroll):
+        for data in (details, reroll, extend):
             answer = await press(tg, video.response, data, BOB)
             assert answer.fields["text"] == texts.NOT_YOUR_JOB
             assert answer.fields.get("show_alert") is True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from fakes.media import png_bytes
+from fakes.media import png_bytes, probe
 from tests.telegram.conftest import HarnessFactory
 
 
@@ -25,7 +25,9 @@ async def test_reroll_and_details_work_after_a_restart(harness: HarnessFactory) 
         await h.restart()
 
         markup = first.fields["reply_markup"]["inline_keyboard"][0]
-        reroll, details = markup[0]["callback_data"], markup[1]["callback_data"]
+        data = [b["callback_data"] for b in markup]
+        reroll, details = data[0], data[-1]
+        assert [d.split(":")[0] for d in data] == ["reroll", "extend", "details"]
         query = await tg.press_button(first.response, reroll)
         answer = await tg.wait_for(
             "answerCallbackQuery", lambda c: c.fields["callback_query_id"] == query
@@ -70,3 +72,29 @@ async def test_video_that_cannot_fit_is_named(harness: HarnessFactory) -> None:
         message = await tg.wait_text("too large to send here")
         assert "i2v" in message.fields["text"]
         assert tg.of("sendVideo") == []
+
+
+async def test_extend_continues_the_video_and_sends_both_joined(harness: HarnessFactory) -> None:
+    async with harness(comfy={"scale": 1.0}) as h:
+        tg = h.tg
+        await tg.send_message(
+            photo=tg.photo(png_bytes(320, 240), 320, 240),
+            caption="/i2v a red kite --steps 3 --frames 9 --size 256x192",
+        )
+        first = await tg.wait_for("sendVideo")
+        await h.engine.drain()
+        extend = first.fields["reply_markup"]["inline_keyboard"][0][1]["callback_data"]
+        query = await tg.press_button(first.response, extend)
+        answer = await tg.wait_for(
+            "answerCallbackQuery", lambda c: c.fields["callback_query_id"] == query
+        )
+        second = await tg.wait_for("sendVideo", count=2)
+        await h.engine.drain()
+        job = extend.split(":")[1]
+        await tg.send_message(text=f"/extend {job} the kite flies away")
+        third = await tg.wait_for("sendVideo", count=3)
+        await h.engine.drain()
+    assert "Extending as job" in answer.fields["text"]
+    frames = [probe(c.file("video")).frames for c in (first, second, third)]
+    assert frames == [9, 17, 17]  # each extension: the original and 8 new frames
+    assert "the kite flies away" in third.fields["caption"]
