@@ -16,7 +16,12 @@ DEFAULT_CONFIG = Path("config.toml")
 
 
 def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("image", nargs="?", type=Path, help="reference image or portrait")
+    parser.add_argument(
+        "image",
+        nargs="?",
+        type=Path,
+        help="reference image or portrait (generate: several images make one job each)",
+    )
     parser.add_argument("prompt", nargs="*", help="what should happen in the video")
     parser.add_argument(
         "--mode", choices=[m.value for m in Mode], help=f"default: {Mode.I2V.value}"
@@ -60,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="JSON",
         help="re-run an archived job from its JSON file",
+    )
+    gen.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N jobs per image with consecutive seeds (1 to limits.max_batch)",
     )
     gen.add_argument(
         "--extend",

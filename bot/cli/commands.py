@@ -19,9 +19,16 @@ from bot.cli.args import flag_overrides, job_ask
 from bot.cli.progress import ProgressBar
 from bot.config import Config, HostConfig, parse_config
 from bot.errors import UserError
+from bot.flags import convert_flag
 from bot.intake import PreparedJob, prepare_job, prepare_request
 from bot.media.joins import last_frame
-from bot.params import random_seed, resolve_again, resolve_params, scheduler_choices
+from bot.params import (
+    SEED_MAX,
+    random_seed,
+    resolve_again,
+    resolve_params,
+    scheduler_choices,
+)
 from bot.request import InputFiles, JobRequest, Lineage, Mode
 from bot.runner import (
     Hooks,
@@ -99,38 +106,89 @@ def _print_notes(job: PreparedJob) -> None:
 
 
 async def generate(args: argparse.Namespace, config: Config | None) -> int:
-    """Run one job on a host with a progress bar; archive it; print the MP4's path."""
+    """Run each job (one per image, times `--batch`) on a host with a progress bar; archive
+    it; print each archived MP4's path as it is made."""
     assert config is not None
     host = config.host(args.host)
     # A record that cannot be read is reported before any host is contacted.
     source = args.from_json or args.extend_json
     old = await asyncio.to_thread(Archive.load, source) if source else None
-    queued_at = datetime.now(UTC)
+    jobs = _jobs(args, config)
     async with _client(host, config) as client:
         object_info = await client.object_info()
-        with tempfile.TemporaryDirectory(prefix="wanbot-") as tmp:
-            work = Path(tmp)
-            job = await _prepare(args, config, object_info, work, old)
-            _print_notes(job)
-            setup = HostSetup.of(host, config, object_info)
-            done = await _run(job, client, setup, work / "result.mp4")
-            record = await make_record(
-                done.video,
-                job.request,
-                host,
-                config,
-                prompt_id=done.prompt_id,
-                workflow=done.workflow or {},
-                queued_at=queued_at,
-                started_at=done.started_at,
-                gpu_seconds=done.gpu_seconds,
-            )
-            path = await Archive(config.storage.outputs).save(done.video, record)
-    if job.request.extends is not None:
-        print(path)  # the continuation alone; the joined video follows
-        path = await archive_joined(job.request.extends, path)
-    print(path)
+        for one in jobs:
+            for path in await _generate_one(one, config, host, client, object_info, old):
+                print(path, flush=True)
     return 0
+
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
+
+
+def _jobs(args: argparse.Namespace, config: Config) -> list[argparse.Namespace]:
+    """One set of arguments per job: each image given (the prompt starts at the first word
+    that is not an image file), `--batch` times with consecutive seeds."""
+    count = args.batch
+    if not 1 <= count <= config.limits.max_batch:
+        raise UserError(f"--batch {count} is out of range: use 1 to {config.limits.max_batch}.")
+    images: list[Path | None] = [args.image] if args.image else []
+    words = list(args.prompt)
+    if args.extend_json is None:
+        while (
+            words and Path(words[0]).suffix.lower() in IMAGE_SUFFIXES and Path(words[0]).is_file()
+        ):
+            images.append(Path(words.pop(0)))
+    if count > 1:
+        given = args.flag_seed
+        first = convert_flag("seed", given)[1] if given is not None else random_seed()
+        if first + count - 1 > SEED_MAX:
+            raise UserError(f"--seed {first} leaves no room for {count} consecutive seeds.")
+    jobs = []
+    for image in images or [None]:
+        for index in range(count):
+            one = argparse.Namespace(**vars(args))
+            one.image, one.prompt = image, words
+            if count > 1:
+                one.flag_seed = str(first + index)
+            jobs.append(one)
+    return jobs
+
+
+def _is_image_file(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
+
+
+async def _generate_one(
+    args: argparse.Namespace,
+    config: Config,
+    host: HostConfig,
+    client: ComfyClient,
+    object_info: dict[str, Any],
+    old: ArchiveRecord | None,
+) -> list[Path]:
+    """One job: prepared, run, archived; its archived videos (an extension: two)."""
+    queued_at = datetime.now(UTC)
+    with tempfile.TemporaryDirectory(prefix="wanbot-") as tmp:
+        work = Path(tmp)
+        job = await _prepare(args, config, object_info, work, old)
+        _print_notes(job)
+        setup = HostSetup.of(host, config, object_info)
+        done = await _run(job, client, setup, work / "result.mp4")
+        record = await make_record(
+            done.video,
+            job.request,
+            host,
+            config,
+            prompt_id=done.prompt_id,
+            workflow=done.workflow or {},
+            queued_at=queued_at,
+            started_at=done.started_at,
+            gpu_seconds=done.gpu_seconds,
+        )
+        path = await Archive(config.storage.outputs).save(done.video, record)
+    if job.request.extends is None:
+        return [path]
+    return [path, await archive_joined(job.request.extends, path)]
 
 
 async def _run(job: PreparedJob, client: ComfyClient, setup: HostSetup, dest: Path) -> RunResult:
