@@ -18,6 +18,7 @@ Nothing in `bot/` knows any platform: `bot.app` loads adapters by import path.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from bot.config import Config, config_problems, validate_section
@@ -35,6 +36,7 @@ from bot.engine.events import (
 from bot.engine.jobs import Job, JobResult, JobStatus, JobView, QueueStatus
 from bot.errors import ConfigError, InputError, LimitError, ParameterError, UserError
 from bot.flags import ParsedCommand, parse_command
+from bot.groups import GroupCards
 from bot.media.summary import full_summary, summarize
 from bot.media.units import size_text
 from bot.media.video import DeliveryPlan, plan_delivery, probe, thumbnail
@@ -56,6 +58,7 @@ __all__ = [
     "EngineAPI",
     "FileSet",
     "FrontEnd",
+    "GroupCards",
     "HostView",
     "InputError",
     "InputFiles",
@@ -141,6 +144,11 @@ class EngineAPI(Protocol):
 
     async def submit(self, order: Order) -> Job:
         """Accept a job, or raise a `UserError` (`LimitError`, `InputError`, ...) saying why."""
+        ...
+
+    async def submit_all(self, orders: Sequence[Order]) -> list[Job]:
+        """The jobs of one message (a `--batch N`, several photos), accepted whole or not at
+        all; batches get `batch` in their reply targets (`GroupCards`)."""
         ...
 
     async def status(self, platform: str, user_id: str) -> QueueStatus:

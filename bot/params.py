@@ -42,6 +42,9 @@ DEFAULT_NEGATIVE = (
 
 SIZE_FIELDS = ("width", "height")  # the `Params` fields `--size WxH` sets
 PRESET_KEYS = ("steps", "cfg", "shift", "scheduler")  # what `--quality` changes
+# How many jobs to make, not a parameter of one: the engine (or the CLI) takes it out of the
+# overrides before they are resolved (`take_batch`).
+JOB_COUNT = ("batch",)
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,8 @@ PARAMS: tuple[Param, ...] = (
     Param("face-strength", "face_strength", float, "face guidance 0-10, e.g. --face-strength 1",
           1.0, modes=ANIMATE, low=0, high=10, label="face strength", metavar="X",
           aliases=("face_strength",)),
+    Param("batch", "batch", int, "jobs with consecutive seeds, e.g. --batch 4", 1,
+          low=1, high=Limit("max_batch"), configurable=False),
     Param("color-match", "color_match", str, "color matching: " + ", ".join(COLOR_MATCH_CHOICES),
           "disabled", modes=ANIMATE, choices=COLOR_MATCH_CHOICES, label="color match",
           metavar="NAME", aliases=("colormatch", "color_match")),
@@ -273,6 +278,13 @@ _BY_NAME: dict[str, Param] = {name: p for p in PARAMS for name in (p.name, *p.al
 def find_param(name: str) -> Param | None:
     """The parameter `--name` (or one of its aliases) sets."""
     return _BY_NAME.get(name.lower())
+
+
+def take_batch(overrides: dict[str, Any], limits: Limits) -> int:
+    """Remove `batch` from `overrides`; how many jobs to make, checked against the limit."""
+    count = int(overrides.pop("batch", 1))
+    check_range("batch", count, 1, limits.max_batch)
+    return count
 
 
 def random_seed() -> int:
@@ -319,7 +331,7 @@ def builtin_defaults(mode: Mode) -> dict[str, Any]:
     """The table's defaults for `mode`, keyed by `Params` field (size as width and height)."""
     values: dict[str, Any] = {}
     for param in PARAMS:
-        if mode not in param.modes or param.key in ("seed", "negative_prompt"):
+        if mode not in param.modes or param.key in ("seed", "negative_prompt", *JOB_COUNT):
             continue
         if param.key == "size":
             values.update(zip(SIZE_FIELDS, param.default_for(mode), strict=True))

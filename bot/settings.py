@@ -19,7 +19,7 @@ from bot.params import PARAMS, resolve_params
 from bot.request import Mode
 
 RESET_WORDS = frozenset({"reset", "clear", "none", "off"})
-NOT_SETTABLE = frozenset({"seed"})  # drawn anew for every job
+NOT_SETTABLE = frozenset({"seed", "batch"})  # chosen for each job (the seed drawn anew)
 USAGE = (
     "Set your defaults as name and value pairs, e.g. /settings steps 20 quality fast; "
     "/settings reset clears them."
@@ -44,8 +44,8 @@ def parse_settings(text: str) -> dict[str, str] | None:
         param = lookup_flag(name.lstrip("-—–"))
         if param.key in NOT_SETTABLE:
             raise ParameterError(
-                f"The {param.name} is drawn anew for every job: give --{param.name} in a "
-                "job's own flags instead."
+                f"The {param.name} cannot be a default (it is chosen for each job): give "
+                f"--{param.name} in a job's own flags instead."
             )
         convert_flag(param.name, value)
         values[param.name] = value

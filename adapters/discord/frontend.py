@@ -29,6 +29,7 @@ from adapters.discord.edits import CardEditor
 from bot.frontend import (
     Config,
     DeliveryPlan,
+    GroupCards,
     Job,
     JobCancelled,
     JobEvent,
@@ -68,6 +69,7 @@ class DiscordFrontEnd:
         self.editor = CardEditor(self._edit, discord_config.edit_interval)
         self._cards: dict[str, int] = {}  # job id -> its card
         self._interactions: dict[str, discord.Interaction] = {}  # job id -> its command
+        self.groups = GroupCards()
         self._hosts: dict[str, str] = {}
         self._delivered: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -122,14 +124,27 @@ class DiscordFrontEnd:
         text = texts.card(job.id, event, self._hosts.get(job.id) or job.host)
         if text is None:
             return
-        card = await self._card_of(job, text)
-        if card is not None:
-            channel_id = int(job.reply_target["channel_id"])
-            await self.editor.edit(channel_id, card, text, final=isinstance(event, FINAL))
+        ended = isinstance(event, JobFailed | JobCancelled)
+        if not await self._show_group(job, text, ended=ended):
+            card = await self._card_of(job, text)
+            if card is not None:
+                channel_id = int(job.reply_target["channel_id"])
+                await self.editor.edit(channel_id, card, text, final=isinstance(event, FINAL))
         if isinstance(event, JobFailed | JobCancelled):
             self._hosts.pop(job.id, None)
             self._cards.pop(job.id, None)
             self._interactions.pop(job.id, None)
+
+    async def _show_group(self, job: Job, text: str, *, ended: bool) -> bool:
+        """A batch's job: its line on the batch's one card; False if not part of a batch."""
+        card = job.reply_target.get("card_id")
+        group = self.groups.show(job.reply_target, text, ended=ended)
+        if group is None or card is None:
+            return False
+        whole, finished = group
+        channel_id = int(job.reply_target["channel_id"])
+        await self.editor.edit(channel_id, int(card), whole[:MESSAGE_LIMIT], final=finished)
+        return True
 
     async def _card_of(self, job: Job, text: str) -> int | None:
         """The job's card; a new one (showing `text`, so None is returned) if it has none,
@@ -176,12 +191,14 @@ class DiscordFrontEnd:
         self._delivered.add(job.id)
         self._hosts.pop(job.id, None)
         self._interactions.pop(job.id, None)
+        done = texts.DONE.format(job=f"`{job.id}`")
+        if await self._show_group(job, done, ended=True):
+            self._cards.pop(job.id, None)
+            return
         card = self._cards.pop(job.id, None) or job.reply_target.get("card_id")
         if card is not None:
             channel_id = int(job.reply_target["channel_id"])
-            await self.editor.edit(
-                channel_id, int(card), texts.DONE.format(job=f"`{job.id}`"), final=True
-            )
+            await self.editor.edit(channel_id, int(card), done, final=True)
 
     async def _send_anywhere(self, job: Job, result: JobResult, plan: DeliveryPlan) -> None:
         """To the card's channel; where that is refused, to the interaction's follow-up while

@@ -141,8 +141,9 @@ class Handlers:
                     files.check_image(inputs[name])
             text = prompt.strip() or DEFAULT_PROMPTS.get(mode, "")
             await interaction.response.defer(ephemeral=True, thinking=True)
-            job, note = await self._submit(interaction, mode, inputs, text, overrides, limit)
-            queued = texts.QUEUED.format(job=f"`{job.id}`")
+            jobs, note = await self._submit(interaction, mode, inputs, text, overrides, limit)
+            ids = ", ".join(f"`{j.id}`" for j in jobs)
+            queued = (texts.QUEUED if len(jobs) == 1 else texts.QUEUED_MANY).format(job=ids)
             await interaction.followup.send(f"{queued}\n{note}" if note else queued, ephemeral=True)
 
         await guarded(interaction, work)
@@ -155,8 +156,9 @@ class Handlers:
         prompt: str,
         overrides: dict[str, Any],
         limit: int,
-    ) -> tuple[Job, str | None]:
-        """Download, post the card, submit; the job and what to say about where its card is."""
+    ) -> tuple[list[Job], str | None]:
+        """Download, post the card, submit; the jobs (a `batch`: several) and what to say about
+        where their card is."""
         folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="wanbot-dc-"))
         card: Card | None = None
         try:
@@ -167,15 +169,16 @@ class Handlers:
             }
             ask = Ask(mode, prompt, InputFiles(**named), overrides)
             sender = Sender(PLATFORM, str(interaction.user.id), str(interaction.channel_id))
-            job = await self.engine.submit(Order(ask, sender, card.target))
+            jobs = await self.engine.submit_all([Order(ask, sender, card.target)])
         except BaseException:
             if card is not None and card.message is not None:
                 await _delete_quietly(card.message)
             raise
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
-        self.frontend.follow(job.id, interaction)
-        return job, card.note
+        for job in jobs:
+            self.frontend.follow(job.id, interaction)
+        return jobs, card.note
 
     # -- other commands ----------------------------------------------------------------------
 

@@ -105,6 +105,7 @@ FLAGS_ONLY = (
 BAD_VALUE = "{name} {value!r} is not valid: {help}."
 CHECKING = "⏳ Checking your files…"
 QUEUED = "✅ Job {job} is queued; its card follows it."
+QUEUED_MANY = "✅ Jobs {job} are queued; their card follows them."
 MOVED_TO_DM = (
     "I may not post in this channel (a server admin can give me **Send Messages**, "
     "**Attach Files** and **Read Message History** here), so the card and the video come "

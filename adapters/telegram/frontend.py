@@ -21,6 +21,7 @@ from adapters.telegram.config import TelegramConfig
 from adapters.telegram.edits import MessageEditor, retry_seconds
 from bot.frontend import (
     Config,
+    GroupCards,
     Job,
     JobCancelled,
     JobEvent,
@@ -82,6 +83,7 @@ class TelegramFrontEnd:
         self._taken: set[tuple[int, int]] = set()
         self._hosts: dict[str, str] = {}
         self._delivered: set[str] = set()
+        self.groups = GroupCards()
 
     def claim(self, chat_id: int, message_id: int, job_id: str | None = None) -> None:
         """Mark a status message as used (by `job_id`, or by a job that has finished)."""
@@ -101,7 +103,8 @@ class TelegramFrontEnd:
         if text is None:
             return
         final = isinstance(event, FINAL)
-        await self._show(job, text, final=final)
+        if not await self._show_group(job, text, ended=isinstance(event, JobFailed | JobCancelled)):
+            await self._show(job, text, final=final)
         if isinstance(event, JobFailed | JobCancelled):
             self._hosts.pop(job.id, None)
             self._status.pop(job.id, None)
@@ -116,6 +119,17 @@ class TelegramFrontEnd:
                 message_id = int(ack)
                 self.claim(chat_id, message_id, job.id)
         return message_id
+
+    async def _show_group(self, job: Job, text: str, *, ended: bool) -> bool:
+        """A batch's job: its line on the batch's card (the acknowledgement); False if the
+        job is not part of a batch."""
+        card = self.groups.show(job.reply_target, text, ended=ended)
+        ack = job.reply_target.get("ack_message_id")
+        if card is None or ack is None:
+            return False
+        whole, finished = card
+        await self.editor.edit(int(job.reply_target["chat_id"]), int(ack), whole, final=finished)
+        return True
 
     async def _show(self, job: Job, text: str, *, final: bool) -> None:
         chat_id = int(job.reply_target["chat_id"])
@@ -158,6 +172,9 @@ class TelegramFrontEnd:
         await asyncio.to_thread(_mark_delivered, job.work_dir)
         self._delivered.add(job.id)
         self._hosts.pop(job.id, None)
+        done = texts.DELIVERY_DONE.format(job=job.id)
+        if await self._show_group(job, done, ended=True):
+            return
         message_id = self._message_of(job)
         self._status.pop(job.id, None)
         if message_id is not None:

@@ -44,6 +44,7 @@ from adapters.telegram.parse import (
     draft_from_album,
     draft_from_message,
     draft_with_end,
+    drafts_per_photo,
     image_of,
     message_command,
     wants_end,
@@ -245,6 +246,10 @@ class Handlers:
             if wants_end(command):
                 await self._submit(first, draft_with_end(messages, command))
                 return
+            if command.name == "i2v":
+                # /i2v on an album of photos: one job per photo, on one card.
+                await self._submit(first, *drafts_per_photo(messages, command))
+                return
             if command.name not in JOB_COMMANDS:
                 await answer(first, texts.ALBUM_NEEDS_ANIMATE)
                 return
@@ -254,8 +259,9 @@ class Handlers:
 
         await self._guarded(first, None, work)
 
-    async def _submit(self, message: Message, draft: Draft) -> None:
-        """Acknowledge at once, download, hand to the engine; errors edit the acknowledgement."""
+    async def _submit(self, message: Message, *drafts: Draft) -> None:
+        """Acknowledge at once, download, hand to the engine (several drafts: one job each, on
+        one card); errors edit the acknowledgement."""
         user = message.from_user
         assert user is not None
         status = await answer(message, texts.RECEIVED)
@@ -265,16 +271,21 @@ class Handlers:
             folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="wanbot-tg-"))
             try:
                 limit = min(self.telegram.max_download_bytes(), self.config.limits.max_input_bytes)
-                inputs = await download_draft(self.bot, draft, folder, limit)
                 target = {
                     "chat_id": message.chat_id,
                     "message_id": message.message_id,
                     "ack_message_id": status.message_id,
                     "thread_id": message.message_thread_id if message.is_topic_message else None,
                 }
-                ask = Ask(draft.mode, draft.prompt, inputs, draft.overrides)
                 sender = Sender(PLATFORM, str(user.id), str(message.chat_id))
-                await self.engine.submit(Order(ask, sender, target))
+                orders = []
+                for index, draft in enumerate(drafts):
+                    own = folder / str(index)
+                    await asyncio.to_thread(own.mkdir)
+                    inputs = await download_draft(self.bot, draft, own, limit)
+                    ask = Ask(draft.mode, draft.prompt, inputs, draft.overrides)
+                    orders.append(Order(ask, sender, target))
+                await self.engine.submit_all(orders)
             finally:
                 await asyncio.to_thread(shutil.rmtree, folder, True)
 

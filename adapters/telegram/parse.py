@@ -284,6 +284,16 @@ def draft_with_end(messages: Sequence[Message], command: Command) -> Draft:
     return Draft(Mode.I2V, prompt, overrides, first, end=end)
 
 
+def drafts_per_photo(messages: Sequence[Message], command: Command) -> list[Draft]:
+    """`/i2v` on an album: one image-to-video draft per photo, the same prompt and flags."""
+    prompt, overrides = _words(command, Mode.I2V)
+    ordered = sorted(messages, key=lambda m: m.message_id)
+    photos = [image_of(m) for m in ordered]
+    if any(p is None for p in photos):
+        raise InputError(texts.ALBUM_ITEM_UNUSABLE)
+    return [Draft(Mode.I2V, prompt, dict(overrides), p) for p in photos if p is not None]
+
+
 def album_command(messages: Sequence[Message], bot_username: str) -> Command | None:
     """The command in an album's captions (Telegram shows one caption; any item may hold it)."""
     for item in sorted(messages, key=lambda m: m.message_id):

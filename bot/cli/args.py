@@ -67,13 +67,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-run an archived job from its JSON file",
     )
     gen.add_argument(
-        "--batch",
-        type=int,
-        default=1,
-        metavar="N",
-        help="N jobs per image with consecutive seeds (1 to limits.max_batch)",
-    )
-    gen.add_argument(
         "--extend",
         dest="extend_json",
         type=Path,

@@ -28,6 +28,7 @@ from bot.params import (
     resolve_again,
     resolve_params,
     scheduler_choices,
+    take_batch,
 )
 from bot.request import InputFiles, JobRequest, Lineage, Mode
 from bot.runner import (
@@ -128,9 +129,8 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".
 def _jobs(args: argparse.Namespace, config: Config) -> list[argparse.Namespace]:
     """One set of arguments per job: each image given (the prompt starts at the first word
     that is not an image file), `--batch` times with consecutive seeds."""
-    count = args.batch
-    if not 1 <= count <= config.limits.max_batch:
-        raise UserError(f"--batch {count} is out of range: use 1 to {config.limits.max_batch}.")
+    given = {} if args.flag_batch is None else dict([convert_flag("batch", args.flag_batch)])
+    count = take_batch(given, config.limits)
     images: list[Path | None] = [args.image] if args.image else []
     words = list(args.prompt)
     if args.extend_json is None:
@@ -139,15 +139,15 @@ def _jobs(args: argparse.Namespace, config: Config) -> list[argparse.Namespace]:
         ):
             images.append(Path(words.pop(0)))
     if count > 1:
-        given = args.flag_seed
-        first = convert_flag("seed", given)[1] if given is not None else random_seed()
+        seed = args.flag_seed
+        first = convert_flag("seed", seed)[1] if seed is not None else random_seed()
         if first + count - 1 > SEED_MAX:
             raise UserError(f"--seed {first} leaves no room for {count} consecutive seeds.")
     jobs = []
     for image in images or [None]:
         for index in range(count):
             one = argparse.Namespace(**vars(args))
-            one.image, one.prompt = image, words
+            one.image, one.prompt, one.flag_batch = image, words, None
             if count > 1:
                 one.flag_seed = str(first + index)
             jobs.append(one)

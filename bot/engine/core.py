@@ -21,13 +21,13 @@ import dataclasses
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
 from bot.archive import Archive
 from bot.config import Config
-from bot.engine import again
+from bot.engine import admission, again
 from bot.engine.admin import Admin
 from bot.engine.delivery import Deliveries
 from bot.engine.eta import Estimator
@@ -40,8 +40,9 @@ from bot.engine.recovery import recover
 from bot.engine.runs import Runs
 from bot.engine.scheduler import FairQueue, select
 from bot.engine.store import JobStore
-from bot.errors import InputError, LimitError, UserError
+from bot.errors import InputError, UserError
 from bot.frontend import FrontEnd
+from bot.groups import single
 from bot.intake import PreparedJob, accept_inputs
 from bot.request import Mode, Order, Sender, user_key
 from bot.settings import UserSettings
@@ -154,10 +155,23 @@ class Engine:
     # -- front-end API ----------------------------------------------------------------------
 
     async def submit(self, order: Order) -> Job:
-        """Accept a job: check caps, copy and prepare its files, store and queue it.
+        """Accept a request's jobs (see `submit_all`); the first of them."""
+        return (await self.submit_all([order]))[0]
 
-        Raises `LimitError` over a cap, `UserError` for unusable input or parameters.
+    async def submit_all(self, orders: Sequence[Order]) -> list[Job]:
+        """Accept the jobs of one message (a `--batch`, several photos): check the caps for
+        all of them, copy and prepare each one's files, store and queue them.
+
+        Raises `LimitError` over a cap (nothing is queued), `UserError` for unusable input or
+        parameters.
         """
+        jobs = admission.expand(orders, self.config.limits)
+        user = jobs[0].sender.user
+        if user not in self._admins:
+            admission.check_caps(self._queue, self._reserved, self._limits, user, len(jobs))
+        return [await self._submit_one(order) for order in jobs]
+
+    async def _submit_one(self, order: Order) -> Job:
         schedulers = await self.schedulers()
         mine = await self.settings.for_job(order.sender.user, order.ask.mode)
         ask = dataclasses.replace(order.ask, settings=mine)
@@ -184,7 +198,7 @@ class Engine:
         request, prepare = await again.reroll(old, self.config, await self.schedulers())
         self._check_quality(old.mode, request.params.quality)
         sender = Sender(platform, user_id, old.chat_id)
-        target = old.reply_target if reply_target is None else reply_target
+        target = single(old.reply_target) if reply_target is None else reply_target
         return await self._admit(sender, target, prepare)
 
     async def extend(
@@ -203,7 +217,7 @@ class Engine:
         request, prepare = await again.extend(old, prompt, self.config, await self.schedulers())
         self._check_quality(old.mode, request.params.quality)
         sender = Sender(platform, user_id, old.chat_id)
-        target = old.reply_target if reply_target is None else reply_target
+        target = single(old.reply_target) if reply_target is None else reply_target
         return await self._admit(sender, target, prepare)
 
     async def status(self, platform: str, user_id: str) -> QueueStatus:
@@ -254,7 +268,8 @@ class Engine:
     ) -> Job:
         user = sender.user
         self.admin.check(user)
-        self._check_caps(user)
+        if user not in self._admins:
+            admission.check_caps(self._queue, self._reserved, self._limits, user)
         # Count the job against the caps while its files are prepared.
         self._reserved[user] += 1
         try:
@@ -287,23 +302,6 @@ class Engine:
             raise InputError(
                 "None of the GPU hosts has the fast preset's models yet: use --quality "
                 "standard, or ask the operator to install them (`wanbot check` lists them)."
-            )
-
-    def _check_caps(self, user: str) -> None:
-        if user in self._admins:
-            return
-        limits = self._limits
-        mine = self._queue.queued_for(user) + self._reserved[user]
-        if mine >= limits.max_queued_per_user:
-            raise LimitError(
-                f"You already have {mine} job(s) waiting, the most one person may queue "
-                f"({limits.max_queued_per_user}). Wait for one to start, or cancel one."
-            )
-        total = len(self._queue) + sum(self._reserved.values())
-        if total >= limits.max_total_queued:
-            raise LimitError(
-                f"The queue is full: {total} jobs are waiting (limit "
-                f"{limits.max_total_queued}); you have {mine} of them. Try again later."
             )
 
     async def schedulers(self) -> list[str]:

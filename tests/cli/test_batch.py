@@ -37,4 +37,4 @@ async def test_several_images_times_a_batch_make_one_job_each(tmp_path: Path) ->
     ]  # fmt: skip
     assert all(r["request"]["prompt"] == "a cat" for r in records)
     assert len(fake.prompts) == 4
-    assert too_many.code != 0 and "--batch 5 is out of range: use 1 to 4" in too_many.err
+    assert too_many.code != 0 and "batch 5 is out of range: use a value from 1 to 4" in too_many.err

@@ -26,6 +26,7 @@ I2V = [
     ("negative", 3, False, None, None),
     ("denoise", 10, False, 0.01, 1.0),
     ("fps", 10, False, 1.0, 60.0),
+    ("batch", 4, False, 1, 4),
     ("flags", 3, False, None, None),
 ]
 

@@ -69,3 +69,25 @@ async def test_i2v_with_an_end_image_binds_it_as_the_last_frame(harness: Harness
     loader = prompt[prompt[encode["inputs"]["end_image"][0]]["inputs"]["image"][0]]
     assert loader["inputs"]["image"] in h.comfy.uploads
     assert sum(n["class_type"] == "LoadImage" for n in prompt.values()) == 2
+
+
+async def test_a_batch_is_one_card_for_n_jobs_with_consecutive_seeds(
+    harness: HarnessFactory,
+) -> None:
+    async with harness() as h:
+        fake = h.discord
+        image = fake.attachment(png_bytes(320, 240), "in.png")
+        run = await fake.slash("i2v", image=image, prompt="a cat", steps=2, seed=5, batch=2)
+        await fake.wait_for("create_message", is_video, count=2)
+        await h.engine.drain()
+    answer = fake.messages[run.original or 0]
+    assert "Jobs" in answer["content"] and answer["content"].count("`") == 4
+    (card,) = [m for m in fake.messages_in() if m["content"].startswith("📦 Batch of 2 jobs")]
+    assert card["content"].count("done") == 2
+    seeds = sorted(
+        n["inputs"]["seed"]
+        for p in h.comfy.prompts
+        for n in p.values()
+        if n["class_type"] == "WanVideoSampler"
+    )
+    assert seeds == [5, 6]

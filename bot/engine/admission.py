@@ -1,0 +1,71 @@
+"""Before a job is accepted: the caps on what one user and everyone may queue, and the
+expansion of one request into its jobs (`--batch N` with consecutive seeds, one job per
+photo), which share a group in their reply target so a front end can show one card.
+
+A batch is accepted whole or not at all: the caps are checked for all of its jobs first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections import Counter
+from collections.abc import Sequence
+
+from bot.config import Limits, Queue
+from bot.engine.scheduler import FairQueue
+from bot.errors import LimitError, ParameterError
+from bot.params import SEED_MAX, random_seed, take_batch
+from bot.request import Order
+
+
+def check_caps(
+    queue: FairQueue,
+    reserved: Counter[str],
+    limits: Queue,
+    user: str,
+    count: int = 1,
+) -> None:
+    """Raise `LimitError` unless `count` more jobs of `user` fit under the caps."""
+    mine = queue.queued_for(user) + reserved[user]
+    room = limits.max_queued_per_user - mine
+    if count > room:
+        if count == 1:
+            raise LimitError(
+                f"You already have {mine} job(s) waiting, the most one person may queue "
+                f"({limits.max_queued_per_user}). Wait for one to start, or cancel one."
+            )
+        raise LimitError(
+            f"These {count} jobs do not fit: you have {mine} waiting and may queue "
+            f"{limits.max_queued_per_user}, so {max(0, room)} more fit. Send fewer, or wait."
+        )
+    total = len(queue) + sum(reserved.values())
+    if total + count > limits.max_total_queued:
+        raise LimitError(
+            f"The queue is full: {total} jobs are waiting (limit {limits.max_total_queued}); "
+            f"you have {mine} of them. Try again later."
+        )
+
+
+def expand(orders: Sequence[Order], limits: Limits) -> list[Order]:
+    """One order per job: each order `--batch` times with consecutive seeds. With more than
+    one job, each reply target gets `batch`: the group's id, the job's index and its size."""
+    jobs: list[Order] = []
+    for order in orders:
+        overrides = dict(order.ask.overrides)
+        count = take_batch(overrides, limits)
+        given = overrides.get("seed")
+        first = random_seed() if given is None else int(given)
+        if count > 1 and first + count - 1 > SEED_MAX:
+            raise ParameterError(f"seed {first} leaves no room for {count} seeds after it.")
+        for index in range(count):
+            seeded = overrides if count == 1 else {**overrides, "seed": first + index}
+            ask = dataclasses.replace(order.ask, overrides=seeded)
+            jobs.append(dataclasses.replace(order, ask=ask))
+    if len(jobs) > 1:
+        group = secrets.token_hex(4)
+        jobs = [
+            dataclasses.replace(o, reply_target={**o.reply_target, "batch": [group, i, len(jobs)]})
+            for i, o in enumerate(jobs)
+        ]
+    return jobs
