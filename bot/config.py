@@ -180,6 +180,14 @@ class DeliverySettings(_Strict):
     image_fit: Literal["crop", "pad"] = "crop"
 
 
+class Quotas(_Strict):
+    """Per-user limits over a rolling 24 hours (0: none); admins are exempt."""
+
+    jobs_per_day: int = Field(default=0, ge=0)
+    gpu_seconds_per_day: float = Field(default=0.0, ge=0)
+    cooldown_seconds: float = Field(default=0.0, ge=0)  # between two submissions
+
+
 class Queue(_Strict):
     """The job queue: per-user and global caps, retries, progress and scheduling timing."""
 
@@ -217,6 +225,7 @@ class Config(_Strict):
     models: Models = Field(default_factory=Models)
     defaults: Defaults = Field(default_factory=Defaults)
     fast: FastPreset = Field(default_factory=FastPreset)
+    quotas: Quotas = Field(default_factory=Quotas)
     limits: Limits = Field(default_factory=Limits)
     storage: Storage = Field(default_factory=Storage)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)

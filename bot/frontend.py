@@ -34,6 +34,7 @@ from bot.engine.events import (
     PositionChanged,
 )
 from bot.engine.jobs import Job, JobResult, JobStatus, JobView, QueueStatus
+from bot.engine.quotas import QuotaError, QuotaView, quota_text
 from bot.errors import ConfigError, InputError, LimitError, ParameterError, UserError
 from bot.flags import ParsedCommand, parse_command
 from bot.groups import GroupCards
@@ -81,6 +82,9 @@ __all__ = [
     "ParsedCommand",
     "PositionChanged",
     "QueueStatus",
+    "QuotaError",
+    "QuotaView",
+    "QuotasAPI",
     "Refused",
     "Sender",
     "SettingsAPI",
@@ -94,6 +98,7 @@ __all__ = [
     "parse_command",
     "plan_delivery",
     "probe",
+    "quota_text",
     "scheduler_choices",
     "size_text",
     "summarize",
@@ -129,8 +134,19 @@ class SettingsAPI(Protocol):
         ...
 
 
+class QuotasAPI(Protocol):
+    """Per-user quotas (`bot.engine.quotas.Quotas`)."""
+
+    async def view(self, platform: str, user_id: str) -> QuotaView: ...
+
+
 class EngineAPI(Protocol):
     """What a front end may ask of the engine (`bot.engine.core.Engine`)."""
+
+    @property
+    def quotas(self) -> QuotasAPI:
+        """What each user has used and has left (`/quota`)."""
+        ...
 
     @property
     def settings(self) -> SettingsAPI:

@@ -135,6 +135,10 @@ def register(tree: app_commands.CommandTree[Any], handlers: Handlers, config: Co
     async def cancel(interaction: discord.Interaction, job: str | None = None) -> None:
         await handlers.cancel(interaction, job)
 
+    @tree.command(name="quota", description=texts.QUOTA_COMMAND)
+    async def quota(interaction: discord.Interaction) -> None:
+        await handlers.quota(interaction)
+
     @tree.command(name="settings", description=texts.SETTINGS_COMMAND)
     @app_commands.describe(values=texts.SETTINGS_OPTION)
     async def settings(interaction: discord.Interaction, values: str | None = None) -> None:

@@ -34,6 +34,7 @@ from bot.frontend import (
     UserError,
     describe_settings,
     full_summary,
+    quota_text,
     user_key,
 )
 
@@ -219,6 +220,13 @@ class Handlers:
             text = (values or "").strip()
             changed = await (mine.change(user, text) if text else mine.get(user))
             await say(interaction, texts.settings_text(describe_settings(changed)))
+
+        await guarded(interaction, work)
+
+    async def quota(self, interaction: discord.Interaction) -> None:
+        async def work() -> None:
+            view = await self.engine.quotas.view(PLATFORM, str(interaction.user.id))
+            await say(interaction, quota_text(view))
 
         await guarded(interaction, work)
 

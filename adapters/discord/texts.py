@@ -63,6 +63,7 @@ or in the one it replies to is the portrait; otherwise the form asks for one.
 Under each video: 🎲 **Reroll** (same inputs, new seed) and ℹ️ **Details** (all parameters).
 Images up to {limit}."""
 
+QUOTA_COMMAND = "What you have used and have left today"
 SETTINGS_COMMAND = "Your own defaults for every job, e.g. steps 20 quality fast"
 SETTINGS_OPTION = "name and value pairs, e.g. steps 20 quality fast; reset clears them"
 SETTINGS = (

@@ -59,6 +59,7 @@ from bot.frontend import (
     UserError,
     describe_settings,
     full_summary,
+    quota_text,
     user_key,
 )
 
@@ -197,6 +198,10 @@ class Handlers:
             await self._cancel(message, command)
         elif command.name == "settings":
             await self._settings(message, command)
+        elif command.name == "quota":
+            assert message.from_user is not None
+            view = await self.engine.quotas.view(PLATFORM, str(message.from_user.id))
+            await answer(message, quota_text(view))
         elif command.name == "extend":
             await self._extend(message, command)
         elif command.name in JOB_COMMANDS:

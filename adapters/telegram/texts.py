@@ -26,6 +26,7 @@ COMMANDS = [
     ("queue", "Your jobs, their progress, and cancel buttons"),
     ("cancel", "Cancel your newest job, or /cancel <job id>"),
     ("extend", "Continue a finished video: /extend <job id> [new prompt]"),
+    ("quota", "What you have used and have left today"),
     ("settings", "Your own defaults, e.g. /settings steps 20 quality fast"),
     ("help", "How to use the bot, with examples"),
 ]

@@ -36,15 +36,16 @@ from bot.engine.hosts import Host, HostPool
 from bot.engine.jobs import Job, JobStatus, QueueStatus, new_job_id
 from bot.engine.ledger import Ledger
 from bot.engine.positions import Board
+from bot.engine.quotas import Quotas
 from bot.engine.recovery import recover
 from bot.engine.runs import Runs
 from bot.engine.scheduler import FairQueue, select
 from bot.engine.store import JobStore
-from bot.errors import InputError, UserError
+from bot.errors import UserError
 from bot.frontend import FrontEnd
 from bot.groups import single
 from bot.intake import PreparedJob, accept_inputs
-from bot.request import Mode, Order, Sender, user_key
+from bot.request import Order, Sender, user_key
 from bot.settings import UserSettings
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ class Engine:
         self._dispatcher: asyncio.Task[None] | None = None
         self.admin = Admin(config, store, self._hosts, self._wake)
         self.settings = UserSettings(store, config, self.schedulers)
+        self.quotas = Quotas(store, config.quotas, self._admins)
 
     @property
     def hosts(self) -> HostPool:
@@ -169,6 +171,8 @@ class Engine:
         user = jobs[0].sender.user
         if user not in self._admins:
             admission.check_caps(self._queue, self._reserved, self._limits, user, len(jobs))
+        sender = jobs[0].sender
+        await self.quotas.check(sender.platform, sender.user_id, len(jobs))
         return [await self._submit_one(order) for order in jobs]
 
     async def _submit_one(self, order: Order) -> Job:
@@ -176,7 +180,7 @@ class Engine:
         mine = await self.settings.for_job(order.sender.user, order.ask.mode)
         ask = dataclasses.replace(order.ask, settings=mine)
         default = getattr(self.config.defaults, ask.mode.value).quality
-        self._check_quality(ask.mode, {**mine, **ask.overrides}.get("quality", default))
+        self._hosts.check_quality(ask.mode, {**mine, **ask.overrides}.get("quality", default))
 
         async def prepare(job_dir: Path) -> PreparedJob:
             return await accept_inputs(job_dir, ask, self.config, schedulers)
@@ -196,7 +200,8 @@ class Engine:
         user = user_key(platform, user_id)
         old = again.owned(await self.get(job_id), job_id, user, user in self._admins, "re-roll")
         request, prepare = await again.reroll(old, self.config, await self.schedulers())
-        self._check_quality(old.mode, request.params.quality)
+        self._hosts.check_quality(old.mode, request.params.quality)
+        await self.quotas.check(platform, user_id)
         sender = Sender(platform, user_id, old.chat_id)
         target = single(old.reply_target) if reply_target is None else reply_target
         return await self._admit(sender, target, prepare)
@@ -215,7 +220,8 @@ class Engine:
         user = user_key(platform, user_id)
         old = again.owned(await self.get(job_id), job_id, user, user in self._admins, "extend")
         request, prepare = await again.extend(old, prompt, self.config, await self.schedulers())
-        self._check_quality(old.mode, request.params.quality)
+        self._hosts.check_quality(old.mode, request.params.quality)
+        await self.quotas.check(platform, user_id)
         sender = Sender(platform, user_id, old.chat_id)
         target = single(old.reply_target) if reply_target is None else reply_target
         return await self._admit(sender, target, prepare)
@@ -295,14 +301,6 @@ class Engine:
         self._ledger.emit(job, self._board.accepted(job))
         self._wake.set()
         return job
-
-    def _check_quality(self, mode: Mode, quality: str | None) -> None:
-        """Refuse a fast job when every host is known to lack the fast preset's files."""
-        if mode is Mode.I2V and quality == "fast" and self._hosts.can_run_fast() is False:
-            raise InputError(
-                "None of the GPU hosts has the fast preset's models yet: use --quality "
-                "standard, or ask the operator to install them (`wanbot check` lists them)."
-            )
 
     async def schedulers(self) -> list[str]:
         """The sampler's schedulers on a host that is up, else those of the bundled schema."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.config import Config, HostConfig
 from bot.engine.scheduler import Slot
+from bot.errors import InputError
 from bot.params import scheduler_choices
 from bot.request import Mode
 from comfy.client import ComfyClient
@@ -226,6 +227,14 @@ class HostPool:
             info = await asyncio.to_thread(bundled_object_info)
             self._bundled_schedulers = scheduler_choices(info)
         return self._bundled_schedulers
+
+    def check_quality(self, mode: Mode, quality: str | None) -> None:
+        """Refuse a fast job when every host is known to lack the fast preset's files."""
+        if mode is Mode.I2V and quality == "fast" and self.can_run_fast() is False:
+            raise InputError(
+                "None of the GPU hosts has the fast preset's models yet: use --quality "
+                "standard, or ask the operator to install them (`wanbot check` lists them)."
+            )
 
     def can_run_fast(self) -> bool | None:
         """Whether some host has the fast preset's files; None while some host is unknown."""

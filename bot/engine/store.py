@@ -174,6 +174,18 @@ class JobStore:
             [platform, user_id, limit],
         )
 
+    async def usage_since(
+        self, platform: str, user_id: str, since: float
+    ) -> list[tuple[float, str, float | None]]:
+        """(created_at, status, gpu_seconds) of the user's jobs accepted since `since`."""
+        async with self._db.execute(
+            "SELECT created_at, status, gpu_seconds FROM jobs "
+            "WHERE platform = ? AND user_id = ? AND created_at >= ? ORDER BY created_at",
+            (platform, user_id, since),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [(float(r[0]), str(r[1]), None if r[2] is None else float(r[2])) for r in rows]
+
     async def count(self, status: JobStatus) -> int:
         async with self._db.execute(
             "SELECT COUNT(*) FROM jobs WHERE status = ?", (status.value,)

@@ -43,7 +43,7 @@ async def test_the_synced_commands_match_the_snapshot(harness: HarnessFactory) -
         fake = h.discord
     assert None not in fake.commands  # synced to the listed guild only (instant)
     registered = [(c["name"], c["type"]) for c in fake.commands[GUILD_ID]]
-    names = ("i2v", "talk", "animate", "queue", "cancel", "extend", "settings", "help")
+    names = ("i2v", "talk", "animate", "queue", "cancel", "extend", "quota", "settings", "help")
     admin = ("hosts", "pause", "resume", "drain", "block", "unblock")
     commands = [(n, 1) for n in (*names, *admin)]
     assert sorted(registered) == sorted([*commands, ("Talking video", 3)])

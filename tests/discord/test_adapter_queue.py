@@ -103,3 +103,19 @@ async def test_settings_are_set_ephemerally_and_applied(harness: HarnessFactory)
     (prompt,) = h.comfy.prompts
     sampler = next(n for n in prompt.values() if n["class_type"] == "WanVideoSampler")
     assert sampler["inputs"]["steps"] == 3
+
+
+async def test_quota_is_shown_ephemerally_and_a_refusal_says_when(harness: HarnessFactory) -> None:
+    async with harness() as h:
+        h.config.quotas.jobs_per_day = 1
+        fake = h.discord
+        image = fake.attachment(png_bytes(320, 240), "in.png")
+        await fake.slash("i2v", image=image, prompt="a cat", steps=2)
+        await fake.wait_for("create_message", is_video)
+        await h.engine.drain()
+        shown = await answer_to(fake, await fake.slash("quota"))
+        again = fake.attachment(png_bytes(320, 240), "in.png")
+        refused = await answer_to(fake, await fake.slash("i2v", image=again, prompt="a dog"))
+    assert shown["flags"] & EPHEMERAL and "Jobs: 1 of 1 used, 0 left." in shown["content"]
+    assert refused["flags"] & EPHEMERAL and "You can send more in" in refused["content"]
+    assert len(h.comfy.prompts) == 1

@@ -35,3 +35,18 @@ async def test_settings_are_shown_set_applied_and_reset(harness: HarnessFactory)
     sampler = next(n for n in prompt.values() if n["class_type"] == "WanVideoSampler")
     assert (sampler["inputs"]["steps"], sampler["inputs"]["cfg"]) == (3, 5.0)
     assert "from your /settings: steps" in str(video.fields.get("caption"))
+
+
+async def test_quota_shows_what_is_left_and_a_refusal_says_when(harness: HarnessFactory) -> None:
+    async with harness() as h:
+        h.config.quotas.jobs_per_day = 1
+        tg = h.tg
+        photo = tg.photo(png_bytes(320, 240), 320, 240)
+        await tg.send_message(user_id=ALICE, photo=photo, caption="/i2v a cat --steps 2")
+        await tg.wait_for("sendVideo")
+        await h.engine.drain()
+        await tg.send_message(user_id=ALICE, text="/quota")
+        await tg.wait_for("sendMessage", says("Jobs: 1 of 1 used, 0 left."))
+        await tg.send_message(user_id=ALICE, photo=photo, caption="/i2v a dog")
+        refused = await tg.wait_for("editMessageText", says("You can send more in"))
+    assert "UTC" in str(refused.fields["text"]) and len(h.comfy.prompts) == 1
