@@ -35,6 +35,7 @@ from bot.engine.retention import Retention
 from bot.engine.store import JobStore
 from bot.errors import ConfigError
 from bot.frontend import Adapter
+from bot.ops import OpsServer, readiness_of
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,7 @@ class App:
         self.store: JobStore | None = None
         self.engine: Engine | None = None
         self.retention: Retention | None = None
+        self.ops: OpsServer | None = None
 
     async def start(self) -> None:
         self.store = await JobStore.open(self.config.storage.database)
@@ -174,8 +176,14 @@ class App:
         self.retention.start()
         for adapter in self.adapters:
             await adapter.start()
+        if self.config.ops.listen:
+            chats = [(a.platform, readiness_of(a)) for a in self.adapters]
+            self.ops = OpsServer(self.config.ops.listen, self.engine, self.store, chats)
+            await self.ops.start()
 
     async def stop(self) -> None:
+        if self.ops is not None:
+            await self.ops.stop()
         if self.retention is not None:
             await self.retention.stop()
         for adapter in reversed(self.adapters):

@@ -180,6 +180,15 @@ class DeliverySettings(_Strict):
     image_fit: Literal["crop", "pad"] = "crop"
 
 
+OPS_LISTEN_ENV = "WANBOT_OPS_LISTEN"
+
+
+class Ops(_Strict):
+    """The operators' HTTP listener (/healthz, /readyz, /metrics); off when `listen` is unset."""
+
+    listen: str | None = Field(default=None, pattern=r"^[^:\s]*:\d{1,5}$")  # "127.0.0.1:9100"
+
+
 class Quotas(_Strict):
     """Per-user limits over a rolling 24 hours (0: none); admins are exempt."""
 
@@ -226,6 +235,7 @@ class Config(_Strict):
     defaults: Defaults = Field(default_factory=Defaults)
     fast: FastPreset = Field(default_factory=FastPreset)
     quotas: Quotas = Field(default_factory=Quotas)
+    ops: Ops = Field(default_factory=Ops)
     limits: Limits = Field(default_factory=Limits)
     storage: Storage = Field(default_factory=Storage)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
@@ -329,6 +339,9 @@ def parse_config(
                 format_errors(exc, f"{source} [comfy.hosts.hardware] of host {host.name!r}")
             ) from exc
         del hw
+    listen = env.get(OPS_LISTEN_ENV)
+    if listen and not config.ops.listen:
+        config.ops = Ops.model_validate({"listen": listen})
     return config
 
 

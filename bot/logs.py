@@ -10,8 +10,11 @@ part of every Bot API URL, and HTTP clients log URLs.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from pydantic import BaseModel
@@ -20,6 +23,9 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 REDACTED = "[redacted]"
 # Loggers that log each request's URL (the Telegram token is in it) even at INFO.
 REQUEST_LOGGERS = ("httpx", "httpcore", "telegram.request")
+# The job a task works on ({"job": id, "user": "platform:id", "host": name}); set where a
+# job's run starts, so every line logged while it runs names it (see `JsonFormatter`).
+JOB_CONTEXT: ContextVar[dict[str, str] | None] = ContextVar("wanbot_job", default=None)
 # Config fields that hold secrets, by name; a future section's `token` is covered as well.
 SECRET_FIELDS = frozenset({"token", "webhook_secret"})
 
@@ -61,9 +67,33 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup(verbose: bool = False) -> None:
-    """Log to stderr (debug details with `verbose`); keep the HTTP libraries' request lines out."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the job's id, user and host
+    when the line comes from a job's work, and the traceback. Secrets are already replaced by
+    the handler's `RedactingFilter`, which runs before formatting."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        data.update(JOB_CONTEXT.get() or {})
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            data["traceback"] = record.exc_text
+        return json.dumps(data, ensure_ascii=False)
+
+
+def setup(verbose: bool = False, json_lines: bool = False) -> None:
+    """Log to stderr (debug details with `verbose`; one JSON object per line with
+    `json_lines`); keep the HTTP libraries' request lines out."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format=FORMAT)
+    if json_lines:
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     for name in REQUEST_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 

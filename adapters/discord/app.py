@@ -135,6 +135,10 @@ class DiscordBot:
             await asyncio.sleep(delay)
             delay = min(delay * 2, LONGEST_RETRY)
 
+    def ready(self) -> bool:
+        """Connected to the gateway and READY."""
+        return self.client.is_ready() and not self.client.is_closed()
+
     async def stop(self) -> None:
         """Disconnect; safe whatever `start` got to (also when it failed or was cancelled)."""
         await self.frontend.close()

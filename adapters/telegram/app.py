@@ -135,6 +135,15 @@ class TelegramBot:
             await self._webhook.cleanup()
             self._webhook = None
 
+    def ready(self) -> bool:
+        """Connected: the application runs and it polls (or serves its webhook)."""
+        app = self.application
+        if not app.running:
+            return False
+        if self.telegram.mode == "webhook":
+            return self._webhook is not None
+        return app.updater is not None and app.updater.running
+
     async def stop(self) -> None:
         """Disconnect; safe whatever `start` got to (also when it failed or was cancelled)."""
         await self._stop_updates()

@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `wanbot` console script."""
     args = build_parser().parse_args(argv)
     check_usage(args)
-    logs.setup(args.verbose)
+    logs.setup(args.verbose, json_lines=args.log_format == "json")
     # Imported late: keeps `wanbot --help` fast.
     from bot.app import load_config  # the core's, then each chat section by its adapter
     from bot.cli import commands, serve

@@ -1,12 +1,13 @@
 """Jobs made from earlier ones: a re-roll (same inputs, a new seed) and an extension (the
 clip continued from its last frame with the same or a new prompt, delivered joined to it).
 
-Both are checked against today's limits, and only the job's owner (or an admin) may ask.
+Both are checked against today's limits, and only the job's owner (or an admin) may ask; the
+same rule says which job a user may cancel.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 
 from bot.config import Config
@@ -28,6 +29,27 @@ def owned(old: Job | None, job_id: str, user: str, admin: bool, verb: str) -> Jo
     if old.user != user and not admin:
         raise UserError(f"Job {job_id} is someone else's; you can only {verb} your own.")
     return old
+
+
+def newest_active(jobs: Iterable[Job]) -> Job:
+    """The user's newest queued or running job (what `/cancel` without an id cancels)."""
+    own = [j for j in jobs if j.status in (JobStatus.QUEUED, JobStatus.RUNNING)]
+    if not own:
+        raise UserError("You have no job waiting or running.")
+    return max(own, key=lambda j: j.seq)
+
+
+def cancellable(job: Job | None, job_id: str, user: str, admin: bool) -> Job:
+    """`job`, if `user` may cancel it now; else a `UserError` saying why."""
+    if job is None:
+        raise UserError(f"There is no job {job_id}.")
+    if job.user != user and not admin:
+        raise UserError(f"Job {job_id} is someone else's; you can only cancel your own jobs.")
+    if job.status is JobStatus.DELIVERING:
+        raise UserError(f"Job {job_id} is already finished; its video is on its way.")
+    if not job.status.active:
+        raise UserError(f"Job {job_id} is already {job.status.value}.")
+    return job
 
 
 async def reroll(old: Job, config: Config, schedulers: Sequence[str]) -> tuple[JobRequest, Prepare]:

@@ -34,7 +34,7 @@ from bot.engine.eta import Estimator
 from bot.engine.events import JobCancelled, Notifier
 from bot.engine.hosts import Host, HostPool
 from bot.engine.jobs import Job, JobStatus, QueueStatus, new_job_id
-from bot.engine.ledger import Ledger
+from bot.engine.ledger import Ledger, Observer
 from bot.engine.positions import Board
 from bot.engine.quotas import Quotas
 from bot.engine.recovery import recover
@@ -45,7 +45,7 @@ from bot.errors import UserError
 from bot.frontend import FrontEnd
 from bot.groups import single
 from bot.intake import PreparedJob, accept_inputs
-from bot.request import Order, Sender, user_key
+from bot.request import JobRequest, Order, Sender, user_key
 from bot.settings import UserSettings
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,10 @@ class Engine:
     @property
     def hosts(self) -> HostPool:
         return self._hosts
+
+    def observe(self, observer: Observer) -> None:
+        """Tell `observer` of every event, refusal and failed delivery (metrics)."""
+        self._ledger.observers.append(observer)
 
     @property
     def delivery_backoff(self) -> float:
@@ -167,13 +171,17 @@ class Engine:
         Raises `LimitError` over a cap (nothing is queued), `UserError` for unusable input or
         parameters.
         """
-        jobs = admission.expand(orders, self.config.limits)
-        user = jobs[0].sender.user
-        if user not in self._admins:
-            admission.check_caps(self._queue, self._reserved, self._limits, user, len(jobs))
-        sender = jobs[0].sender
-        await self.quotas.check(sender.platform, sender.user_id, len(jobs))
-        return [await self._submit_one(order) for order in jobs]
+        try:
+            jobs = admission.expand(orders, self.config.limits)
+            sender = jobs[0].sender
+            if sender.user not in self._admins:
+                caps = (self._queue, self._reserved, self._limits)
+                admission.check_caps(*caps, sender.user, len(jobs))
+            await self.quotas.check(sender.platform, sender.user_id, len(jobs))
+            return [await self._submit_one(order) for order in jobs]
+        except UserError as exc:
+            self._ledger.refused(exc)
+            raise
 
     async def _submit_one(self, order: Order) -> Job:
         schedulers = await self.schedulers()
@@ -200,11 +208,7 @@ class Engine:
         user = user_key(platform, user_id)
         old = again.owned(await self.get(job_id), job_id, user, user in self._admins, "re-roll")
         request, prepare = await again.reroll(old, self.config, await self.schedulers())
-        self._hosts.check_quality(old.mode, request.params.quality)
-        await self.quotas.check(platform, user_id)
-        sender = Sender(platform, user_id, old.chat_id)
-        target = single(old.reply_target) if reply_target is None else reply_target
-        return await self._admit(sender, target, prepare)
+        return await self._again(old, request, prepare, platform, user_id, reply_target)
 
     async def extend(
         self,
@@ -220,6 +224,17 @@ class Engine:
         user = user_key(platform, user_id)
         old = again.owned(await self.get(job_id), job_id, user, user in self._admins, "extend")
         request, prepare = await again.extend(old, prompt, self.config, await self.schedulers())
+        return await self._again(old, request, prepare, platform, user_id, reply_target)
+
+    async def _again(
+        self,
+        old: Job,
+        request: JobRequest,
+        prepare: again.Prepare,
+        platform: str,
+        user_id: str,
+        reply_target: dict[str, Any] | None,
+    ) -> Job:
         self._hosts.check_quality(old.mode, request.params.quality)
         await self.quotas.check(platform, user_id)
         sender = Sender(platform, user_id, old.chat_id)
@@ -308,24 +323,8 @@ class Engine:
 
     async def _cancellable(self, user: str, job_id: str | None, admin: bool) -> Job:
         if job_id is None:
-            own = [
-                j
-                for j in self._ledger.of_user(user).values()
-                if j.status in (JobStatus.QUEUED, JobStatus.RUNNING)
-            ]
-            if not own:
-                raise UserError("You have no job waiting or running.")
-            return max(own, key=lambda j: j.seq)
-        job = await self.get(job_id)
-        if job is None:
-            raise UserError(f"There is no job {job_id}.")
-        if job.user != user and not admin:
-            raise UserError(f"Job {job_id} is someone else's; you can only cancel your own jobs.")
-        if job.status is JobStatus.DELIVERING:
-            raise UserError(f"Job {job_id} is already finished; its video is on its way.")
-        if not job.status.active:
-            raise UserError(f"Job {job_id} is already {job.status.value}.")
-        return job
+            return again.newest_active(self._ledger.of_user(user).values())
+        return again.cancellable(await self.get(job_id), job_id, user, admin)
 
     # -- dispatch ---------------------------------------------------------------------------
 

@@ -89,6 +89,7 @@ class Deliveries:
                 await frontend.deliver(job, result)  # type: ignore[union-attr]
             except Exception as exc:
                 log.warning("delivery %d of job %s failed: %s", attempt + 1, job.id, exc)
+                self._ledger.delivery_failed(job)
                 continue
             await self._done(job, result)
             return

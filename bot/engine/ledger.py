@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Protocol
 
 from bot.config import Queue
 from bot.engine.eta import Estimator
@@ -21,6 +22,12 @@ from bot.engine.store import JobStore
 from bot.frontend import FrontEnd
 
 log = logging.getLogger(__name__)
+
+
+class Observer(Protocol):
+    def on_event(self, job: Job, event: JobEvent) -> None: ...
+    def on_refused(self, error: Exception) -> None: ...
+    def on_delivery_failed(self, job: Job) -> None: ...
 
 
 class Ledger:
@@ -48,6 +55,8 @@ class Ledger:
         self._limits = limits
         self._jobs: dict[str, Job] = {}
         self._user_jobs: dict[str, dict[str, Job]] = {}
+        # Who else hears of every event, refusal and failed delivery (metrics: `bot.ops`).
+        self.observers: list[Observer] = []
         # Set while no job is active.
         self.idle = asyncio.Event()
         self.idle.set()
@@ -86,8 +95,22 @@ class Ledger:
         return self._frontends.get(job.platform)
 
     def emit(self, job: Job, event: JobEvent) -> bool:
+        for observer in self.observers:
+            try:
+                observer.on_event(job, event)
+            except Exception:
+                log.exception("observer %r failed on %s", observer, type(event).__name__)
         frontend = self.frontend(job)
         return self._notifier.emit(job, event, None if frontend is None else frontend.on_event)
+
+    def refused(self, error: Exception) -> None:
+        """A request was refused (a cap, a quota, bad input): tell the observers."""
+        for observer in self.observers:
+            observer.on_refused(error)
+
+    def delivery_failed(self, job: Job) -> None:
+        for observer in self.observers:
+            observer.on_delivery_failed(job)
 
     async def flush(self, job: Job) -> None:
         """Wait until the events already emitted for `job` are sent."""

@@ -28,6 +28,7 @@ from bot.engine.ledger import Ledger
 from bot.engine.store import JobStore
 from bot.errors import UserError
 from bot.intake import PreparedJob
+from bot.logs import JOB_CONTEXT
 from bot.runner import (
     Hooks,
     HostNotReady,
@@ -160,6 +161,8 @@ class Runs:
 
     async def _run(self, run: Run) -> None:
         job, host = run.job, run.host
+        # This task's own context: every line logged while the job runs names it.
+        JOB_CONTEXT.set({"job": job.id, "user": job.user, "host": host.name})
         try:
             if not run.reattach:
                 await self._store.update(

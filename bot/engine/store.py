@@ -186,6 +186,14 @@ class JobStore:
             rows = await cursor.fetchall()
         return [(float(r[0]), str(r[1]), None if r[2] is None else float(r[2])) for r in rows]
 
+    async def counts(self) -> dict[tuple[str, str], int]:
+        """How many jobs there are of each (status, mode)."""
+        async with self._db.execute(
+            "SELECT status, mode, COUNT(*) FROM jobs GROUP BY status, mode"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return {(str(r[0]), str(r[1])): int(r[2]) for r in rows}
+
     async def count(self, status: JobStatus) -> int:
         async with self._db.execute(
             "SELECT COUNT(*) FROM jobs WHERE status = ?", (status.value,)
