@@ -66,12 +66,43 @@ class Chat:
     settings: BaseModel
 
 
-def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
+DEFAULT_HOST = "http://127.0.0.1:8188"
+DEFAULT_DATA = Path("data")
+
+
+def load_config(
+    path: Path, env: Mapping[str, str] | None = None, *, defaults_if_missing: bool = False
+) -> Config:
     """`bot.config.load_config`, then each chat section validated by its adapter: a bad one
-    stops any command at start-up with one line, as a bad core key does."""
+    stops any command at start-up with one line, as a bad core key does. Without a file at
+    `path` and with `defaults_if_missing`, the defaults (`default_config`)."""
+    if defaults_if_missing and not path.exists():
+        config = default_config(env)
+        read_chats(config, env, "the defaults")
+        return config
     config = core_config.load_config(path, env)
     read_chats(config, env, str(path))
     return config
+
+
+def default_config(env: Mapping[str, str] | None = None) -> Config:
+    """What WanBot runs on without a config file: one ComfyUI host on this machine, the
+    database, archive and job folders under ./data, and each chat whose token variable
+    (WANBOT_TELEGRAM_TOKEN, WANBOT_DISCORD_TOKEN) is set."""
+    env = os.environ if env is None else env
+    data: dict[str, Any] = {
+        "comfy": {"hosts": [{"name": "local", "url": DEFAULT_HOST}]},
+        "storage": {
+            "database": str(DEFAULT_DATA / "wanbot.db"),
+            "outputs": str(DEFAULT_DATA / "outputs"),
+            "jobs": str(DEFAULT_DATA / "jobs"),
+        },
+    }
+    for name, path in ADAPTERS.items():
+        variable = getattr(load_adapter(name, path), "TOKEN_ENV", None)
+        if variable and env.get(variable):
+            data[name] = {}
+    return core_config.parse_config(data, "the defaults", env)
 
 
 def read_chats(

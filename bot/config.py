@@ -352,7 +352,7 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
             data = tomllib.load(fh)
     except FileNotFoundError as exc:
         raise ConfigError(
-            f"Config file {path} not found: copy config.example.toml to {path} and edit it."
+            f"Config file {path} not found: `wanbot init --config {path}` writes one to edit."
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Config file {path} is not valid TOML: {exc}.") from exc

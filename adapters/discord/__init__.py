@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from adapters.discord.config import DiscordConfig, read_settings
+from adapters.discord.config import TOKEN_ENV, DiscordConfig, read_settings
 
 if TYPE_CHECKING:
     from adapters.discord.app import DiscordBot
     from bot.frontend import Config, EngineAPI
 
-__all__ = ["check", "create", "read_settings"]
+__all__ = ["TOKEN_ENV", "check", "create", "read_settings"]
 
 
 def create(config: Config, settings: DiscordConfig, engine: EngineAPI) -> DiscordBot:

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 # python-telegram-bot 22 warns on every `.duration` read unless durations are timedeltas.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from adapters.telegram.config import TelegramConfig, read_settings
+from adapters.telegram.config import TOKEN_ENV, TelegramConfig, read_settings
 
 if TYPE_CHECKING:
     from adapters.telegram.app import TelegramBot
     from bot.frontend import Config, EngineAPI
 
-__all__ = ["check", "create", "read_settings"]
+__all__ = ["TOKEN_ENV", "check", "create", "read_settings"]
 
 
 def create(config: Config, settings: TelegramConfig, engine: EngineAPI) -> TelegramBot:

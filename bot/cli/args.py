@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     queue = sub.add_parser("queue", help="print the job queue from the database (operators)")
     queue.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     queue.add_argument("--limit", type=int, default=50, help="finished jobs to show (default 50)")
+    init = sub.add_parser("init", help="write a commented config.toml to edit")
+    init.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
     return parser
 
 

@@ -10,10 +10,11 @@ import sys
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.app import check_front_ends
+from bot.app import DEFAULT_DATA, DEFAULT_HOST, check_front_ends
 from bot.archive import Archive, ArchiveRecord, archive_joined, make_record
 from bot.cli.args import flag_overrides, job_ask
 from bot.cli.progress import ProgressBar
@@ -283,7 +284,19 @@ async def check(args: argparse.Namespace, config: Config | None) -> int:
     """Validate the config, report for each host whether it is reachable and what is missing,
     then for each chat section whether it can connect."""
     assert config is not None
-    print(f"config {args.config}: ok ({len(config.comfy.hosts)} host(s))")
+    if args.config.exists():
+        print(f"config {args.config}: ok ({len(config.comfy.hosts)} host(s))")
+    else:
+        print(
+            f"config: no {args.config}, so the defaults: a ComfyUI host at {DEFAULT_HOST}, "
+            f"data under ./{DEFAULT_DATA}, chats from WANBOT_TELEGRAM_TOKEN and "
+            "WANBOT_DISCORD_TOKEN (`wanbot init` writes a config to edit)"
+        )
+    if not config.chats:
+        print(
+            "chats: none, so `wanbot serve` answers nowhere: set WANBOT_TELEGRAM_TOKEN or "
+            "WANBOT_DISCORD_TOKEN, or add a [telegram] or [discord] section"
+        )
     ok = True
     for host in config.comfy.hosts:
         try:
@@ -341,6 +354,22 @@ def _missing_for_modes(host: HostConfig, config: Config, object_info: dict[str, 
             if line not in lines:
                 lines.append(line)
     return lines
+
+
+def init(args: argparse.Namespace) -> int:
+    """Write the commented example config to `--config` (config.toml); never overwrite one
+    without `--force`."""
+    path: Path = args.config
+    if path.exists() and not args.force:
+        raise UserError(f"{path} already exists: edit it, or add --force to overwrite it.")
+    text = resources.files("bot").joinpath("config.example.toml").read_text(encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"Cannot write {path}: {exc.strerror}.") from None
+    print(f"wrote {path}: set your ComfyUI host and a chat token, then run `wanbot check`")
+    return 0
 
 
 def print_json(data: Any) -> None:

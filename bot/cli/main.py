@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import logs
-from bot.cli.args import build_parser, check_usage
+from bot.cli.args import DEFAULT_CONFIG, build_parser, check_usage
 from bot.config import Config
 from bot.errors import WanBotError
 from comfy.errors import ComfyError, HostError, HostUnavailable, NotComfyUI
@@ -31,9 +31,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.cli import commands, serve
 
     try:
+        if args.command == "init":
+            return commands.init(args)
         config: Config | None = None
         if args.command != "workflow" or args.config.exists():
-            config = load_config(args.config)
+            # Without a config.toml WanBot runs on its defaults; a named file must exist.
+            defaults = args.config == DEFAULT_CONFIG
+            config = load_config(args.config, defaults_if_missing=defaults)
             logs.hide_secrets(config)
         handler = {
             "generate": commands.generate,

@@ -1,0 +1,1 @@
+"""Tests of what ships: the Docker files, the lock and the quick start."""
