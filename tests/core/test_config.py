@@ -111,7 +111,7 @@ def test_model_overrides_per_host() -> None:
 
 
 def test_missing_and_broken_files(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"not found: `wanbot init --config .*nope\.toml` writes one"):
+    with pytest.raises(ConfigError, match=r"not found: `wanbot init --config .*nope\.toml`"):
         load_config(tmp_path / "nope.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("[comfy\n")
