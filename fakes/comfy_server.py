@@ -45,7 +45,7 @@ class FakeComfy(ComfyState):
         token: str | None = None,
         hold: bool = False,
         steps: int = 3,
-        job_seconds: float = 0.0,
+        job_seconds: float | Callable[[dict[str, Any]], float] = 0.0,
         fail_with: str | None = None,
         drop_ws_mid_job: bool = False,
         history_lag: int = 0,

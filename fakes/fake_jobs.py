@@ -91,6 +91,9 @@ class JobRunner:
         self, job: Job, messages: list[list[Any]], node_id: str, executed: list[str]
     ) -> None:
         steps = max(1, self.fake.steps)
+        seconds = self.fake.job_seconds
+        if callable(seconds):  # a GPU time that depends on the prompt (frames, steps, size)
+            seconds = seconds(job.prompt)
         for step in range(1, steps + 1):
             await self._check_interrupt(job, messages, node_id, executed)
             progress = {"value": step, "max": steps, "prompt_id": job.prompt_id, "node": node_id}
@@ -101,8 +104,8 @@ class JobRunner:
                 if self.fake.drop_ws_mid_job:
                     await self.fake.drop_websockets()
                 await job.gate.wait()
-            if self.fake.job_seconds:
-                await asyncio.sleep(self.fake.job_seconds / steps)
+            if seconds:
+                await asyncio.sleep(seconds / steps)
             else:
                 await asyncio.sleep(0)
         await self._check_interrupt(job, messages, node_id, executed)
