@@ -22,7 +22,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -136,17 +136,19 @@ async def run_job(
     prefix: str = "wanbot",
     prompt_id: str | None = None,
     hooks: Hooks | None = None,
+    uploaded_ahead: Mapping[Path, str] | None = None,
 ) -> RunResult:
     """Run `job` on `client`'s host and download its video to `dest` (see the module).
 
     With `prompt_id` (a prompt sent before a restart) the run re-attaches to that prompt if
-    the host has it, and stages the job again if not. `prefix` names the host's output file.
+    the host has it, and stages the job again if not. `prefix` names the host's output file;
+    `uploaded_ahead` are inputs already on the host (`stage_job`).
     Raises ComfyUI's errors (`comfy.errors`), `HostNotReady` or `VideoIncomplete`.
     """
     hooks = hooks or Hooks()
     workflow: dict[str, Any] | None = None
     if prompt_id is None or not await _on_host(client, prompt_id):
-        staged = await stage_job(job, client, setup, prefix=prefix)
+        staged = await stage_job(job, client, setup, prefix=prefix, uploaded_ahead=uploaded_ahead)
         await hooks.on_staged(staged)
         filed = await _send(client, staged, hooks)
         prompt_id, workflow = filed.prompt_id, filed.workflow
@@ -226,13 +228,32 @@ def ensure_runnable(workflow: dict[str, Any], object_info: dict[str, Any], host:
         raise HostNotReady(f"Host {host} cannot run this workflow: {problems}") from exc
 
 
+async def upload_inputs(job: PreparedJob, client: ComfyClient) -> dict[Path, str]:
+    """Upload the job's prepared files; the names the host stored each one under."""
+    planned: dict[Path, str] = {}
+    plan_uploads(job, lambda path: planned.setdefault(path, unique_upload_name(path.name)))
+    return {path: await client.upload(path, name) for path, name in planned.items()}
+
+
 async def stage_job(
-    job: PreparedJob, client: ComfyClient, setup: HostSetup, *, prefix: str = "wanbot"
+    job: PreparedJob,
+    client: ComfyClient,
+    setup: HostSetup,
+    *,
+    prefix: str = "wanbot",
+    uploaded_ahead: Mapping[Path, str] | None = None,
 ) -> Submission:
     """Validate against the host's schema and upload the inputs; nothing is queued yet.
 
-    The submission carries a new prompt id (a UUID) for `send` to queue the prompt under.
+    `uploaded_ahead`: the stored names of files `upload_inputs` sent to this host earlier
+    (while it ran another job); they are not sent again. The submission carries a new prompt
+    id (a UUID) for `send` to queue the prompt under.
     """
+    if uploaded_ahead is not None and all(p in uploaded_ahead for p in job.files.all()):
+        uploaded = plan_uploads(job, uploaded_ahead.__getitem__)
+        workflow = build_workflow(job, setup, uploaded, prefix)
+        ensure_runnable(workflow, setup.object_info, setup.name)
+        return Submission(str(uuid.uuid4()), workflow, uploaded)
     planned: dict[Path, str] = {}
 
     def name_for(path: Path) -> str:

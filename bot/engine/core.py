@@ -36,6 +36,7 @@ from bot.engine.hosts import Host, HostPool
 from bot.engine.jobs import Job, JobStatus, QueueStatus, new_job_id
 from bot.engine.ledger import Ledger, Observer
 from bot.engine.positions import Board
+from bot.engine.prefetch import Prefetch
 from bot.engine.quotas import Quotas
 from bot.engine.recovery import recover
 from bot.engine.runs import Runs
@@ -81,6 +82,7 @@ class Engine:
             limits=config.queue,
         )
         self._delivery = Deliveries(config, store, archive, self._estimator, self._ledger)
+        self._prefetch = Prefetch(self._queue, self._ledger, self._eligible, config.queue)
         self._runs = Runs(
             config=config,
             store=store,
@@ -89,6 +91,7 @@ class Engine:
             delivery=self._delivery,
             wake=self._wake,
             spawn=self._spawn,
+            prefetch=self._prefetch,
         )
         self._announce_pending = False
         self._dispatcher: asyncio.Task[None] | None = None
@@ -147,6 +150,7 @@ class Engine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._prefetch.close()
         await self._hosts.close()
         await self._notifier.close()
 
@@ -356,6 +360,7 @@ class Engine:
             started = True
         if started:
             self._schedule_announce()
+        self._prefetch.plan(self._hosts.hosts.values(), self._runs.jobs())
 
     def _eligible(self, user: str) -> bool:
         return (

@@ -25,6 +25,7 @@ from bot.engine.events import JobProgress, JobStarted
 from bot.engine.hosts import Host, HostPool
 from bot.engine.jobs import Job, JobStatus
 from bot.engine.ledger import Ledger
+from bot.engine.prefetch import Prefetch, Uploads, uploaded
 from bot.engine.store import JobStore
 from bot.errors import UserError
 from bot.intake import PreparedJob
@@ -74,6 +75,7 @@ class Run:
     reattach: bool
     task: asyncio.Task[None] | None = None
     halt: Halt | None = None
+    uploads: Uploads | None = None  # its inputs, uploaded ahead while the host was busy
 
 
 class Runs:
@@ -89,6 +91,7 @@ class Runs:
         delivery: Deliveries,
         wake: asyncio.Event,
         spawn: Spawn,
+        prefetch: Prefetch,
     ) -> None:
         self._config = config
         self._store = store
@@ -97,6 +100,7 @@ class Runs:
         self._delivery = delivery
         self._wake = wake
         self._spawn = spawn
+        self._prefetch = prefetch
         self._runs: dict[str, Run] = {}
         self._by_user: Counter[str] = Counter()
 
@@ -118,12 +122,13 @@ class Runs:
         host.running.add(job.id)
         host.last_mode = job.mode
         self._by_user[job.user] += 1
-        run = Run(job, host, reattach)
+        run = Run(job, host, reattach, uploads=self._prefetch.claim(host.name, job.id))
         self._runs[job.id] = run
         run.task = self._spawn(self._run(run), f"job-{job.id}")
 
     def host_down(self, host: Host) -> None:
         """Stop the runs on a lost host; their jobs go back to the queue."""
+        self._prefetch.forget(host.name)
         for run in list(self._runs.values()):
             if run.host is host and run.task is not None:
                 run.halt = Halt.HOST_LOST
@@ -211,6 +216,7 @@ class Runs:
             prefix=f"wanbot_{job.id}",
             prompt_id=job.prompt_id,
             hooks=hooks,
+            uploaded_ahead=await uploaded(run.uploads),
         )
 
     async def _on_staged(self, job: Job, submission: Submission) -> None:

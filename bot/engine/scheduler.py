@@ -9,7 +9,7 @@ therefore gets every other start when a second user shows up, not the next twent
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from bot.request import Mode
@@ -166,17 +166,21 @@ def select(
     now: float,
     affinity_max_wait: float,
     eligible: Callable[[str], bool] | None = None,
+    skip: Collection[str] = (),
 ) -> tuple[Entry, Slot] | None:
     """The next (job, host) to start, or None when nothing can start.
 
     The fair head goes to a free host that already has its mode loaded, if any. Otherwise,
     while nobody has waited longer than `affinity_max_wait`, a free host with another mode
     loaded takes the fairest job of that mode instead, so models are not swapped back and
-    forth. A free host is never left idle while there is work it can take.
+    forth. A free host is never left idle while there is work it can take. Jobs in `skip`
+    are passed over (already promised elsewhere).
     """
     if not slots:
         return None
     order = queue.fair_order(eligible)
+    if skip:
+        order = (e for e in order if e.job_id not in skip)
     head = next((e for e in order if any(s.fits(e) for s in slots)), None)
     if head is None:
         return None
