@@ -145,6 +145,7 @@ class Ledger:
             "host",
             "prompt_id",
             "workflow",
+            "attempts",
             "progress",
             "progress_step",
             "progress_steps",

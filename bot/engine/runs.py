@@ -57,6 +57,18 @@ log = logging.getLogger(__name__)
 Spawn = Callable[[Coroutine[Any, Any, None], str], "asyncio.Task[None]"]
 
 
+# What starting a run changes in a job's row.
+STARTED = (
+    "status",
+    "host",
+    "started_at",
+    "attempts",
+    "progress",
+    "progress_step",
+    "progress_steps",
+)
+
+
 class Halt(StrEnum):
     """Why the engine cancelled a job's task."""
 
@@ -169,17 +181,7 @@ class Runs:
         # This task's own context: every line logged while the job runs names it.
         JOB_CONTEXT.set({"job": job.id, "user": job.user, "host": host.name})
         try:
-            if not run.reattach:
-                await self._store.update(
-                    job,
-                    "status",
-                    "host",
-                    "started_at",
-                    "attempts",
-                    "progress",
-                    "progress_step",
-                    "progress_steps",
-                )
+            if not run.reattach:  # stored with its prompt id (`_on_staged`): one write
                 self._ledger.emit(job, JobStarted(host.name))
             collected = await self._execute(run)
         except asyncio.CancelledError:
@@ -220,9 +222,10 @@ class Runs:
         )
 
     async def _on_staged(self, job: Job, submission: Submission) -> None:
-        """Commit the prompt's id and workflow before the host gets them (exactly once)."""
+        """Commit the run and the prompt's id and workflow before the host gets them (exactly
+        once). Until then the stored job is queued: a restart queues it again."""
         job.prompt_id, job.workflow = submission.prompt_id, submission.workflow
-        await self._store.update(job, "prompt_id", "workflow")
+        await self._store.update(job, *STARTED, "prompt_id", "workflow")
         if job.status is JobStatus.CANCELLED:
             raise Halted(job.id)
 
