@@ -231,7 +231,9 @@ class FakeComfy(ComfyState):
             if f"{request.method} {request.path}".startswith(key):
                 await request.read()
                 return web.Response(status=status, content_type=content_type, text=body)
+        began = time.monotonic()
         response: web.StreamResponse = await handler(request)
+        self.timings.append((request.method, request.path, began, time.monotonic()))
         return response
 
     async def _ws(self, request: web.Request) -> web.StreamResponse:

@@ -51,6 +51,8 @@ class ComfyState:
         self.interrupts: list[str | None] = []
         self.deleted: list[str] = []
         self.requests: list[Request] = []
+        # (method, path, start, end) of each answered request, `time.monotonic()` (benchmarks).
+        self.timings: list[tuple[str, str, float, float]] = []
         self.ws_connects = 0
         # Host state, in ComfyUI's terms.
         self.pending: list[Job] = []
