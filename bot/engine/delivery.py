@@ -16,7 +16,7 @@ import av
 
 from bot.archive import Archive, archive_joined, make_record
 from bot.config import Config
-from bot.engine.eta import Estimator
+from bot.engine.eta import Estimator, work
 from bot.engine.events import JobFinished
 from bot.engine.hosts import Host
 from bot.engine.jobs import Job, JobResult, JobStatus
@@ -64,9 +64,9 @@ class Deliveries:
         job.output, job.gpu_seconds = video, round(collected.gpu_seconds, 3)
         job.status, job.progress = JobStatus.DELIVERING, 100.0
         await self._store.update(job, "output", "gpu_seconds", "status", "progress")
-        spf = collected.gpu_seconds / max(1, job.frames)
+        spu = collected.gpu_seconds / work(job.request)
         self._estimator.update(
-            host.name, job.mode, await self._store.record_speed(host.name, job.mode, spf)
+            host.name, job.mode, await self._store.record_speed(host.name, job.mode, spu)
         )
         await self.deliver(job)
 

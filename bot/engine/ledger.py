@@ -13,7 +13,7 @@ import time
 from typing import Protocol
 
 from bot.config import Queue
-from bot.engine.eta import Estimator
+from bot.engine.eta import Estimator, work
 from bot.engine.events import JobEvent, JobFailed, Notifier
 from bot.engine.jobs import Job, JobStatus
 from bot.engine.positions import Board
@@ -123,7 +123,7 @@ class Ledger:
         self._queue.push(self.entry(job))
 
     def entry(self, job: Job) -> Entry:
-        cost = self._estimator.cost(job.mode, job.frames)
+        cost = self._estimator.cost(job.mode, work(job.request))
         needs = frozenset({"fast"}) if job.request.params.quality == "fast" else frozenset()
         return Entry(job.seq, job.id, job.user, job.mode, job.created_at, cost, needs)
 

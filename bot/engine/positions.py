@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from bot.engine.eta import Estimator
+from bot.engine.eta import Estimator, work
 from bot.engine.events import JobAccepted, PositionChanged
 from bot.engine.hosts import HostPool
 from bot.engine.jobs import Job, JobStatus, JobView
@@ -48,13 +48,13 @@ class Board:
         """Estimated seconds of work left in the running jobs."""
         total = 0.0
         for job in self._running():
-            cost = self._estimator.cost(job.mode, job.frames, job.host)
+            cost = self._estimator.cost(job.mode, work(job.request), job.host)
             total += Estimator.remaining(cost, now - (job.started_at or now), job.progress)
         return total
 
     def eta(self, job: Job, position: int | None, now: float | None = None) -> float | None:
         now = time.time() if now is None else now
-        own = self._estimator.cost(job.mode, job.frames, job.host)
+        own = self._estimator.cost(job.mode, work(job.request), job.host)
         if job.status is JobStatus.RUNNING:
             return Estimator.remaining(own, now - (job.started_at or now), job.progress)
         if job.status is not JobStatus.QUEUED or position is None:

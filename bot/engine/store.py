@@ -220,16 +220,17 @@ class JobStore:
 
     # -- speeds -----------------------------------------------------------------------------
 
-    async def record_speed(self, host: str, mode: Mode, seconds_per_frame: float) -> float:
-        """Fold one measurement into the host's running average for `mode`; returns it."""
+    async def record_speed(self, host: str, mode: Mode, seconds_per_unit: float) -> float:
+        """Fold one measurement (seconds per unit of work, see `eta`) into the host's running
+        average for `mode`; returns it."""
         speeds = await self.speeds()
         old = speeds.get((host, mode))
-        new = seconds_per_frame if old is None else old + SPEED_WEIGHT * (seconds_per_frame - old)
+        new = seconds_per_unit if old is None else old + SPEED_WEIGHT * (seconds_per_unit - old)
         await self._db.execute(
-            """INSERT INTO speeds (host, mode, seconds_per_frame, samples, updated_at)
+            """INSERT INTO speeds (host, mode, seconds_per_unit, samples, updated_at)
                VALUES (?, ?, ?, 1, ?)
                ON CONFLICT (host, mode) DO UPDATE SET
-                   seconds_per_frame = excluded.seconds_per_frame,
+                   seconds_per_unit = excluded.seconds_per_unit,
                    samples = samples + 1,
                    updated_at = excluded.updated_at""",
             (host, mode.value, new, time.time()),
@@ -237,7 +238,7 @@ class JobStore:
         return new
 
     async def speeds(self) -> dict[tuple[str, Mode], float]:
-        async with self._db.execute("SELECT host, mode, seconds_per_frame FROM speeds") as cursor:
+        async with self._db.execute("SELECT host, mode, seconds_per_unit FROM speeds") as cursor:
             rows = await cursor.fetchall()
         return {(row[0], Mode(row[1])): float(row[2]) for row in rows}
 
