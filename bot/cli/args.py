@@ -5,17 +5,23 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import UserError
-from bot.flags import convert_flag
-from bot.params import PARAMS
-from bot.request import Ask, InputFiles, Mode
+
+if TYPE_CHECKING:
+    from bot.request import Ask, Mode
+
+# The job flags come from `bot.params` (and pydantic models); they are imported where they
+# are needed, so that `wanbot --help` answers without loading them.
 
 DEFAULT_CONFIG = Path("config.toml")
 
 
 def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
+    from bot.params import PARAMS
+    from bot.request import Mode
+
     parser.add_argument(
         "image",
         nargs="?",
@@ -52,7 +58,19 @@ def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
         )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def top_level_help(argv: Sequence[str]) -> bool:
+    """Whether `argv` asks only for the list of commands (no command named before -h)."""
+    for arg in argv:
+        if arg in ("-h", "--help"):
+            return True
+        if not arg.startswith("-"):
+            return False
+    return not argv
+
+
+def build_parser(*, job_flags: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; without `job_flags`, generate and workflow lack their flags
+    (enough for the top-level help, and fast: see `top_level_help`)."""
     parser = argparse.ArgumentParser(prog="wanbot", description="Wan video generation bot")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     parser.add_argument(
@@ -63,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="run one job on a host and archive the MP4")
-    _add_job_arguments(gen)
+    if job_flags:
+        _add_job_arguments(gen)
     gen.set_defaults(usage=gen)
     gen.add_argument(
         "--from",
@@ -81,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
         "joined; words after it are the new prompt",
     )
     wf = sub.add_parser("workflow", help="print the API-format prompt without a host")
-    _add_job_arguments(wf)
+    if job_flags:
+        _add_job_arguments(wf)
     wf.set_defaults(usage=wf)
     wf.add_argument(
         "--inputs-dir",
@@ -141,7 +161,7 @@ def check_usage(args: argparse.Namespace) -> None:
         return
     if args.image is None:
         parser.error("an IMAGE is required")
-    if args.command == "workflow" and args.mode == Mode.ANIMATE.value and not args.inputs_dir:
+    if args.command == "workflow" and args.mode == "animate" and not args.inputs_dir:
         parser.error(
             "--mode animate needs --inputs-dir DIR: the pose (and face) clip is made from your "
             "files, and the printed prompt names it, so it must be written where you can copy "
@@ -151,6 +171,9 @@ def check_usage(args: argparse.Namespace) -> None:
 
 def flag_overrides(args: argparse.Namespace, mode: Mode) -> dict[str, Any]:
     """The parameter options given on the command line, typed and checked for `mode`."""
+    from bot.flags import convert_flag
+    from bot.params import PARAMS
+
     overrides: dict[str, Any] = {}
     for param in PARAMS:
         value = getattr(args, f"flag_{param.key}")
@@ -180,6 +203,8 @@ def _check_files(args: argparse.Namespace) -> None:
 
 def job_ask(args: argparse.Namespace) -> Ask:
     """Mode, input files, prompt and typed parameter overrides from parsed arguments."""
+    from bot.request import Ask, InputFiles, Mode
+
     mode = Mode(args.mode or Mode.I2V.value)
     if args.image is None:
         raise UserError("An image is required: wanbot generate IMAGE [PROMPT] [options].")

@@ -6,27 +6,32 @@ Exit codes: 0 on success; 1 with a one-line reason on any failure; 2 for usage e
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bot import logs
-from bot.cli.args import DEFAULT_CONFIG, build_parser, check_usage
-from bot.config import Config
+from bot.cli.args import DEFAULT_CONFIG, build_parser, check_usage, top_level_help
 from bot.errors import WanBotError
 from comfy.errors import ComfyError, HostError, HostUnavailable, NotComfyUI
+
+if TYPE_CHECKING:
+    from bot.config import Config
 
 log = logging.getLogger("wanbot")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `wanbot` console script."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The list of commands needs none of the job flags (nor pydantic, nor aiohttp): fast.
+    args = build_parser(job_flags=not top_level_help(argv)).parse_args(argv)
     check_usage(args)
-    logs.setup(args.verbose, json_lines=args.log_format == "json")
     # Imported late: keeps `wanbot --help` fast.
+    from bot import logs
+
+    logs.setup(args.verbose, json_lines=args.log_format == "json")
     from bot.app import load_config  # the core's, then each chat section by its adapter
     from bot.cli import commands, serve
 
@@ -46,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "serve": serve.serve,
             "queue": serve.queue,
         }[args.command]
+        import asyncio
+
         return asyncio.run(handler(args, config))
     except NotComfyUI as exc:
         print(f"wanbot: {_one_line(str(exc))}", file=sys.stderr)
