@@ -51,7 +51,10 @@ class FairQueue:
         self._entries: dict[str, Entry] = {}
         self._last_served: dict[str, int] = {}
         self._tick = 0
-        self._rotation_cache: list[str] | None = None
+        # The rotation, kept sorted as it changes (never re-sorted): (last served, head seq,
+        # user) of every user with queued work, and each user's current key.
+        self._order: list[tuple[int, int, str]] = []
+        self._keys: dict[str, tuple[int, int, str]] = {}
         self.total_cost = 0.0
 
     def __len__(self) -> int:
@@ -71,18 +74,21 @@ class FairQueue:
             bisect.insort(own, entry)
         self._entries[entry.job_id] = entry
         self.total_cost += entry.cost
-        self._rotation_cache = None
+        if own[0] is entry:
+            self._rekey(entry.user)
 
     def remove(self, job_id: str) -> Entry | None:
         entry = self._entries.pop(job_id, None)
         if entry is None:
             return None
         own = self._by_user[entry.user]
+        head = own[0] is entry
         own.remove(entry)
         if not own:
             del self._by_user[entry.user]
         self.total_cost -= entry.cost
-        self._rotation_cache = None
+        if head:
+            self._rekey(entry.user)
         return entry
 
     def take(self, job_id: str) -> Entry:
@@ -92,7 +98,19 @@ class FairQueue:
             raise KeyError(job_id)
         self._tick += 1
         self._last_served[entry.user] = self._tick
+        self._rekey(entry.user)
         return entry
+
+    def _rekey(self, user: str) -> None:
+        """Move `user` to their place in the rotation (or out of it) after a change."""
+        old = self._keys.pop(user, None)
+        if old is not None:
+            del self._order[bisect.bisect_left(self._order, old)]
+        own = self._by_user.get(user)
+        if own:
+            key = (self._last_served.get(user, 0), own[0].seq, user)
+            bisect.insort(self._order, key)
+            self._keys[user] = key
 
     def queued_for(self, user: str) -> int:
         return len(self._by_user.get(user, ()))
@@ -103,14 +121,9 @@ class FairQueue:
 
     def _rotation(self, eligible: Callable[[str], bool] | None = None) -> list[str]:
         """Users with queued work, the one to serve first first."""
-        if self._rotation_cache is None:
-            served, by_user = self._last_served, self._by_user
-            self._rotation_cache = sorted(
-                by_user, key=lambda u: (served.get(u, 0), by_user[u][0].seq)
-            )
         if eligible is None:
-            return self._rotation_cache
-        return [u for u in self._rotation_cache if eligible(u)]
+            return [user for _, _, user in self._order]
+        return [user for _, _, user in self._order if eligible(user)]
 
     def fair_order(self, eligible: Callable[[str], bool] | None = None) -> Iterator[Entry]:
         """Queued jobs in the order they would start: one per user per round.
@@ -140,10 +153,12 @@ class FairQueue:
         k = bisect.bisect_left(own, entry)
         # Rounds 0..k-1 serve up to k jobs of every user; in round k the users ahead in the
         # rotation that still have a job go first.
+        if k == 0:  # one job per user ahead of it: the users before its own in the rotation
+            return bisect.bisect_left(self._order, self._keys[entry.user]) + 1
         ahead = k
         earlier = True
         by_user = self._by_user
-        for user in self._rotation():
+        for _, _, user in self._order:
             if user == entry.user:
                 earlier = False
                 continue
