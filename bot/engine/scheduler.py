@@ -9,6 +9,7 @@ therefore gets every other start when a second user shows up, not the next twent
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -55,6 +56,7 @@ class FairQueue:
         # user) of every user with queued work, and each user's current key.
         self._order: list[tuple[int, int, str]] = []
         self._keys: dict[str, tuple[int, int, str]] = {}
+        self._counts: Counter[int] = Counter()  # queued jobs per user -> how many users
         self.total_cost = 0.0
 
     def __len__(self) -> int:
@@ -68,6 +70,7 @@ class FairQueue:
         if entry.job_id in self._entries:
             return
         own = self._by_user.setdefault(entry.user, [])
+        self._recount(len(own), len(own) + 1)
         if not own or own[-1].seq < entry.seq:
             own.append(entry)
         else:
@@ -83,6 +86,7 @@ class FairQueue:
             return None
         own = self._by_user[entry.user]
         head = own[0] is entry
+        self._recount(len(own), len(own) - 1)
         own.remove(entry)
         if not own:
             del self._by_user[entry.user]
@@ -100,6 +104,15 @@ class FairQueue:
         self._last_served[entry.user] = self._tick
         self._rekey(entry.user)
         return entry
+
+    def _recount(self, was: int, now: int) -> None:
+        """A user's queue went from `was` jobs to `now`."""
+        if was:
+            self._counts[was] -= 1
+            if not self._counts[was]:
+                del self._counts[was]
+        if now:
+            self._counts[now] += 1
 
     def _rekey(self, user: str) -> None:
         """Move `user` to their place in the rotation (or out of it) after a change."""
@@ -145,7 +158,8 @@ class FairQueue:
             round_ += 1
 
     def position(self, job_id: str) -> int | None:
-        """1-based place of a queued job in `fair_order()`, in O(users)."""
+        """1-based place of a queued job in `fair_order()`: O(log users) for a user's first
+        job, else O(users ahead of its user + distinct queue lengths)."""
         entry = self._entries.get(job_id)
         if entry is None:
             return None
@@ -153,17 +167,14 @@ class FairQueue:
         k = bisect.bisect_left(own, entry)
         # Rounds 0..k-1 serve up to k jobs of every user; in round k the users ahead in the
         # rotation that still have a job go first.
+        rank = bisect.bisect_left(self._order, self._keys[entry.user])
         if k == 0:  # one job per user ahead of it: the users before its own in the rotation
-            return bisect.bisect_left(self._order, self._keys[entry.user]) + 1
-        ahead = k
-        earlier = True
+            return rank + 1
+        # Every other user's min(count, k), from how many users have each count...
+        ahead = k + sum(users * min(count, k) for count, users in self._counts.items()) - k
+        # ...and the users before its own in the rotation that still have a job in round k.
         by_user = self._by_user
-        for _, _, user in self._order:
-            if user == entry.user:
-                earlier = False
-                continue
-            count = len(by_user[user])
-            ahead += (k if count > k else count) + (earlier and count > k)
+        ahead += sum(1 for _, _, user in self._order[:rank] if len(by_user[user]) > k)
         return ahead + 1
 
     def positions(self) -> dict[str, int]:
