@@ -75,7 +75,9 @@ async def main(args: argparse.Namespace) -> None:
         tmp = Path(name)
         image = tmp / "in.png"
         image.write_bytes(png_bytes(128, 128))
-        config = bench_config(tmp, [UNREACHABLE], health_interval=3600.0)
+        config = bench_config(
+            tmp, [UNREACHABLE], health_interval=3600.0, max_total_queued=2 * args.jobs
+        )
         store = await JobStore.open(config.storage.database)
         engine = Engine(config, store, Archive(config.storage.outputs))
         await engine.start()

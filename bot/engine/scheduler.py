@@ -57,6 +57,8 @@ class FairQueue:
         self._order: list[tuple[int, int, str]] = []
         self._keys: dict[str, tuple[int, int, str]] = {}
         self._counts: Counter[int] = Counter()  # queued jobs per user -> how many users
+        self._version = 0  # bumped by every change
+        self._ahead_cache: tuple[int, str, Counter[int]] | None = None
         self.total_cost = 0.0
 
     def __len__(self) -> int:
@@ -107,6 +109,7 @@ class FairQueue:
 
     def _recount(self, was: int, now: int) -> None:
         """A user's queue went from `was` jobs to `now`."""
+        self._version += 1
         if was:
             self._counts[was] -= 1
             if not self._counts[was]:
@@ -116,6 +119,7 @@ class FairQueue:
 
     def _rekey(self, user: str) -> None:
         """Move `user` to their place in the rotation (or out of it) after a change."""
+        self._version += 1
         old = self._keys.pop(user, None)
         if old is not None:
             del self._order[bisect.bisect_left(self._order, old)]
@@ -173,9 +177,17 @@ class FairQueue:
         # Every other user's min(count, k), from how many users have each count...
         ahead = k + sum(users * min(count, k) for count, users in self._counts.items()) - k
         # ...and the users before its own in the rotation that still have a job in round k.
-        by_user = self._by_user
-        ahead += sum(1 for _, _, user in self._order[:rank] if len(by_user[user]) > k)
+        ahead += sum(n for count, n in self._lengths_ahead(entry.user, rank).items() if count > k)
         return ahead + 1
+
+    def _lengths_ahead(self, user: str, rank: int) -> Counter[int]:
+        """How many users before `user` in the rotation have each queue length; kept until
+        the queue changes, as a status asks this for each of one user's jobs in a row."""
+        if self._ahead_cache is None or self._ahead_cache[:2] != (self._version, user):
+            by_user = self._by_user
+            lengths = Counter(len(by_user[u]) for _, _, u in self._order[:rank])
+            self._ahead_cache = (self._version, user, lengths)
+        return self._ahead_cache[2]
 
     def positions(self) -> dict[str, int]:
         """Every queued job's 1-based position (O(jobs))."""
