@@ -102,7 +102,7 @@ async def main(args: argparse.Namespace) -> None:
             t0 = time.perf_counter()
             status = await engine.status("bench", user)
             latencies.append(time.perf_counter() - t0)
-            await asyncio.sleep(0)  # let jobs come and go between queries
+            await asyncio.sleep(0.001)  # let jobs come and go between queries
         churn.cancel()
         changed = await asyncio.gather(churn, return_exceptions=True)
         assert status.queued >= args.jobs // 2 and status.jobs and status.jobs[0].position
