@@ -26,6 +26,18 @@ from typing import Any
 
 from bot.config import Config, Limits
 from bot.errors import ParameterError
+from bot.param_rules import (
+    Below,
+    Bound,
+    Limit,
+    Rule,
+    check_range,
+    fit_frames,
+    fit_size,
+    parse_size,
+    split_steps,
+    window_4n1,
+)
 from bot.request import COLOR_MATCH_CHOICES, QUALITY_CHOICES, JobRequest, Mode, Params
 from workflows.schema import choices as schema_choices
 
@@ -47,110 +59,9 @@ PRESET_KEYS = ("steps", "cfg", "shift", "scheduler")  # what `--quality` changes
 JOB_COUNT = ("batch",)
 
 
-@dataclass(frozen=True)
-class Limit:
-    """A bound read from the config's `[limits]`, e.g. `Limit("max_steps")`."""
-
-    key: str
-
-    def __call__(self, limits: Limits, values: Mapping[str, Any]) -> float:
-        bound: float = getattr(limits, self.key)
-        return bound
-
-
-@dataclass(frozen=True)
-class Below:
-    """A bound one below another parameter's value, e.g. `Below("frame_window")`."""
-
-    key: str
-
-    def __call__(self, limits: Limits, values: Mapping[str, Any]) -> float:
-        bound: float = values[self.key] - 1
-        return bound
-
-
-# A bound is a fixed number, a `[limits]` key, or one below another parameter.
-Bound = float | Limit | Below
-# A rule adjusts or checks values after the range check: (values, limits, notes).
-Rule = Callable[[dict[str, Any], Limits, list[str]], None]
-
-
-def _size(text: str) -> tuple[int, int]:
-    parts = text.lower().replace("×", "x").split("x")
-    if len(parts) != 2:
-        raise ValueError(text)
-    return int(parts[0]), int(parts[1])
-
-
-def _number(value: float) -> str:
-    """Integers as integers: the seed limit is 18446744073709551615, not 1.84467e+19."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
-        return str(int(value))
-    return str(value)
-
-
-def check_range(label: str, value: float, low: float, high: float) -> None:
-    if not low <= value <= high:
-        raise ParameterError(
-            f"{label} {_number(value)} is out of range: "
-            f"use a value from {_number(low)} to {_number(high)}."
-        )
-
-
 def _draw_seed(values: dict[str, Any], limits: Limits, notes: list[str]) -> None:
     if values.get("seed") is None:
         values["seed"] = random_seed()
-
-
-def _fit_frames(values: dict[str, Any], limits: Limits, notes: list[str]) -> None:
-    wanted = values["frames"]
-    frames = max(1, round((wanted - 1) / 4) * 4 + 1)
-    if frames > limits.max_frames:
-        frames -= 4
-    if frames != wanted:
-        notes.append(f"frames {wanted} rounded to {frames} (Wan needs 4n+1 frames).")
-        values["frames"] = frames
-
-
-def _fit_size(values: dict[str, Any], limits: Limits, notes: list[str]) -> None:
-    width, height = values["width"], values["height"]
-    w16, h16 = (max(16, round(side / 16) * 16) for side in (width, height))
-    if (w16, h16) != (width, height):
-        notes.append(f"size {width}x{height} rounded to {w16}x{h16} (Wan needs multiples of 16).")
-    if w16 * h16 > limits.max_pixels:
-        raise ParameterError(
-            f"size {w16}x{h16} is too large: at most {limits.max_pixels} pixels "
-            f"(for example 1280x720 or 832x480)."
-        )
-    values["width"], values["height"] = w16, h16
-
-
-def _window_4n1(values: dict[str, Any], limits: Limits, notes: list[str]) -> None:
-    window = values["frame_window"]
-    if (window - 1) % 4:
-        raise ParameterError(f"window {window} must be 4n+1 (for example 77 or 81).")
-
-
-def _split_steps(values: dict[str, Any], limits: Limits, notes: list[str]) -> None:
-    """The fast preset's split: strictly inside the steps (the sampler refuses otherwise);
-    0 means half of them. Other jobs have no split."""
-    if values.get("quality") != "fast":
-        if values.get("split"):
-            notes.append("split applies to --quality fast only; ignored.")
-        values["split"] = 0
-        return
-    steps = values["steps"]
-    if steps < 2:
-        raise ParameterError(
-            "The fast preset needs at least 2 steps, one for each expert: use --steps 4 to 8."
-        )
-    split = values.get("split") or steps // 2
-    if not 0 < split < steps:
-        raise ParameterError(
-            f"split {split} must be from 1 to {steps - 1}: each of the two experts needs at "
-            f"least one of the {steps} steps."
-        )
-    values["split"] = split
 
 
 ALL_MODES = frozenset(Mode)
@@ -232,15 +143,15 @@ PARAMS: tuple[Param, ...] = (
           aliases=("preset",)),
     Param("split", "split", int,
           "fast: the step where the low-noise expert takes over, e.g. --split 3", 0,
-          modes=I2V_ONLY, rule=_split_steps, configurable=False),
+          modes=I2V_ONLY, rule=split_steps, configurable=False),
     Param("cfg", "cfg", float, "guidance scale, e.g. --cfg 6", 6.0, {Mode.ANIMATE: 7.0},
           low=0, high=30, metavar="X"),
     Param("frames", "frames", int, "video length in frames (4n+1), e.g. --frames 81", 81,
-          low=1, high=Limit("max_frames"), rule=_fit_frames),
+          low=1, high=Limit("max_frames"), rule=fit_frames),
     Param("seed", "seed", int, "random seed, e.g. --seed 42", None,
           low=0, high=SEED_MAX, rule=_draw_seed, configurable=False),
-    Param("size", "size", _size, "WIDTHxHEIGHT, e.g. --size 832x480", (832, 480),
-          low=Limit("min_side"), high=Limit("max_side"), rule=_fit_size, metavar="WxH",
+    Param("size", "size", parse_size, "WIDTHxHEIGHT, e.g. --size 832x480", (832, 480),
+          low=Limit("min_side"), high=Limit("max_side"), rule=fit_size, metavar="WxH",
           aliases=("resolution", "res")),
     Param("scheduler", "scheduler", str, "sampler scheduler, e.g. --scheduler unipc",
           DEFAULT_SCHEDULER, host_choices=True, metavar="NAME"),
@@ -254,7 +165,7 @@ PARAMS: tuple[Param, ...] = (
           # wav2vec audio embeddings are made at 25 fps.
           {Mode.INFINITETALK: 25.0}, low=1, high=60, metavar="X"),
     Param("window", "frame_window", int, "frames per generation window, e.g. --window 77", 77,
-          modes=MOVING, low=5, high=1000, rule=_window_4n1,
+          modes=MOVING, low=5, high=1000, rule=window_4n1,
           aliases=("frame-window", "frame_window")),
     Param("motion-frame", "motion_frame", int,
           "frames carried between windows, e.g. --motion-frame 4", 4, modes=TALK,

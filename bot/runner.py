@@ -228,11 +228,14 @@ def ensure_runnable(workflow: dict[str, Any], object_info: dict[str, Any], host:
         raise HostNotReady(f"Host {host} cannot run this workflow: {problems}") from exc
 
 
+def _fresh_names(job: PreparedJob) -> dict[Path, str]:
+    """A new upload name for each of the job's files (a file used twice gets one)."""
+    return {path: unique_upload_name(path.name) for path in job.files.all()}
+
+
 async def upload_inputs(job: PreparedJob, client: ComfyClient) -> dict[Path, str]:
     """Upload the job's prepared files; the names the host stored each one under."""
-    planned: dict[Path, str] = {}
-    plan_uploads(job, lambda path: planned.setdefault(path, unique_upload_name(path.name)))
-    return {path: await client.upload(path, name) for path, name in planned.items()}
+    return {path: await client.upload(path, name) for path, name in _fresh_names(job).items()}
 
 
 async def stage_job(
@@ -250,23 +253,18 @@ async def stage_job(
     id (a UUID) for `send` to queue the prompt under.
     """
     if uploaded_ahead is not None and all(p in uploaded_ahead for p in job.files.all()):
-        uploaded = plan_uploads(job, uploaded_ahead.__getitem__)
-        workflow = build_workflow(job, setup, uploaded, prefix)
-        ensure_runnable(workflow, setup.object_info, setup.name)
-        return Submission(str(uuid.uuid4()), workflow, uploaded)
-    planned: dict[Path, str] = {}
-
-    def name_for(path: Path) -> str:
-        return planned.setdefault(path, unique_upload_name(path.name))
-
-    uploaded = plan_uploads(job, name_for)
+        names, ahead = dict(uploaded_ahead), True
+    else:
+        names, ahead = _fresh_names(job), False
+    uploaded = plan_uploads(job, names.__getitem__)
     workflow = build_workflow(job, setup, uploaded, prefix)
     ensure_runnable(workflow, setup.object_info, setup.name)
-    stored = {path: await client.upload(path, name) for path, name in planned.items()}
-    if stored != planned:
-        # The host stored a file under another name: bind the workflow to that name.
-        uploaded = plan_uploads(job, stored.__getitem__)
-        workflow = build_workflow(job, setup, uploaded, prefix)
+    if not ahead:
+        stored = {path: await client.upload(path, name) for path, name in names.items()}
+        if stored != names:
+            # The host stored a file under another name: bind the workflow to that name.
+            uploaded = plan_uploads(job, stored.__getitem__)
+            workflow = build_workflow(job, setup, uploaded, prefix)
     return Submission(str(uuid.uuid4()), workflow, uploaded)
 
 

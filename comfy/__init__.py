@@ -8,21 +8,26 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from comfy.client import ComfyClient
-    from comfy.errors import (
-        AuthError,
-        ComfyError,
-        ExecutionFailed,
-        ExecutionInterrupted,
-        HostError,
-        HostUnavailable,
-        NotComfyUI,
-        OutputMissing,
-        PromptRejected,
-    )
-    from comfy.events import Cached, ComfyEvent, Executing, HistoryEntry, Progress, Started
-    from comfy.outputs import OutputFile, pick_video, unique_upload_name
+if TYPE_CHECKING:  # `X as X`: re-exported for type checkers; `__getattr__` serves them
+    from comfy.client import ComfyClient as ComfyClient
+    from comfy.errors import AuthError as AuthError
+    from comfy.errors import ComfyError as ComfyError
+    from comfy.errors import ExecutionFailed as ExecutionFailed
+    from comfy.errors import ExecutionInterrupted as ExecutionInterrupted
+    from comfy.errors import HostError as HostError
+    from comfy.errors import HostUnavailable as HostUnavailable
+    from comfy.errors import NotComfyUI as NotComfyUI
+    from comfy.errors import OutputMissing as OutputMissing
+    from comfy.errors import PromptRejected as PromptRejected
+    from comfy.events import Cached as Cached
+    from comfy.events import ComfyEvent as ComfyEvent
+    from comfy.events import Executing as Executing
+    from comfy.events import HistoryEntry as HistoryEntry
+    from comfy.events import Progress as Progress
+    from comfy.events import Started as Started
+    from comfy.outputs import OutputFile as OutputFile
+    from comfy.outputs import pick_video as pick_video
+    from comfy.outputs import unique_upload_name as unique_upload_name
 
 # Each name from its module, imported on first use: `comfy.errors` alone does not load
 # aiohttp (`wanbot --help` stays fast).
@@ -56,24 +61,4 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(f"comfy.{module}"), name)
 
 
-__all__ = [
-    "AuthError",
-    "Cached",
-    "ComfyClient",
-    "ComfyError",
-    "ComfyEvent",
-    "Executing",
-    "ExecutionFailed",
-    "ExecutionInterrupted",
-    "HistoryEntry",
-    "HostError",
-    "HostUnavailable",
-    "NotComfyUI",
-    "OutputFile",
-    "OutputMissing",
-    "Progress",
-    "PromptRejected",
-    "Started",
-    "pick_video",
-    "unique_upload_name",
-]
+__all__ = sorted(_WHERE)

@@ -60,10 +60,10 @@ class Prefetch:
             host = on_gpu.get(job.id)
             if host is not None and job.started_at is not None:
                 began[host.name] = min(began.get(host.name, job.started_at), job.started_at)
-        busy = [h for h in on_gpu.values() if h.up and not h.paused and h.free == 0]
+        busy = {h.name: h for h in on_gpu.values() if h.up and not h.paused and h.free == 0}
         taken: set[str] = set()
         now = time.time()
-        for host in sorted(set(busy), key=lambda h: began.get(h.name, now)):
+        for host in sorted(busy.values(), key=lambda h: began.get(h.name, now)):
             slot = Slot(host.name, host.last_mode, host.features or frozenset())
             choice = select(
                 self._queue,
