@@ -79,47 +79,53 @@ async def main(args: argparse.Namespace) -> None:
             tmp, [UNREACHABLE], health_interval=3600.0, max_total_queued=2 * args.jobs
         )
         store = await JobStore.open(config.storage.database)
-        engine = Engine(config, store, Archive(config.storage.outputs))
-        await engine.start()
-        baseline = peak_mib()
+        # Closed whatever happens: its connection's thread would keep the process alive.
+        try:
+            engine = Engine(config, store, Archive(config.storage.outputs))
+            await engine.start()
+            baseline = peak_mib()
 
-        async def submit(engine: Engine, n: int) -> None:
-            ask = Ask(Mode.I2V, f"job {n}", InputFiles(image=image), TINY)
-            sender = Sender("bench", f"user{n % args.users}", "chat")
-            await engine.submit(Order(ask, sender, {"message": n}))
+            async def submit(engine: Engine, n: int) -> None:
+                ask = Ask(Mode.I2V, f"job {n}", InputFiles(image=image), TINY)
+                sender = Sender("bench", f"user{n % args.users}", "chat")
+                await engine.submit(Order(ask, sender, {"message": n}))
 
-        started = time.perf_counter()
-        for batch in range(0, args.jobs, args.batch):
-            last = min(args.jobs, batch + args.batch)
-            await asyncio.gather(*(submit(engine, n) for n in range(batch, last)))
-        intake = time.perf_counter() - started
+            started = time.perf_counter()
+            for batch in range(0, args.jobs, args.batch):
+                last = min(args.jobs, batch + args.batch)
+                await asyncio.gather(*(submit(engine, n) for n in range(batch, last)))
+            intake = time.perf_counter() - started
 
-        rng = random.Random(1)
-        latencies: list[float] = []
-        churn = asyncio.create_task(come_and_go(engine, submit, args))
-        for _ in range(args.queries):
-            user = f"user{rng.randrange(args.users)}"
+            rng = random.Random(1)
+            latencies: list[float] = []
+            churn = asyncio.create_task(come_and_go(engine, submit, args))
+            for _ in range(args.queries):
+                user = f"user{rng.randrange(args.users)}"
+                t0 = time.perf_counter()
+                status = await engine.status("bench", user)
+                latencies.append(time.perf_counter() - t0)
+                await asyncio.sleep(0.001)  # let jobs come and go between queries
+            churn.cancel()
+            changed = await asyncio.gather(churn, return_exceptions=True)
+            assert status.queued >= args.jobs // 2 and status.jobs and status.jobs[0].position
+            # What the live engine holds once the churn has stopped: the reload must hold the same.
+            live = (await engine.status("bench", "user0")).queued
+            await engine.stop()
+            queued_peak = peak_mib()
+            del engine
+            gc.collect()
+
+            db_mib = disk_mib(tmp, "wanbot.db*")
+            jobs_mib = disk_mib(config.storage.jobs, "**/*")
             t0 = time.perf_counter()
-            status = await engine.status("bench", user)
-            latencies.append(time.perf_counter() - t0)
-            await asyncio.sleep(0.001)  # let jobs come and go between queries
-        churn.cancel()
-        changed = await asyncio.gather(churn, return_exceptions=True)
-        assert status.queued >= args.jobs // 2 and status.jobs and status.jobs[0].position
-        await engine.stop()
-        queued_peak = peak_mib()
-        del engine
-        gc.collect()
-
-        db_mib = disk_mib(tmp, "wanbot.db*")
-        jobs_mib = disk_mib(config.storage.jobs, "**/*")
-        t0 = time.perf_counter()
-        again = Engine(config, store, Archive(config.storage.outputs))
-        await again.start()
-        recovery = time.perf_counter() - t0
-        assert (await again.status("bench", "user0")).queued == status.queued
-        await again.stop()
-        await store.close()
+            again = Engine(config, store, Archive(config.storage.outputs))
+            await again.start()
+            recovery = time.perf_counter() - t0
+            reloaded = (await again.status("bench", "user0")).queued
+            await again.stop()
+            assert reloaded == live, f"the reload has {reloaded} queued jobs, the engine had {live}"
+        finally:
+            await store.close()
 
     print(f"scale: {args.jobs} jobs from {args.users} users, no host up")
     print(f"intake        {args.jobs / intake:8.0f} jobs/s   ({intake:.1f} s in all)")

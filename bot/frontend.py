@@ -18,11 +18,13 @@ Nothing in `bot/` knows any platform: `bot.app` loads adapters by import path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, runtime_checkable
 
 from bot.config import Config, config_problems, validate_section
 from bot.engine.admin import AdminError, Blocked, HostView, Refused, host_lines
+from bot.engine.admission import Ticket
 from bot.engine.events import (
     JobAccepted,
     JobCancelled,
@@ -88,6 +90,7 @@ __all__ = [
     "Refused",
     "Sender",
     "SettingsAPI",
+    "Ticket",
     "UserError",
     "bundled_object_info",
     "config_problems",
@@ -137,7 +140,9 @@ class SettingsAPI(Protocol):
 class QuotasAPI(Protocol):
     """Per-user quotas (`bot.engine.quotas.Quotas`)."""
 
-    async def view(self, platform: str, user_id: str) -> QuotaView: ...
+    async def view(self, platform: str, user_id: str, *, exempt: bool = False) -> QuotaView:
+        """`exempt`: the front end knows the user is an admin (no quotas apply)."""
+        ...
 
 
 class EngineAPI(Protocol):
@@ -158,13 +163,23 @@ class EngineAPI(Protocol):
         """What admins may do; only for users the front end knows are admins."""
         ...
 
+    def admission(
+        self, sender: Sender, overrides: Sequence[Mapping[str, Any]] = ({},)
+    ) -> AbstractAsyncContextManager[Ticket]:
+        """Decide what needs no file first: enter it before downloading anything, with each
+        request's typed flags (for `--batch`). Refuses with a `UserError` (blocked, draining,
+        caps, quota); otherwise holds the jobs until `submit_all(orders, ticket)` in the block
+        queues them (the hold ends with the block)."""
+        ...
+
     async def submit(self, order: Order) -> Job:
         """Accept a job, or raise a `UserError` (`LimitError`, `InputError`, ...) saying why."""
         ...
 
-    async def submit_all(self, orders: Sequence[Order]) -> list[Job]:
+    async def submit_all(self, orders: Sequence[Order], ticket: Ticket | None = None) -> list[Job]:
         """The jobs of one message (a `--batch N`, several photos), accepted whole or not at
-        all; batches get `batch` in their reply targets (`GroupCards`)."""
+        all; batches get `batch` in their reply targets (`GroupCards`). `ticket`: from
+        `admission` (else they are admitted here)."""
         ...
 
     async def status(self, platform: str, user_id: str) -> QueueStatus:
@@ -185,6 +200,7 @@ class EngineAPI(Protocol):
         platform: str,
         user_id: str,
         reply_target: dict[str, Any] | None = None,
+        as_admin: bool = False,
     ) -> Job:
         """The same job again with a new seed, checked against today's limits; it answers at
         `reply_target` (the old job's when None)."""
@@ -198,6 +214,7 @@ class EngineAPI(Protocol):
         user_id: str,
         prompt: str | None = None,
         reply_target: dict[str, Any] | None = None,
+        as_admin: bool = False,
     ) -> Job:
         """Continue an image-to-video clip from its last frame; delivered joined to it."""
         ...

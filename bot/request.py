@@ -80,11 +80,14 @@ def user_key(platform: str, user_id: str) -> str:
 
 @dataclass(frozen=True)
 class Sender:
-    """Who asked, and in which chat (ids as the platform gives them, as text)."""
+    """Who asked, and in which chat (ids as the platform gives them, as text). `admin` is the
+    front end's decision for this request (by id or, on Discord, by role): the engine then
+    applies no caps or quotas and lets them act on anyone's job."""
 
     platform: str
     user_id: str
     chat_id: str
+    admin: bool = False
 
     @property
     def user(self) -> str:

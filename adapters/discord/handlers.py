@@ -14,6 +14,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ from bot.frontend import (
     Mode,
     Order,
     Sender,
+    Ticket,
     UserError,
     describe_settings,
     full_summary,
@@ -141,21 +143,28 @@ class Handlers:
                 if name in inputs:
                     files.check_image(inputs[name])
             text = prompt.strip() or DEFAULT_PROMPTS.get(mode, "")
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            jobs, note = await self._submit(interaction, mode, inputs, text, overrides, limit)
+            # Everything that needs no file (blocks, drain, caps, quota) before the download.
+            async with self.engine.admission(self._sender(interaction), [overrides]) as ticket:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+                ask = partial(Ask, mode, text, overrides=overrides)
+                jobs, note = await self._submit(interaction, ticket, ask, inputs, limit)
             ids = ", ".join(f"`{j.id}`" for j in jobs)
             queued = (texts.QUEUED if len(jobs) == 1 else texts.QUEUED_MANY).format(job=ids)
             await interaction.followup.send(f"{queued}\n{note}" if note else queued, ephemeral=True)
 
         await guarded(interaction, work)
 
+    def _sender(self, interaction: discord.Interaction) -> Sender:
+        """Who asks, with the one admin decision (ids or roles) the engine honours."""
+        user_id, channel = str(interaction.user.id), str(interaction.channel_id)
+        return Sender(PLATFORM, user_id, channel, admin=self.is_admin(interaction))
+
     async def _submit(
         self,
         interaction: discord.Interaction,
-        mode: Mode,
+        ticket: Ticket,
+        ask: Callable[[InputFiles], Ask],
         inputs: dict[str, discord.Attachment],
-        prompt: str,
-        overrides: dict[str, Any],
         limit: int,
     ) -> tuple[list[Job], str | None]:
         """Download, post the card, submit; the jobs (a `batch`: several) and what to say about
@@ -168,9 +177,8 @@ class Handlers:
             named = {
                 FILE_FIELDS.get(k, k): [p] if k in LIST_INPUTS else p for k, p in paths.items()
             }
-            ask = Ask(mode, prompt, InputFiles(**named), overrides)
-            sender = Sender(PLATFORM, str(interaction.user.id), str(interaction.channel_id))
-            jobs = await self.engine.submit_all([Order(ask, sender, card.target)])
+            order = Order(ask(InputFiles(**named)), ticket.sender, card.target)
+            jobs = await self.engine.submit_all([order], ticket)
         except BaseException:
             if card is not None and card.message is not None:
                 await _delete_quietly(card.message)
@@ -225,7 +233,8 @@ class Handlers:
 
     async def quota(self, interaction: discord.Interaction) -> None:
         async def work() -> None:
-            view = await self.engine.quotas.view(PLATFORM, str(interaction.user.id))
+            exempt = self.is_admin(interaction)
+            view = await self.engine.quotas.view(PLATFORM, str(interaction.user.id), exempt=exempt)
             await say(interaction, quota_text(view))
 
         await guarded(interaction, work)
@@ -269,16 +278,18 @@ class Handlers:
         await interaction.response.defer(ephemeral=True, thinking=True)
         card = await self.frontend.post_card(interaction)
         user_id = str(interaction.user.id)
+        admin = self.is_admin(interaction)
         try:
             if action == "extend":
                 new = await self.engine.extend(
                     job_id, platform=PLATFORM, user_id=user_id, prompt=prompt or None,
-                    reply_target=card.target,
+                    reply_target=card.target, as_admin=admin,
                 )  # fmt: skip
             else:
                 new = await self.engine.reroll(
-                    job_id, platform=PLATFORM, user_id=user_id, reply_target=card.target
-                )
+                    job_id, platform=PLATFORM, user_id=user_id, reply_target=card.target,
+                    as_admin=admin,
+                )  # fmt: skip
         except BaseException:
             if card.message is not None:
                 await _delete_quietly(card.message)

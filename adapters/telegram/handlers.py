@@ -13,7 +13,7 @@ import logging
 import secrets
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,7 @@ from adapters.telegram.pending import PendingTalks
 from bot.frontend import (
     Ask,
     Config,
+    InputFiles,
     Job,
     Order,
     Sender,
@@ -139,7 +140,7 @@ class Handlers:
         if message.media_group_id is not None:
             self.albums.add(message)
             return
-        await self._guarded(message, None, lambda: self._route(message))
+        await self._guarded(message, lambda: self._route(message))
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -160,16 +161,21 @@ class Handlers:
     # -- messages --------------------------------------------------------------------------
 
     async def _guarded(
-        self, message: Message, status: Message | None, work: Callable[[], Awaitable[None]]
+        self,
+        message: Message,
+        work: Callable[[], Awaitable[None]],
+        acks: Sequence[Message] = (),
     ) -> None:
+        """The error policy: a `UserError` is answered with its text, anything else logged
+        with a reference; the answer edits the request's acknowledgement if it has one."""
         try:
             await work()
         except UserError as exc:
-            await self._say(message, status, str(exc))
+            await self._say(message, acks[-1] if acks else None, str(exc))
         except Exception:
             ref = incident_ref()
             log.exception("handling message %s failed (reference %s)", message.message_id, ref)
-            await self._say(message, status, texts.INTERNAL.format(ref=ref))
+            await self._say(message, acks[-1] if acks else None, texts.INTERNAL.format(ref=ref))
 
     async def _say(self, message: Message, status: Message | None, text: str) -> None:
         if status is not None:
@@ -200,7 +206,9 @@ class Handlers:
             await self._settings(message, command)
         elif command.name == "quota":
             assert message.from_user is not None
-            view = await self.engine.quotas.view(PLATFORM, str(message.from_user.id))
+            user_id = message.from_user.id
+            exempt = self.admin.is_admin(user_id)
+            view = await self.engine.quotas.view(PLATFORM, str(user_id), exempt=exempt)
             await answer(message, quota_text(view))
         elif command.name == "extend":
             await self._extend(message, command)
@@ -262,39 +270,51 @@ class Handlers:
             captioned = next(m for m in messages if message_command(m, self.username))
             await self._job_command(captioned, command)
 
-        await self._guarded(first, None, work)
+        await self._guarded(first, work)
 
     async def _submit(self, message: Message, *drafts: Draft) -> None:
-        """Acknowledge at once, download, hand to the engine (several drafts: one job each, on
-        one card); errors edit the acknowledgement."""
+        """Admit (blocks, drain, caps, quota: no file needed), acknowledge, download, hand to
+        the engine (several drafts: one job each, on one card); errors edit the
+        acknowledgement, or answer the request when it was refused before one."""
         user = message.from_user
         assert user is not None
-        status = await answer(message, texts.RECEIVED)
-        self.frontend.editor.remember(message.chat_id, status.message_id, texts.RECEIVED)
+        admin = self.admin.is_admin(user.id)
+        sender = Sender(PLATFORM, str(user.id), str(message.chat_id), admin=admin)
+        acks: list[Message] = []
 
         async def work() -> None:
-            folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="wanbot-tg-"))
-            try:
-                limit = min(self.telegram.max_download_bytes(), self.config.limits.max_input_bytes)
+            async with self.engine.admission(sender, [d.overrides for d in drafts]) as ticket:
+                acks.append(await answer(message, texts.RECEIVED))
+                self.frontend.editor.remember(message.chat_id, acks[0].message_id, texts.RECEIVED)
                 target = {
                     "chat_id": message.chat_id,
                     "message_id": message.message_id,
-                    "ack_message_id": status.message_id,
+                    "ack_message_id": acks[0].message_id,
                     "thread_id": message.message_thread_id if message.is_topic_message else None,
                 }
-                sender = Sender(PLATFORM, str(user.id), str(message.chat_id))
-                orders = []
-                for index, draft in enumerate(drafts):
-                    own = folder / str(index)
-                    await asyncio.to_thread(own.mkdir)
-                    inputs = await download_draft(self.bot, draft, own, limit)
-                    ask = Ask(draft.mode, draft.prompt, inputs, draft.overrides)
-                    orders.append(Order(ask, sender, target))
-                await self.engine.submit_all(orders)
-            finally:
-                await asyncio.to_thread(shutil.rmtree, folder, True)
+                folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="wanbot-tg-"))
+                try:
+                    orders = [
+                        Order(Ask(d.mode, d.prompt, inputs, d.overrides), sender, target)
+                        for d, inputs in zip(
+                            drafts, await self._download(drafts, folder), strict=True
+                        )
+                    ]
+                    await self.engine.submit_all(orders, ticket)
+                finally:
+                    await asyncio.to_thread(shutil.rmtree, folder, True)
 
-        await self._guarded(message, status, work)
+        await self._guarded(message, work, acks)
+
+    async def _download(self, drafts: Sequence[Draft], folder: Path) -> list[InputFiles]:
+        """Each draft's files, in a folder of its own under `folder`."""
+        limit = min(self.telegram.max_download_bytes(), self.config.limits.max_input_bytes)
+        found = []
+        for index, draft in enumerate(drafts):
+            own = folder / str(index)
+            await asyncio.to_thread(own.mkdir)
+            found.append(await download_draft(self.bot, draft, own, limit))
+        return found
 
     async def _queue(self, message: Message) -> None:
         assert message.from_user is not None
@@ -315,9 +335,11 @@ class Handlers:
         job_id, _, prompt = command.args.strip().partition(" ")
         if not job_id:
             raise UserError(texts.EXTEND_USAGE)
+        user_id = message.from_user.id
         new = await self.engine.extend(
-            job_id.strip("`"), platform=PLATFORM, user_id=str(message.from_user.id), prompt=prompt
-        )
+            job_id.strip("`"), platform=PLATFORM, user_id=str(user_id), prompt=prompt,
+            as_admin=self.admin.is_admin(user_id),
+        )  # fmt: skip
         await answer(message, texts.AGAIN["extend"].format(job=new.id))
 
     async def _settings(self, message: Message, command: Command) -> None:
@@ -360,7 +382,8 @@ class Handlers:
                 # The old job's status message stays as it is; the new job gets its own.
                 self.frontend.claim(int(job.reply_target["chat_id"]), int(ack))
             again = self.engine.reroll if action == "reroll" else self.engine.extend
-            new = await again(job.id, platform=PLATFORM, user_id=str(user_id))
+            admin = self.admin.is_admin(user_id)
+            new = await again(job.id, platform=PLATFORM, user_id=str(user_id), as_admin=admin)
             await query.answer(texts.AGAIN[action].format(job=new.id))
         else:
             await self._details(query, job)

@@ -2,7 +2,9 @@
 expansion of one request into its jobs (`--batch N` with consecutive seeds, one job per
 photo), which share a group in their reply target so a front end can show one card.
 
-A batch is accepted whole or not at all: the caps are checked for all of its jobs first.
+A request is admitted before any of its files is fetched: a `Ticket` holds its jobs
+against the caps and the quota until they are queued (or refused), so requests that arrive
+together cannot all pass. A batch is accepted whole or not at all.
 """
 
 from __future__ import annotations
@@ -10,13 +12,31 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from bot.config import Limits, Queue
 from bot.engine.scheduler import FairQueue
 from bot.errors import LimitError, ParameterError
 from bot.params import SEED_MAX, random_seed, take_batch
-from bot.request import Order
+from bot.request import Order, Sender
+
+
+@dataclass
+class Ticket:
+    """`count` jobs of `sender` held against the caps and the quota while their files are
+    fetched and prepared; `admin` as the front end decided (no caps, no quotas)."""
+
+    sender: Sender
+    count: int
+    admin: bool
+    open: bool = True  # until the jobs are queued or refused
+    handed: bool = False  # the commit owns it: only the commit may close it now
+
+
+def job_count(overrides: Sequence[Mapping[str, object]], limits: Limits) -> int:
+    """How many jobs requests with these flags make (`--batch` checked against the limit)."""
+    return sum(take_batch(dict(o), limits) for o in overrides)
 
 
 def check_caps(

@@ -20,20 +20,22 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 from bot.archive import Archive
 from bot.config import Config
 from bot.engine import admission, again
+from bot.engine.accept import Acceptance
 from bot.engine.admin import Admin
+from bot.engine.admission import Ticket
 from bot.engine.delivery import Deliveries
 from bot.engine.eta import Estimator
 from bot.engine.events import JobCancelled, Notifier
 from bot.engine.hosts import Host, HostPool
-from bot.engine.jobs import Job, JobStatus, QueueStatus, new_job_id
+from bot.engine.jobs import Job, JobStatus, QueueStatus
 from bot.engine.ledger import Ledger, Observer
 from bot.engine.positions import Board
 from bot.engine.prefetch import Prefetch
@@ -42,7 +44,6 @@ from bot.engine.recovery import recover
 from bot.engine.runs import Runs
 from bot.engine.scheduler import FairQueue, select
 from bot.engine.store import JobStore
-from bot.errors import UserError
 from bot.frontend import FrontEnd
 from bot.groups import single
 from bot.intake import PreparedJob, accept_inputs
@@ -65,7 +66,6 @@ class Engine:
         self._admins = frozenset(config.queue.admins)
         self._frontends: dict[str, FrontEnd] = {}
         self._queue = FairQueue()
-        self._reserved: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._estimator = Estimator(config.queue.default_seconds_per_frame)
         self._notifier = Notifier(config.queue.progress_interval)
@@ -98,6 +98,10 @@ class Engine:
         self.admin = Admin(config, store, self._hosts, self._wake)
         self.settings = UserSettings(store, config, self.schedulers)
         self.quotas = Quotas(store, config.quotas, self._admins)
+        self._accept = Acceptance(
+            config, store, self._queue, self._ledger, self._board, self.admin, self.quotas,
+            self._wake,
+        )  # fmt: skip
 
     @property
     def hosts(self) -> HostPool:
@@ -164,31 +168,36 @@ class Engine:
 
     # -- front-end API ----------------------------------------------------------------------
 
+    def admission(
+        self, sender: Sender, overrides: Sequence[Mapping[str, Any]] = ({},)
+    ) -> AbstractAsyncContextManager[Ticket]:
+        """Admit the requests with these flags (one per message part; `--batch` counted)
+        before their files are fetched: blocked users, a draining bot, the caps and the
+        quota are decided here, and the jobs are held against the caps and the quota until
+        `submit_all(orders, ticket)` queues them or the block ends. Raises the `UserError`
+        that refuses them."""
+        return self._accept.admit(sender, overrides)
+
     async def submit(self, order: Order) -> Job:
         """Accept a request's jobs (see `submit_all`); the first of them."""
         return (await self.submit_all([order]))[0]
 
-    async def submit_all(self, orders: Sequence[Order]) -> list[Job]:
-        """Accept the jobs of one message (a `--batch`, several photos): check the caps for
-        all of them, copy and prepare each one's files, store and queue them.
+    async def submit_all(self, orders: Sequence[Order], ticket: Ticket | None = None) -> list[Job]:
+        """Accept the jobs of one message (a `--batch`, several photos): copy and prepare each
+        one's files, then store and queue all of them, or none. Without a `ticket` from
+        `admission`, they are admitted here first.
 
-        Raises `LimitError` over a cap (nothing is queued), `UserError` for unusable input or
-        parameters.
+        Raises `LimitError` over a cap or quota, `UserError` for unusable input or parameters.
         """
-        try:
-            jobs = admission.expand(orders, self.config.limits)
-            sender = jobs[0].sender
-            if sender.user not in self._admins:
-                caps = (self._queue, self._reserved, self._limits)
-                admission.check_caps(*caps, sender.user, len(jobs))
-            await self.quotas.check(sender.platform, sender.user_id, len(jobs))
-            return [await self._submit_one(order) for order in jobs]
-        except UserError as exc:
-            self._ledger.refused(exc)
-            raise
-
-    async def _submit_one(self, order: Order) -> Job:
+        if ticket is None:
+            async with self.admission(orders[0].sender, [o.ask.overrides for o in orders]) as own:
+                return await self.submit_all(orders, own)
+        jobs = admission.expand(orders, self.config.limits)
         schedulers = await self.schedulers()
+        work = [(order.reply_target, await self._preparer(order, schedulers)) for order in jobs]
+        return await self._accept.accept(ticket, work)
+
+    async def _preparer(self, order: Order, schedulers: list[str]) -> again.Prepare:
         mine = await self.settings.for_job(order.sender.user, order.ask.mode)
         ask = dataclasses.replace(order.ask, settings=mine)
         default = getattr(self.config.defaults, ask.mode.value).quality
@@ -197,7 +206,7 @@ class Engine:
         async def prepare(job_dir: Path) -> PreparedJob:
             return await accept_inputs(job_dir, ask, self.config, schedulers)
 
-        return await self._admit(order.sender, order.reply_target, prepare)
+        return prepare
 
     async def reroll(
         self,
@@ -206,13 +215,16 @@ class Engine:
         platform: str,
         user_id: str,
         reply_target: dict[str, Any] | None = None,
+        as_admin: bool = False,
     ) -> Job:
         """Queue `job_id` again with the same inputs and parameters and a new seed; it answers
         where the old job did unless the front end gives a new `reply_target`."""
-        user = user_key(platform, user_id)
-        old = again.owned(await self.get(job_id), job_id, user, user in self._admins, "re-roll")
-        request, prepare = await again.reroll(old, self.config, await self.schedulers())
-        return await self._again(old, request, prepare, platform, user_id, reply_target)
+
+        async def make(old: Job) -> tuple[JobRequest, again.Prepare]:
+            return await again.reroll(old, self.config, await self.schedulers())
+
+        sender = Sender(platform, user_id, "", admin=as_admin)
+        return await self._again(job_id, "re-roll", sender, reply_target, make)
 
     async def extend(
         self,
@@ -222,28 +234,33 @@ class Engine:
         user_id: str,
         prompt: str | None = None,
         reply_target: dict[str, Any] | None = None,
+        as_admin: bool = False,
     ) -> Job:
         """Continue `job_id`'s clip from its last frame (with `prompt`, or its own); the result
         is delivered joined to the original."""
-        user = user_key(platform, user_id)
-        old = again.owned(await self.get(job_id), job_id, user, user in self._admins, "extend")
-        request, prepare = await again.extend(old, prompt, self.config, await self.schedulers())
-        return await self._again(old, request, prepare, platform, user_id, reply_target)
+
+        async def make(old: Job) -> tuple[JobRequest, again.Prepare]:
+            return await again.extend(old, prompt, self.config, await self.schedulers())
+
+        sender = Sender(platform, user_id, "", admin=as_admin)
+        return await self._again(job_id, "extend", sender, reply_target, make)
 
     async def _again(
         self,
-        old: Job,
-        request: JobRequest,
-        prepare: again.Prepare,
-        platform: str,
-        user_id: str,
+        job_id: str,
+        verb: str,
+        sender: Sender,
         reply_target: dict[str, Any] | None,
+        make: Callable[[Job], Awaitable[tuple[JobRequest, again.Prepare]]],
     ) -> Job:
-        self._hosts.check_quality(old.mode, request.params.quality)
-        await self.quotas.check(platform, user_id)
-        sender = Sender(platform, user_id, old.chat_id)
-        target = single(old.reply_target) if reply_target is None else reply_target
-        return await self._admit(sender, target, prepare)
+        admin = self._accept.is_admin(sender)
+        old = again.owned(await self.get(job_id), job_id, sender.user, admin, verb)
+        sender = dataclasses.replace(sender, chat_id=old.chat_id)
+        async with self.admission(sender) as ticket:
+            request, prepare = await make(old)
+            self._hosts.check_quality(old.mode, request.params.quality)
+            target = single(old.reply_target) if reply_target is None else reply_target
+            return (await self._accept.accept(ticket, [(target, prepare)]))[0]
 
     async def status(self, platform: str, user_id: str) -> QueueStatus:
         """The user's active jobs with positions and ETAs, and the queue's totals."""
@@ -261,7 +278,8 @@ class Engine:
         on its host (or deleted from the host's queue if it has not started there).
         """
         user = user_key(platform, user_id)
-        job = await self._cancellable(user, job_id, as_admin or user in self._admins)
+        admin = self._accept.is_admin(Sender(platform, user_id, "", admin=as_admin))
+        job = await self._cancellable(user, job_id, admin)
         if job.user != user:
             log.info("admin %s cancelled job %s of %s", user, job.id, job.user)
         was = job.status
@@ -282,44 +300,6 @@ class Engine:
             return job
         stored: Job | None = await self._store.get(job_id)
         return stored
-
-    # -- admission --------------------------------------------------------------------------
-
-    async def _admit(
-        self,
-        sender: Sender,
-        reply_target: dict[str, Any],
-        prepare: Callable[[Path], Awaitable[PreparedJob]],
-    ) -> Job:
-        user = sender.user
-        self.admin.check(user)
-        if user not in self._admins:
-            admission.check_caps(self._queue, self._reserved, self._limits, user)
-        # Count the job against the caps while its files are prepared.
-        self._reserved[user] += 1
-        try:
-            job_id = new_job_id()
-            job_dir = self.config.storage.jobs / job_id
-            prepared = await prepare(job_dir)
-            job = Job(
-                id=job_id,
-                platform=sender.platform,
-                user_id=sender.user_id,
-                chat_id=sender.chat_id,
-                reply_target=reply_target,
-                request=prepared.request,
-                files=prepared.files,
-                work_dir=job_dir,
-                created_at=time.time(),
-            )
-            await self._store.add(job)
-        finally:
-            self._reserved[user] -= 1
-        self._ledger.track(job)
-        self._ledger.push(job)
-        self._ledger.emit(job, self._board.accepted(job))
-        self._wake.set()
-        return job
 
     async def schedulers(self) -> list[str]:
         """The sampler's schedulers on a host that is up, else those of the bundled schema."""

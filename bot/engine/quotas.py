@@ -4,11 +4,17 @@ submissions. Counted from the store, so a restart does not reset them; admins ar
 A job counts against `jobs_per_day` unless it failed or was cancelled without using the GPU;
 its measured GPU-seconds count against `gpu_seconds_per_day` once it has run. A quota frees
 up as the jobs that used it turn 24 hours old.
+
+Requests arrive together (chats handle updates concurrently), so quota is reserved when a
+request is admitted, before its files are fetched: jobs being accepted count as used, and a
+submission in progress starts the cooldown. `reserve` checks and holds in one step;
+`release` gives the hold back (refused) or hands it to the stored rows (accepted).
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,32 +57,59 @@ class Quotas:
         self._settings = settings
         self._admins = admins
         self.clock = clock
+        # Jobs held by requests being admitted, per "platform:user_id".
+        self._pending: Counter[str] = Counter()
+        # Holds handed to stored rows, per user: a view read while one was handed over reads
+        # again, so it never misses a job that is neither pending nor yet seen in the store.
+        self._handed: Counter[str] = Counter()
 
-    async def view(self, platform: str, user_id: str) -> QuotaView:
+    async def view(self, platform: str, user_id: str, *, exempt: bool = False) -> QuotaView:
+        """What the user has used (jobs being accepted included) and may still use."""
+        user = f"{platform}:{user_id}"
+        while True:
+            handed = self._handed[user]
+            rows = await self._store.usage_since(platform, user_id, self.clock() - DAY)
+            if self._handed[user] == handed:
+                break
         s = self._settings
         now = self.clock()
-        rows = await self._store.usage_since(platform, user_id, now - DAY)
+        pending = self._pending[user]
         counted = [r for r in rows if r[1] not in FREE or (r[2] or 0) > 0]
         gpu = sum(r[2] or 0.0 for r in rows)
-        last = max((r[0] for r in rows), default=None)
+        last = now if pending else max((r[0] for r in rows), default=None)
         cooldown = 0.0 if last is None else max(0.0, last + s.cooldown_seconds - now)
-        oldest = min((r[0] for r in counted), default=None)
-        exempt = f"{platform}:{user_id}" in self._admins
+        oldest = min((r[0] for r in counted), default=now if pending else None)
         return QuotaView(
-            jobs_used=len(counted),
+            jobs_used=len(counted) + pending,
             jobs_limit=s.jobs_per_day,
             gpu_used=gpu,
             gpu_limit=s.gpu_seconds_per_day,
             cooldown_left=cooldown if s.cooldown_seconds else 0.0,
             resets_in=None if oldest is None else max(0.0, oldest + DAY - now),
-            exempt=exempt,
+            exempt=exempt or user in self._admins,
         )
 
-    async def check(self, platform: str, user_id: str, count: int = 1) -> None:
-        """Raise `QuotaError` unless `count` more jobs fit the user's quotas now."""
-        v = await self.view(platform, user_id)
-        if v.exempt:
-            return
+    async def reserve(
+        self, platform: str, user_id: str, count: int = 1, *, exempt: bool = False
+    ) -> None:
+        """Hold `count` jobs of the user's quota, or raise `QuotaError` saying when to try
+        again. Nothing is awaited between the check and the hold, so two requests of one user
+        that arrive together cannot both pass. Every hold ends with one `release`."""
+        view = await self.view(platform, user_id, exempt=exempt)
+        if not view.exempt:
+            self._check(view, count)
+        self._pending[f"{platform}:{user_id}"] += count
+
+    def release(self, platform: str, user_id: str, count: int, *, stored: bool) -> None:
+        """End a hold: its jobs were refused (`stored=False`) or are now rows in the store."""
+        user = f"{platform}:{user_id}"
+        self._pending[user] -= count
+        if self._pending[user] <= 0:
+            del self._pending[user]
+        if stored:
+            self._handed[user] += 1
+
+    def _check(self, v: QuotaView, count: int) -> None:
         if v.cooldown_left > 0:
             raise QuotaError(
                 f"Please wait {duration_text(v.cooldown_left)} before your next job "
@@ -85,11 +118,10 @@ class Quotas:
         when = self._when(v.resets_in)
         if v.jobs_limit and v.jobs_used + count > v.jobs_limit:
             room = max(0, v.jobs_limit - v.jobs_used)
-            fits = f" {room} more fit now." if count > 1 and room else ""
-            raise QuotaError(
-                f"You have used {v.jobs_used} of your {v.jobs_limit} jobs for the last 24 "
-                f"hours.{fits} You can send more {when}."
-            )
+            used = f"You have used {v.jobs_used} of your {v.jobs_limit} jobs for the last 24 hours"
+            if room:
+                raise QuotaError(f"{used}, so {room} more fit now: send fewer.")
+            raise QuotaError(f"{used}. You can send more {when}.")
         if v.gpu_limit and v.gpu_used >= v.gpu_limit:
             raise QuotaError(
                 f"You have used your {duration_text(v.gpu_limit)} of GPU time for the last 24 "

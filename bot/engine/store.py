@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -116,11 +116,16 @@ class JobStore:
 
     async def add(self, job: Job) -> Job:
         """Insert a new job; sets `job.seq` (its place in FIFO order)."""
-        cursor = await self._db.execute(
-            """INSERT INTO jobs (id, platform, user_id, chat_id, reply_target, mode, request,
-                   files, work_dir, status, attempts, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
+        await self.add_all([job])
+        return job
+
+    async def add_all(self, jobs: Sequence[Job]) -> None:
+        """Insert new jobs in one statement (all of them or none); sets each `job.seq`."""
+        row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        values = [
+            value
+            for job in jobs
+            for value in (
                 job.id,
                 job.platform,
                 job.user_id,
@@ -133,10 +138,17 @@ class JobStore:
                 job.status.value,
                 job.attempts,
                 job.created_at,
-            ),
-        )
-        job.seq = int(cursor.lastrowid or 0)
-        return job
+            )
+        ]
+        async with self._db.execute(
+            f"""INSERT INTO jobs (id, platform, user_id, chat_id, reply_target, mode, request,
+                   files, work_dir, status, attempts, created_at)
+                VALUES {", ".join([row] * len(jobs))} RETURNING id, seq""",
+            values,
+        ) as cursor:
+            seqs = {str(r[0]): int(r[1]) for r in await cursor.fetchall()}
+        for job in jobs:
+            job.seq = seqs[job.id]
 
     async def update(self, job: Job, *fields: str) -> None:
         """Commit the named attributes of `job` (already changed in memory)."""

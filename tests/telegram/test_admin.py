@@ -48,14 +48,18 @@ async def test_admins_pause_a_host_drain_and_block_others_are_refused(
         await h.tg.wait_for("sendVideo", lambda c: c.fields.get("chat_id") == BOB)
         await h.engine.drain()
 
+        downloads = len(h.tg.of("getFile"))
         await say(h, ADMIN, "/drain", "Draining")
         await submit(h, BOB)
-        await h.tg.wait_for("editMessageText", to_chat(BOB, "finishing its queue"))
+        # Refused before anything is fetched: no "checking your files…", no download.
+        await h.tg.wait_for("sendMessage", to_chat(BOB, "finishing its queue"))
         await say(h, ADMIN, "/resume", "takes new jobs again")
 
         await say(h, ADMIN, f"/block {BOB}", "is blocked")
         await submit(h, BOB)
-        await h.tg.wait_for("editMessageText", to_chat(BOB, "cannot use this bot"))
+        await h.tg.wait_for("sendMessage", to_chat(BOB, "cannot use this bot"))
+        assert len(h.tg.of("getFile")) == downloads
+        assert h.tg.texts(BOB).count(texts.RECEIVED) == 1  # the first job's only
         assert f"telegram:{BOB}" in await say(h, ADMIN, "/block", "Blocked:")
         await say(h, ADMIN, f"/unblock {BOB}", "may use the bot again")
         assert "12" in await say(h, ADMIN, "/unblock 12", "is not blocked")

@@ -48,5 +48,5 @@ async def test_quota_shows_what_is_left_and_a_refusal_says_when(harness: Harness
         await tg.send_message(user_id=ALICE, text="/quota")
         await tg.wait_for("sendMessage", says("Jobs: 1 of 1 used, 0 left."))
         await tg.send_message(user_id=ALICE, photo=photo, caption="/i2v a dog")
-        refused = await tg.wait_for("editMessageText", says("You can send more in"))
+        refused = await tg.wait_for("sendMessage", says("You can send more in"))
     assert "UTC" in str(refused.fields["text"]) and len(h.comfy.prompts) == 1
