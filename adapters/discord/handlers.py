@@ -32,8 +32,10 @@ from bot.frontend import (
     Order,
     Sender,
     UserError,
+    default_negative,
     describe_settings,
-    full_summary,
+    details_text,
+    pieces,
     quota_text,
     user_key,
 )
@@ -307,14 +309,15 @@ class Handlers:
         return job
 
     async def _details(self, interaction: discord.Interaction, job: Job) -> None:
-        data = full_summary(job.request, host=job.host, gpu_seconds=job.gpu_seconds)
-        data.pop("inputs", None)  # local paths mean nothing to the user
-        lines = [f"Job {job.id}"] + [
-            f"{k}: {_flat(v)}" for k, v in data.items() if v not in (None, [], "")
-        ]
-        text = "\n".join(lines)
-        for start in range(0, len(text), MESSAGE_LIMIT):
-            await say(interaction, text[start : start + MESSAGE_LIMIT])
+        text = details_text(
+            job.id,
+            job.request,
+            host=job.host,
+            gpu_seconds=job.gpu_seconds,
+            default_negative=default_negative(self.config, job.mode),
+        )
+        for chunk in pieces(text, MESSAGE_LIMIT):
+            await say(interaction, chunk)
 
 
 async def _delete_quietly(message: discord.Message) -> None:
@@ -322,11 +325,3 @@ async def _delete_quietly(message: discord.Message) -> None:
         await message.delete()
     except discord.HTTPException:
         log.warning("could not delete card %s of a refused job", message.id)
-
-
-def _flat(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_flat(v)}" for k, v in value.items() if v is not None)
-    if isinstance(value, list):
-        return "; ".join(_flat(v) for v in value)
-    return str(value)

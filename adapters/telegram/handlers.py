@@ -57,8 +57,10 @@ from bot.frontend import (
     Order,
     Sender,
     UserError,
+    default_negative,
     describe_settings,
-    full_summary,
+    details_text,
+    pieces,
     quota_text,
     user_key,
 )
@@ -376,28 +378,20 @@ class Handlers:
         return job
 
     async def _details(self, query: CallbackQuery, job: Job) -> None:
-        data = full_summary(job.request, host=job.host, gpu_seconds=job.gpu_seconds)
-        data.pop("inputs", None)  # local paths mean nothing to the user
-        lines = [f"Job {job.id}"] + [
-            f"{k}: {_flat(v)}" for k, v in data.items() if v not in (None, [], "")
-        ]
-        text = "\n".join(lines)
+        text = details_text(
+            job.id,
+            job.request,
+            host=job.host,
+            gpu_seconds=job.gpu_seconds,
+            default_negative=default_negative(self.config, job.mode),
+        )
         await query.answer()
         if query.message is None:
             return
         # The message may be too old to be accessible; the reply still goes to its chat.
         target = reply_to({"message_id": query.message.message_id})
-        for start in range(0, len(text), MessageLimit.MAX_TEXT_LENGTH):
-            chunk = text[start : start + MessageLimit.MAX_TEXT_LENGTH]
+        for chunk in pieces(text, MessageLimit.MAX_TEXT_LENGTH):
             await self.bot.send_message(query.message.chat.id, chunk, reply_parameters=target)
 
     async def close(self) -> None:
         await self.albums.close()
-
-
-def _flat(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_flat(v)}" for k, v in value.items() if v is not None)
-    if isinstance(value, list):
-        return "; ".join(_flat(v) for v in value)
-    return str(value)
