@@ -8,7 +8,8 @@ the recorded calls: every request's fields (JSON-decoded where they are JSON) an
 Speaks: getMe, deleteWebhook, setWebhook, getUpdates (offsets, long-poll timeout that returns as
 soon as an update is queued), getFile + downloads under the file URL, sendMessage,
 editMessageText, editMessageReplyMarkup, sendVideo (multipart, `attach://` resolved),
-sendChatAction, answerCallbackQuery, setMyCommands. `fail_next(method, retry_after)` answers the
+sendChatAction, answerCallbackQuery, setMyCommands; a text over 4096 characters or a caption
+over 1024 is refused with 400, as by Telegram. `fail_next(method, retry_after)` answers the
 next call of a method with 429 Too Many Requests, `fail_next(method, status=502)` with a server
 error. A request with another token gets 401 Unauthorized, as from Telegram.
 """
@@ -38,6 +39,9 @@ __all__ = ["BOT_ID", "BOT_USERNAME", "TOKEN", "Call", "FakeTelegram"]
 
 TOKEN = "123456:TEST-TOKEN"
 BOT_USERNAME = "wan_test_bot"
+# Telegram refuses longer texts and captions (it counts characters after entity parsing).
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 
 
 class FakeTelegram:
@@ -324,12 +328,16 @@ class FakeTelegram:
         return {**self.file_meta(file_id), "file_path": path}
 
     def _m_sendMessage(self, call: Call) -> Any:
+        if len(call.fields["text"]) > TEXT_LIMIT:
+            return api_error(400, "Bad Request: message is too long")
         message = self._bot_message(call, text=call.fields["text"])
         self.shown[(call.fields["chat_id"], message["message_id"])] = call.fields["text"]
         return message
 
     def _m_editMessageText(self, call: Call) -> Any:
         key = (call.fields["chat_id"], call.fields["message_id"])
+        if len(call.fields["text"]) > TEXT_LIMIT:
+            return api_error(400, "Bad Request: MESSAGE_TOO_LONG")
         if self.shown.get(key) == call.fields["text"]:
             # Telegram refuses an edit that changes nothing.
             self.identical_edits += 1
@@ -349,6 +357,8 @@ class FakeTelegram:
             "duration": call.fields.get("duration", 0),
         }
         extra: dict[str, Any] = {"video": meta}
+        if len(call.fields.get("caption", "")) > CAPTION_LIMIT:
+            return api_error(400, "Bad Request: message caption is too long")
         if "caption" in call.fields:
             extra["caption"] = call.fields["caption"]
         return self._bot_message(call, **extra)

@@ -35,6 +35,8 @@ from bot.frontend import (
     default_negative,
     describe_settings,
     details_text,
+    echo,
+    fit,
     pieces,
     quota_text,
     user_key,
@@ -59,7 +61,9 @@ def incident_ref() -> str:
 
 
 async def say(interaction: discord.Interaction, text: str, **kwargs: Any) -> None:
-    """Answer ephemerally: the response if not yet given, else a follow-up."""
+    """Answer ephemerally: the response if not yet given, else a follow-up; cut to Discord's
+    limit (a refused answer would leave the user with nothing)."""
+    text = fit(text, MESSAGE_LIMIT)
     if interaction.response.is_done():
         await interaction.followup.send(text, ephemeral=True, **kwargs)
     else:
@@ -303,7 +307,7 @@ class Handlers:
         """The job, if `user_id` made it or is an admin; else a `UserError` and nothing done."""
         job = await self.engine.get(job_id)
         if job is None:
-            raise UserError(texts.UNKNOWN_JOB.format(job=job_id))
+            raise UserError(texts.UNKNOWN_JOB.format(job=echo(job_id)))
         if job.user != user_key(PLATFORM, str(user_id)) and not admin:
             raise UserError(texts.NOT_YOUR_JOB)
         return job

@@ -60,6 +60,8 @@ from bot.frontend import (
     default_negative,
     describe_settings,
     details_text,
+    echo,
+    fit,
     pieces,
     quota_text,
     user_key,
@@ -81,8 +83,10 @@ def incident_ref() -> str:
 async def answer(message: Message, text: str, **kwargs: Any) -> Message:
     """Reply to `message`, quoting it (also in private chats), in its forum topic if any.
 
-    Flood control (`RetryAfter`) is waited out a few times before giving up.
+    Flood control (`RetryAfter`) is waited out a few times before giving up. A text over
+    Telegram's limit is cut to it: a refused answer would leave the user with nothing.
     """
+    text = fit(text, MessageLimit.MAX_TEXT_LENGTH)
     for attempt in range(ANSWER_ATTEMPTS):
         try:
             return await message.get_bot().send_message(
@@ -175,7 +179,7 @@ class Handlers:
 
     async def _say(self, message: Message, status: Message | None, text: str) -> None:
         if status is not None:
-            await status.edit_text(text)
+            await status.edit_text(fit(text, MessageLimit.MAX_TEXT_LENGTH))
         else:
             await answer(message, text)
 
@@ -211,7 +215,7 @@ class Handlers:
         elif command.name in ADMIN_COMMANDS:
             await self.admin.handle(message, command)
         elif message.chat.type == ChatType.PRIVATE:
-            await answer(message, texts.UNKNOWN_COMMAND.format(command=command.name))
+            await answer(message, texts.UNKNOWN_COMMAND.format(command=echo(command.name)))
 
     def _help(self) -> str:
         limit = min(self.telegram.max_download_bytes(), self.config.limits.max_input_bytes)
@@ -371,7 +375,7 @@ class Handlers:
         """The job, if `user_id` made it or is an admin; else a `UserError` and nothing done."""
         job = await self.engine.get(job_id) if job_id else None
         if job is None:
-            raise UserError(texts.UNKNOWN_JOB.format(job=job_id))
+            raise UserError(texts.UNKNOWN_JOB.format(job=echo(job_id)))
         presser = user_key(PLATFORM, str(user_id))
         if job.user != presser and presser not in self.config.queue.admins:
             raise UserError(texts.NOT_YOUR_JOB)
