@@ -61,6 +61,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
         self._files: dict[str, tuple[str, bytes, int]] = {}
+        self._declared: dict[str, int] = {}  # file_id -> the size its message claims
         # method -> (HTTP status, retry_after) for each of its next calls to fail.
         self._failures: dict[str, list[tuple[int, int]]] = {}
         self._changed = asyncio.Condition()
@@ -108,18 +109,33 @@ class FakeTelegram:
 
     # -- what users do -----------------------------------------------------------------------
 
-    def add_file(self, data: bytes, *, size: int | None = None, name: str = "file") -> str:
-        """Store a file the bot may download; returns its file_id. `size` may lie (big files)."""
+    def add_file(
+        self,
+        data: bytes,
+        *,
+        size: int | None = None,
+        name: str = "file",
+        declared: int | None = None,
+    ) -> str:
+        """Store a file the bot may download; returns its file_id. `size` may lie (big files);
+        `declared` is what the message says, when it says something else than `getFile`."""
         file_id = f"file-{next(self._file_ids)}"
         self._files[file_id] = (
             f"documents/{file_id}_{name}",
             data,
             len(data) if size is None else size,
         )
+        if declared is not None:
+            self._declared[file_id] = declared
         return file_id
+
+    def forget_file(self, file_id: str) -> None:
+        """Make `file_id` unknown, as Telegram does with an expired or foreign one."""
+        del self._files[file_id]
 
     def file_meta(self, file_id: str) -> dict[str, Any]:
         _, _, size = self._files[file_id]
+        size = self._declared.get(file_id, size)
         return {"file_id": file_id, "file_unique_id": "u" + file_id, "file_size": size}
 
     def photo(self, data: bytes, width: int = 64, height: int = 48) -> list[dict[str, Any]]:
@@ -150,9 +166,14 @@ class FakeTelegram:
         return {**self.file_meta(fid), "length": length, "duration": 1}
 
     def document(
-        self, data: bytes, mime: str, name: str = "file.bin", size: int | None = None
+        self,
+        data: bytes,
+        mime: str,
+        name: str = "file.bin",
+        size: int | None = None,
+        declared: int | None = None,
     ) -> dict[str, Any]:
-        fid = self.add_file(data, size=size, name=name)
+        fid = self.add_file(data, size=size, name=name, declared=declared)
         return {**self.file_meta(fid), "file_name": name, "mime_type": mime}
 
     def make_message(self, **fields: Any) -> dict[str, Any]:
@@ -325,7 +346,7 @@ class FakeTelegram:
         path, _, size = self._files[file_id]
         if size > 20 * 1024 * 1024:
             return api_error(400, "Bad Request: file is too big")
-        return {**self.file_meta(file_id), "file_path": path}
+        return {**self.file_meta(file_id), "file_size": size, "file_path": path}
 
     def _m_sendMessage(self, call: Call) -> Any:
         if len(call.fields["text"]) > TEXT_LIMIT:

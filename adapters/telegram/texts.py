@@ -93,6 +93,9 @@ TOO_BIG = (
     "That file is {size} — Telegram lets bots download at most {limit}. Please send a smaller "
     "or more compressed file."
 )
+FILE_GONE = (
+    "I could not get that file from Telegram (it may have expired). Please send the file again."
+)
 NOT_ALLOWED = "Sorry, this bot is private. Ask its operator to add you."
 END_NEEDS_TWO_PHOTOS = (
     "For a video from one photo to another, send an album of exactly two photos (the first "
