@@ -251,6 +251,7 @@ class DiscordFrontEnd:
             gpu_seconds=result.gpu_seconds,
             duration=duration,
             default_negative=default_negative(self.config, job.mode),
+            escape=discord.utils.escape_markdown,  # the prompt is shown, never rendered
         )
         extra: dict[str, Any] = {}
         if isinstance(to, discord.Webhook):

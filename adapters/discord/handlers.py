@@ -320,7 +320,7 @@ class Handlers:
             gpu_seconds=job.gpu_seconds,
             default_negative=default_negative(self.config, job.mode),
         )
-        for chunk in pieces(text, MESSAGE_LIMIT):
+        for chunk in pieces(discord.utils.escape_markdown(text), MESSAGE_LIMIT):
             await say(interaction, chunk)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import discord
+
 from bot.frontend import (
     JobAccepted,
     JobCancelled,
@@ -180,7 +182,7 @@ def card(job_id: str, event: JobEvent, host: str | None = None) -> str | None:
     if isinstance(event, JobFinished):
         return f"📤 Finished — job `{job_id}`. Sending the video…"
     if isinstance(event, JobFailed):
-        return f"❌ Job `{job_id}` failed: {event.reason}"
+        return f"❌ Job `{job_id}` failed: {discord.utils.escape_markdown(event.reason)}"
     if isinstance(event, JobCancelled):
         return CANCELLED.format(job=f"`{job_id}`")
     return None
@@ -204,7 +206,7 @@ def view_line(view: JobView) -> str:
     if view.eta_seconds is not None:
         parts.append(f"ETA ~{duration(view.eta_seconds)}")
     prompt = view.prompt if len(view.prompt) <= 60 else view.prompt[:57] + "…"
-    return " · ".join(parts) + f"\n   “{prompt}”"
+    return " · ".join(parts) + f"\n   “{discord.utils.escape_markdown(prompt)}”"
 
 
 def queue_text(status: QueueStatus) -> str:

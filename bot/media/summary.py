@@ -8,6 +8,7 @@ keeps everything for the archive.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bot.media.units import duration_text
@@ -44,7 +45,11 @@ def num_text(value: float) -> str:
 
 
 def _fixed_lines(
-    request: JobRequest, host: str | None, gpu_seconds: float | None, duration: float | None
+    request: JobRequest,
+    host: str | None,
+    gpu_seconds: float | None,
+    duration: float | None,
+    escape: Callable[[str], str],
 ) -> list[str]:
     p = request.params
     seconds = duration if duration is not None else p.frames / p.fps
@@ -70,7 +75,7 @@ def _fixed_lines(
     if run:
         lines.append(" · ".join(run))
     if request.notes:
-        lines.append(shorten("Notes: " + "; ".join(request.notes), MAX_NOTES))
+        lines.append(shorten("Notes: " + escape("; ".join(request.notes)), MAX_NOTES))
     return lines
 
 
@@ -82,6 +87,7 @@ def summarize(
     gpu_seconds: float | None = None,
     duration: float | None = None,
     default_negative: str = DEFAULT_NEGATIVE,
+    escape: Callable[[str], str] = str,
 ) -> str:
     """A compact, readable summary of `request` in at most `limit` characters.
 
@@ -89,13 +95,16 @@ def summarize(
     `duration` is the real video length; without it, frames / fps. A negative prompt equal
     to `default_negative` (the bot's, or the operator's `[defaults.<mode>]` one: see
     `bot.params.default_negative`) reads "Negative: default": the same few hundred characters
-    of boilerplate under every video say nothing (Details shows it in full).
+    of boilerplate under every video say nothing (Details shows it in full). `escape` makes
+    user text (prompts, notes) literal in the platform's markup (Discord's Markdown); the
+    limit counts the escaped text.
     """
-    fixed = "\n".join(_fixed_lines(request, host, gpu_seconds, duration))
-    prompt = re.sub(r"\s+", " ", request.prompt).strip()
+    fixed = "\n".join(_fixed_lines(request, host, gpu_seconds, duration, escape))
+    prompt = escape(re.sub(r"\s+", " ", request.prompt).strip())
     negative = re.sub(r"\s+", " ", request.negative_prompt).strip()
     if negative == re.sub(r"\s+", " ", default_negative).strip():
         negative = DEFAULT_MARK
+    negative = escape(negative)
     prompt_label, negative_label = "\nPrompt: ", "\nNegative: "
     room = limit - len(fixed) - len(prompt_label) - (len(negative_label) if negative else 0)
     if len(prompt) + len(negative) <= room:

@@ -137,3 +137,14 @@ def test_long_text_is_split_into_messages_at_line_ends() -> None:
     assert all(len(p) <= 200 for p in parts)
     assert "".join(parts).replace("\n", "") == text.replace("\n", "")
     assert all(p.startswith(("line", "y")) for p in parts)
+
+
+def test_escaped_user_text_still_fits_the_limit() -> None:
+    def escape(text: str) -> str:
+        return text.replace("*", "\\*")
+
+    request = _request(Mode.I2V, prompt="**bold** " * 400, negative="*" * 300)
+    text = summarize(request, limit=DISCORD_MESSAGE_LIMIT, escape=escape)
+    assert len(text) <= DISCORD_MESSAGE_LIMIT
+    assert "Prompt: \\*\\*bold\\*\\* " in text
+    assert "Negative: \\*\\*" in text

@@ -121,6 +121,8 @@ async def test_caption_names_the_default_negative_and_details_use_the_flag_names
         info = await tg.wait_for("sendMessage", lambda c: str(c.fields["text"]).startswith("Job "))
 
     assert "\nNegative: default" in plain.fields["caption"]
+    # Plain text: nothing a user types (Markdown, HTML) is rendered in a public message.
+    assert "parse_mode" not in plain.fields and "parse_mode" not in info.fields
     assert DEFAULT_NEGATIVE[:40] not in plain.fields["caption"]
     assert "\nNegative: rain, fog" in own.fields["caption"]
     text = info.fields["text"]
