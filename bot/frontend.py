@@ -242,7 +242,11 @@ class FrontEnd(Protocol):
 
 
 class Adapter(FrontEnd, Protocol):
-    """A front end with a life of its own (a bot connection), started by `bot.app`."""
+    """A front end with a life of its own (a bot connection), started by `bot.app`.
+
+    It may also have `connection_problem() -> str | None`: why its connection does not work
+    now (None while it does), which `/readyz` reports (`bot.ops`).
+    """
 
     async def start(self) -> None:
         """Connect and begin handling commands; return once running."""

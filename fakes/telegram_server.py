@@ -72,6 +72,8 @@ class FakeTelegram:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Listen (again, after `stop`, on the same port: the bot's URLs stay valid)."""
+        self._closing = False
         app = web.Application(client_max_size=2**31)
         app.router.add_post(f"/bot{self.token}/{{method}}", self._api)
         app.router.add_get(f"/bot{self.token}/{{method}}", self._api)
@@ -79,7 +81,7 @@ class FakeTelegram:
         app.router.add_route("*", "/bot{token}/{method}", self._unauthorized)
         self._runner = web.AppRunner(app, shutdown_timeout=1)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()
         server = site._server
         assert server is not None
@@ -91,6 +93,11 @@ class FakeTelegram:
             self._changed.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
+
+    async def stop(self) -> None:
+        """Stop answering, as an unreachable Telegram; `start()` brings it back, state kept."""
+        await self.close()
 
     async def __aenter__(self) -> FakeTelegram:
         await self.start()
