@@ -175,7 +175,15 @@ class TelegramBot:
         async def receive(request: web.Request) -> web.Response:
             if secret and request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
                 return web.Response(status=403)
-            update = Update.de_json(await request.json(), self.application.bot)
+            try:
+                data = await request.json()
+            except ValueError:
+                data = None
+            if not isinstance(data, dict):
+                # Not an update Telegram would send: refused, not a traceback in the log.
+                log.warning("webhook: a request that is not an update was refused")
+                return web.Response(status=400, text="expected a JSON update\n")
+            update = Update.de_json(data, self.application.bot)
             await self.application.update_queue.put(update)
             return web.Response()
 
