@@ -34,6 +34,11 @@ NOT_AUDIO = (
     "Please send a voice message or an audio file."
 )
 
+NO_SOUND = (
+    "That video has no sound, so there is no speech to follow. Please send a video with "
+    "sound, a voice message or an audio file."
+)
+
 
 @dataclass(frozen=True)
 class PreparedAudio:
@@ -101,7 +106,10 @@ def _decode(src: Path, keep_samples: int, stop_samples: int) -> _Decoded:
         raise InputError(NOT_AUDIO) from exc
     with container:
         if not container.streams.audio:
-            raise InputError(NOT_AUDIO)
+            # A video (a round video note, a clip) without a sound track is readable, it
+            # just has nothing to say: "not audio I can read" would send the user looking
+            # for another format.
+            raise InputError(NO_SOUND if container.streams.video else NOT_AUDIO)
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
         pcm = bytearray()
