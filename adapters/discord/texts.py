@@ -123,6 +123,7 @@ NO_CARD = (
 NOT_IN_CHANNEL = "I may not post in {channel}, so your video comes here."
 NO_JOBS = "You have no jobs in the queue."
 CANCELLED = "🚫 Job {job} cancelled."
+CANCELLED_BY_ADMIN = "🚫 Job {job} was cancelled by an admin of this bot."
 UNKNOWN_JOB = "Job {job} no longer exists."
 NOT_YOUR_JOB = "Sorry, that is someone else's job: only they can use its buttons."
 REROLLING = "🎲 Rerolling as job {job}."
@@ -184,7 +185,7 @@ def card(job_id: str, event: JobEvent, host: str | None = None) -> str | None:
     if isinstance(event, JobFailed):
         return f"❌ Job `{job_id}` failed: {discord.utils.escape_markdown(event.reason)}"
     if isinstance(event, JobCancelled):
-        return CANCELLED.format(job=f"`{job_id}`")
+        return (CANCELLED_BY_ADMIN if event.by_admin else CANCELLED).format(job=f"`{job_id}`")
     return None
 
 
