@@ -319,8 +319,9 @@ class Handlers:
             host=job.host,
             gpu_seconds=job.gpu_seconds,
             default_negative=default_negative(self.config, job.mode),
+            escape=discord.utils.escape_markdown,
         )
-        for chunk in pieces(discord.utils.escape_markdown(text), MESSAGE_LIMIT):
+        for chunk in pieces(text, MESSAGE_LIMIT):
             await say(interaction, chunk)
 
 

@@ -7,6 +7,7 @@ negative prompt is here in full (the result's summary only says whether it was t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.media.summary import MODE_NAMES, num_text
@@ -22,12 +23,14 @@ def details_text(
     host: str | None = None,
     gpu_seconds: float | None = None,
     default_negative: str = DEFAULT_NEGATIVE,
+    escape: Callable[[str], str] = str,
 ) -> str:
-    """The lines of Details for job `job_id`, e.g. "--frames 81 frames (5.1 s)"."""
+    """The lines of Details for job `job_id`, e.g. "--frames 81 frames (5.1 s)"; `escape`
+    makes user text (prompts, notes) literal in the platform's markup."""
     p = request.params
     lines = [
         f"Job {job_id} · {MODE_NAMES[request.mode]}",
-        f"Prompt: {request.prompt}",
+        f"Prompt: {escape(request.prompt)}",
     ]
     for param in PARAMS:
         if request.mode in param.modes and _shown(param, p):
@@ -37,9 +40,9 @@ def details_text(
     if gpu_seconds is not None:
         lines.append(f"GPU time: {duration_text(gpu_seconds)}")
     if request.notes:
-        lines.append("Notes: " + "; ".join(request.notes))
+        lines.append("Notes: " + escape("; ".join(request.notes)))
     default = request.negative_prompt.strip() == default_negative.strip()
-    lines.append(f"--neg{' (default)' if default else ''} {request.negative_prompt}")
+    lines.append(f"--neg{' (default)' if default else ''} {escape(request.negative_prompt)}")
     return "\n".join(lines)
 
 

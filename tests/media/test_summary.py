@@ -148,3 +148,11 @@ def test_escaped_user_text_still_fits_the_limit() -> None:
     assert len(text) <= DISCORD_MESSAGE_LIMIT
     assert "Prompt: \\*\\*bold\\*\\* " in text
     assert "Negative: \\*\\*" in text
+
+
+def test_details_escape_user_text_only() -> None:
+    request = _request(Mode.I2V, prompt="**bold**", negative="||x||")
+    text = details_text("abc", request, escape=lambda t: t.replace("*", "\\*").replace("|", "\\|"))
+    assert "\nPrompt: \\*\\*bold\\*\\*\n" in text
+    assert text.endswith("\n--neg \\|\\|x\\|\\|")
+    assert "\n--steps 30\n" in text  # the flags themselves are left as they are
