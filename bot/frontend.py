@@ -10,8 +10,9 @@ keeps it so). It finds here:
 - what it must implement: `FrontEnd` (events and deliveries), `Adapter` (start and stop);
 - what comes back: `Job`, `JobResult`, `JobView`, `QueueStatus`, the `JobEvent`s;
 - the shared user texts and tools: the parameter table and flag syntax (and the bundled
-  schema, whose scheduler list typed front ends offer), summaries, byte sizes, fitting a video
-  to an upload limit, and the errors (a `UserError`'s text is written for the user).
+  schema, whose scheduler list typed front ends offer), summaries and Details, byte sizes,
+  fitting a video to an upload limit, fitting a reply to a message limit (`echo`, `fit`,
+  `pieces`), and the errors (a `UserError`'s text is written for the user).
 
 Nothing in `bot/` knows any platform: `bot.app` loads adapters by import path.
 """
@@ -40,10 +41,12 @@ from bot.engine.quotas import QuotaError, QuotaView, quota_text
 from bot.errors import ConfigError, InputError, LimitError, ParameterError, UserError
 from bot.flags import ParsedCommand, parse_command
 from bot.groups import GroupCards
+from bot.media.details import details_text
 from bot.media.summary import full_summary, summarize
 from bot.media.units import size_text
 from bot.media.video import DeliveryPlan, plan_delivery, probe, thumbnail
-from bot.params import PARAMS, Param, find_param, scheduler_choices
+from bot.params import PARAMS, Param, default_negative, find_param, scheduler_choices
+from bot.replies import echo, fit, pieces
 from bot.request import Ask, FileSet, InputFiles, Mode, Order, Sender, user_key
 from bot.settings import describe as describe_settings
 from workflows.schema import bundled_object_info
@@ -94,11 +97,16 @@ __all__ = [
     "UserError",
     "bundled_object_info",
     "config_problems",
+    "default_negative",
     "describe_settings",
+    "details_text",
+    "echo",
     "find_param",
+    "fit",
     "full_summary",
     "host_lines",
     "parse_command",
+    "pieces",
     "plan_delivery",
     "probe",
     "quota_text",
@@ -251,7 +259,11 @@ class FrontEnd(Protocol):
 
 
 class Adapter(FrontEnd, Protocol):
-    """A front end with a life of its own (a bot connection), started by `bot.app`."""
+    """A front end with a life of its own (a bot connection), started by `bot.app`.
+
+    It may also have `connection_problem() -> str | None`: why its connection does not work
+    now (None while it does), which `/readyz` reports (`bot.ops`).
+    """
 
     async def start(self) -> None:
         """Connect and begin handling commands; return once running."""

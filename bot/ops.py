@@ -3,7 +3,8 @@ variable WANBOT_OPS_LISTEN), served by `wanbot serve`.
 
 - `/healthz`: the event loop answers (200).
 - `/readyz`: 200 when the database takes a write, at least one ComfyUI host is up and every
-  chat connection is up; else 503 with what is not.
+  chat connection works (as its adapter's `connection_problem()` tells: polling that keeps
+  failing, a gateway down for more than a few seconds); else 503 with one line per problem.
 - `/metrics`: Prometheus' text format, from a registry of our own (see README "Operations").
 
 `Metrics` hears of every job event, refusal and failed delivery from the engine
@@ -120,7 +121,8 @@ class Metrics:
         return data
 
 
-Ready = Callable[[], bool]
+# A chat connection's problem now (None: it works).
+Ready = Callable[[], str | None]
 
 
 class OpsServer:
@@ -170,7 +172,10 @@ class OpsServer:
             problems.append(f"database not writable: {exc}")
         if self._engine.hosts.any_up() is None:
             problems.append("no ComfyUI host is up")
-        problems += [f"{name} is not connected" for name, ready in self._chats if not ready()]
+        for name, problem_of in self._chats:
+            problem = problem_of()
+            if problem is not None:
+                problems.append(f"{name}: {problem}")
         if problems:
             return web.Response(status=503, text="\n".join(problems) + "\n")
         return web.Response(text="ready\n")
@@ -181,6 +186,6 @@ class OpsServer:
 
 
 def readiness_of(adapter: Any) -> Ready:
-    """The adapter's `ready()` if it has one (a chat connection is up), else always ready."""
-    ready = getattr(adapter, "ready", None)
-    return ready if callable(ready) else (lambda: True)
+    """The adapter's `connection_problem()` if it has one, else never a problem."""
+    problem = getattr(adapter, "connection_problem", None)
+    return problem if callable(problem) else (lambda: None)

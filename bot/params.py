@@ -97,6 +97,7 @@ class Param:
     metavar: str = "N"
     aliases: tuple[str, ...] = ()
     configurable: bool = True  # settable in `[defaults.<mode>]`
+    unit: str = ""  # after the value where people read it ("81 frames", "16 fps")
 
     @property
     def title(self) -> str:
@@ -147,12 +148,12 @@ PARAMS: tuple[Param, ...] = (
     Param("cfg", "cfg", float, "guidance scale, e.g. --cfg 6", 6.0, {Mode.ANIMATE: 7.0},
           low=0, high=30, metavar="X"),
     Param("frames", "frames", int, "video length in frames (4n+1), e.g. --frames 81", 81,
-          low=1, high=Limit("max_frames"), rule=fit_frames),
+          low=1, high=Limit("max_frames"), rule=fit_frames, unit="frames"),
     Param("seed", "seed", int, "random seed, e.g. --seed 42", None,
           low=0, high=SEED_MAX, rule=_draw_seed, configurable=False),
     Param("size", "size", parse_size, "WIDTHxHEIGHT, e.g. --size 832x480", (832, 480),
           low=Limit("min_side"), high=Limit("max_side"), rule=fit_size, metavar="WxH",
-          aliases=("resolution", "res")),
+          aliases=("resolution", "res"), unit="pixels"),
     Param("scheduler", "scheduler", str, "sampler scheduler, e.g. --scheduler unipc",
           DEFAULT_SCHEDULER, host_choices=True, metavar="NAME"),
     Param("shift", "shift", float, "flow shift, e.g. --shift 5", 5.0,
@@ -163,14 +164,14 @@ PARAMS: tuple[Param, ...] = (
           low=0.01, high=1, metavar="X"),
     Param("fps", "fps", float, "frames per second of the video, e.g. --fps 16", 16.0,
           # wav2vec audio embeddings are made at 25 fps.
-          {Mode.INFINITETALK: 25.0}, low=1, high=60, metavar="X"),
+          {Mode.INFINITETALK: 25.0}, low=1, high=60, metavar="X", unit="fps"),
     Param("window", "frame_window", int, "frames per generation window, e.g. --window 77", 77,
           modes=MOVING, low=5, high=1000, rule=window_4n1,
-          aliases=("frame-window", "frame_window")),
+          aliases=("frame-window", "frame_window"), unit="frames"),
     Param("motion-frame", "motion_frame", int,
           "frames carried between windows, e.g. --motion-frame 4", 4, modes=TALK,
           low=1, high=Below("frame_window"), label="motion frame",
-          aliases=("motion", "motion_frame")),
+          aliases=("motion", "motion_frame"), unit="frames"),
     Param("pose-strength", "pose_strength", float, "pose guidance 0-10, e.g. --pose-strength 1",
           1.0, modes=ANIMATE, low=0, high=10, label="pose strength", metavar="X",
           aliases=("pose_strength",)),
@@ -264,6 +265,11 @@ def resolve_params(
         values.update(_fast_values(config, overrides))
     values["size_from_user"] = False
     return _apply(mode, values, negative, overrides, config, schedulers)
+
+
+def default_negative(config: Config, mode: Mode) -> str:
+    """The negative prompt a `mode` job gets when its user sets none (`[defaults.<mode>]`)."""
+    return str(_mode_defaults(mode, config).get("negative_prompt", DEFAULT_NEGATIVE))
 
 
 def _mode_defaults(mode: Mode, config: Config) -> dict[str, Any]:

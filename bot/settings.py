@@ -16,9 +16,11 @@ from bot.config import Config
 from bot.errors import ParameterError, UserError
 from bot.flags import convert_flag, lookup_flag
 from bot.params import PARAMS, resolve_params
+from bot.replies import echo
 from bot.request import Mode
 
 RESET_WORDS = frozenset({"reset", "clear", "none", "off"})
+VALUE_ECHO = 80  # characters of each value shown back; every setting fits a message then
 NOT_SETTABLE = frozenset({"seed", "batch"})  # chosen for each job (the seed drawn anew)
 USAGE = (
     "Set your defaults as name and value pairs, e.g. /settings steps 20 quality fast; "
@@ -68,7 +70,9 @@ def typed_for(mode: Mode, values: Mapping[str, str]) -> dict[str, Any]:
 
 
 def describe(values: Mapping[str, str]) -> str:
-    return ", ".join(f"{name} {value}" for name, value in values.items())
+    """The user's defaults as "steps 20, quality fast", each value cut short: a long one (a
+    negative prompt) is stored whole, but echoing it would not fit in a message."""
+    return ", ".join(f"{name} {echo(value, VALUE_ECHO)}" for name, value in values.items())
 
 
 class UserSettings:

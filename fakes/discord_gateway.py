@@ -3,10 +3,11 @@
 Speaks gateway v10 with JSON encoding, plain or with `zlib-stream` transport compression (one
 zlib stream per connection, each frame ending in a sync flush), which is what discord.py asks for
 by default. HELLO, then IDENTIFY gets READY and a GUILD_CREATE per guild; heartbeats get ACKs;
-`dispatch` sends an event in the newest session; `reconnect` sends op 7 RECONNECT, and a RESUME
-with a known session id replays what the session missed, then RESUMED (an unknown one gets
-INVALID_SESSION). Not spoken: zstd-stream, ETF encoding, sharding, presence and member requests
-(recorded, never answered).
+`dispatch` sends an event in the newest session; `stop` and `start` take the gateway away
+(connections closed, new ones refused) and bring it back; `reconnect` sends op 7 RECONNECT,
+and a RESUME with a known session id replays what the session missed, then RESUMED (an
+unknown one gets INVALID_SESSION). Not spoken: zstd-stream, ETF encoding, sharding, presence
+and member requests (recorded, never answered).
 """
 
 from __future__ import annotations
@@ -98,8 +99,11 @@ class Gateway:
         self._ready = ready
         self._guilds = guilds
         self._changed = changed
+        self.down = False  # `stop()`: connections are closed and new ones refused
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self.down:
+            return web.Response(status=503, text="The fake gateway is stopped.")
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         compress = request.query.get("compress")
@@ -188,6 +192,15 @@ class Gateway:
         if session is None or session.connection is None:
             raise RuntimeError("no client is connected to the fake gateway")
         await session.connection.send({"op": RECONNECT, "d": None})
+
+    async def stop(self) -> None:
+        """Go away (close code 1001) and refuse new connections until `start()`, as a gateway
+        outage: the sessions stay, so a client can RESUME afterwards."""
+        self.down = True
+        await self.close()
+
+    def start(self) -> None:
+        self.down = False
 
     async def close(self) -> None:
         for connection in self.connections:

@@ -8,7 +8,8 @@ the recorded calls: every request's fields (JSON-decoded where they are JSON) an
 Speaks: getMe, deleteWebhook, setWebhook, getUpdates (offsets, long-poll timeout that returns as
 soon as an update is queued), getFile + downloads under the file URL, sendMessage,
 editMessageText, editMessageReplyMarkup, sendVideo (multipart, `attach://` resolved),
-sendChatAction, answerCallbackQuery, setMyCommands. `fail_next(method, retry_after)` answers the
+sendChatAction, answerCallbackQuery, setMyCommands; a text over 4096 characters or a caption
+over 1024 is refused with 400, as by Telegram. `fail_next(method, retry_after)` answers the
 next call of a method with 429 Too Many Requests, `fail_next(method, status=502)` with a server
 error. A request with another token gets 401 Unauthorized, as from Telegram.
 """
@@ -38,6 +39,9 @@ __all__ = ["BOT_ID", "BOT_USERNAME", "TOKEN", "Call", "FakeTelegram"]
 
 TOKEN = "123456:TEST-TOKEN"
 BOT_USERNAME = "wan_test_bot"
+# Telegram refuses longer texts and captions (it counts characters after entity parsing).
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 
 
 class FakeTelegram:
@@ -57,6 +61,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
         self._files: dict[str, tuple[str, bytes, int]] = {}
+        self._declared: dict[str, int] = {}  # file_id -> the size its message claims
         # method -> (HTTP status, retry_after) for each of its next calls to fail.
         self._failures: dict[str, list[tuple[int, int]]] = {}
         self._changed = asyncio.Condition()
@@ -67,6 +72,8 @@ class FakeTelegram:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Listen (again, after `stop`, on the same port: the bot's URLs stay valid)."""
+        self._closing = False
         app = web.Application(client_max_size=2**31)
         app.router.add_post(f"/bot{self.token}/{{method}}", self._api)
         app.router.add_get(f"/bot{self.token}/{{method}}", self._api)
@@ -74,7 +81,7 @@ class FakeTelegram:
         app.router.add_route("*", "/bot{token}/{method}", self._unauthorized)
         self._runner = web.AppRunner(app, shutdown_timeout=1)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()
         server = site._server
         assert server is not None
@@ -86,6 +93,11 @@ class FakeTelegram:
             self._changed.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
+
+    async def stop(self) -> None:
+        """Stop answering, as an unreachable Telegram; `start()` brings it back, state kept."""
+        await self.close()
 
     async def __aenter__(self) -> FakeTelegram:
         await self.start()
@@ -104,18 +116,33 @@ class FakeTelegram:
 
     # -- what users do -----------------------------------------------------------------------
 
-    def add_file(self, data: bytes, *, size: int | None = None, name: str = "file") -> str:
-        """Store a file the bot may download; returns its file_id. `size` may lie (big files)."""
+    def add_file(
+        self,
+        data: bytes,
+        *,
+        size: int | None = None,
+        name: str = "file",
+        declared: int | None = None,
+    ) -> str:
+        """Store a file the bot may download; returns its file_id. `size` may lie (big files);
+        `declared` is what the message says, when it says something else than `getFile`."""
         file_id = f"file-{next(self._file_ids)}"
         self._files[file_id] = (
             f"documents/{file_id}_{name}",
             data,
             len(data) if size is None else size,
         )
+        if declared is not None:
+            self._declared[file_id] = declared
         return file_id
+
+    def forget_file(self, file_id: str) -> None:
+        """Make `file_id` unknown, as Telegram does with an expired or foreign one."""
+        del self._files[file_id]
 
     def file_meta(self, file_id: str) -> dict[str, Any]:
         _, _, size = self._files[file_id]
+        size = self._declared.get(file_id, size)
         return {"file_id": file_id, "file_unique_id": "u" + file_id, "file_size": size}
 
     def photo(self, data: bytes, width: int = 64, height: int = 48) -> list[dict[str, Any]]:
@@ -146,9 +173,14 @@ class FakeTelegram:
         return {**self.file_meta(fid), "length": length, "duration": 1}
 
     def document(
-        self, data: bytes, mime: str, name: str = "file.bin", size: int | None = None
+        self,
+        data: bytes,
+        mime: str,
+        name: str = "file.bin",
+        size: int | None = None,
+        declared: int | None = None,
     ) -> dict[str, Any]:
-        fid = self.add_file(data, size=size, name=name)
+        fid = self.add_file(data, size=size, name=name, declared=declared)
         return {**self.file_meta(fid), "file_name": name, "mime_type": mime}
 
     def make_message(self, **fields: Any) -> dict[str, Any]:
@@ -321,15 +353,19 @@ class FakeTelegram:
         path, _, size = self._files[file_id]
         if size > 20 * 1024 * 1024:
             return api_error(400, "Bad Request: file is too big")
-        return {**self.file_meta(file_id), "file_path": path}
+        return {**self.file_meta(file_id), "file_size": size, "file_path": path}
 
     def _m_sendMessage(self, call: Call) -> Any:
+        if len(call.fields["text"]) > TEXT_LIMIT:
+            return api_error(400, "Bad Request: message is too long")
         message = self._bot_message(call, text=call.fields["text"])
         self.shown[(call.fields["chat_id"], message["message_id"])] = call.fields["text"]
         return message
 
     def _m_editMessageText(self, call: Call) -> Any:
         key = (call.fields["chat_id"], call.fields["message_id"])
+        if len(call.fields["text"]) > TEXT_LIMIT:
+            return api_error(400, "Bad Request: MESSAGE_TOO_LONG")
         if self.shown.get(key) == call.fields["text"]:
             # Telegram refuses an edit that changes nothing.
             self.identical_edits += 1
@@ -349,6 +385,8 @@ class FakeTelegram:
             "duration": call.fields.get("duration", 0),
         }
         extra: dict[str, Any] = {"video": meta}
+        if len(call.fields.get("caption", "")) > CAPTION_LIMIT:
+            return api_error(400, "Bad Request: message caption is too long")
         if "caption" in call.fields:
             extra["caption"] = call.fields["caption"]
         return self._bot_message(call, **extra)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 FIRST_RETRY = 1.0
 LONGEST_RETRY = 60.0
+# discord.py reconnects (and resumes) by itself, usually within a second or two; a gateway
+# down longer than this is reported by `/readyz`.
+RECONNECT_GRACE = 5.0
 
 
 class WanClient(discord.Client):
@@ -43,6 +47,17 @@ class WanClient(discord.Client):
         self.tree: app_commands.CommandTree[WanClient] = app_commands.CommandTree(self)
         self.buttons = buttons
         self.add_dynamic_items(JobButton)
+        # When the gateway connection was lost (monotonic clock); None while it is up.
+        self.disconnected_at: float | None = None
+
+    def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+        """Note the gateway's state before anyone hears the event, so a listener waiting
+        for "disconnect" or "resumed" sees the state that follows it."""
+        if event == "disconnect" and self.disconnected_at is None:
+            self.disconnected_at = time.monotonic()
+        elif event in ("ready", "resumed"):
+            self.disconnected_at = None
+        super().dispatch(event, *args, **kwargs)
 
     async def setup_hook(self) -> None:
         """Register the commands: to each of `guild_ids` (instant) or globally."""
@@ -61,6 +76,7 @@ class DiscordBot:
     platform = PLATFORM
     # Seconds before the first new login attempt at start-up; doubled after each failure.
     first_retry = FIRST_RETRY
+    reconnect_grace = RECONNECT_GRACE
 
     def __init__(
         self,
@@ -135,9 +151,18 @@ class DiscordBot:
             await asyncio.sleep(delay)
             delay = min(delay * 2, LONGEST_RETRY)
 
-    def ready(self) -> bool:
-        """Connected to the gateway and READY."""
-        return self.client.is_ready() and not self.client.is_closed()
+    def connection_problem(self) -> str | None:
+        """Why the gateway does not work (for `/readyz`), or None while it does: not READY,
+        or disconnected for longer than a reconnection takes."""
+        client = self.client
+        if client.is_closed() or not client.is_ready():
+            return "not connected"
+        if client.disconnected_at is None:
+            return None
+        down = time.monotonic() - client.disconnected_at
+        if down < self.reconnect_grace:
+            return None
+        return f"the gateway has been disconnected for {down:.0f} s"
 
     async def stop(self) -> None:
         """Disconnect; safe whatever `start` got to (also when it failed or was cancelled)."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import discord
 
 from adapters.discord import texts
-from bot.frontend import InputError, size_text
+from bot.frontend import InputError, echo, size_text
 
 DOWNLOAD_TIMEOUT = 120.0
 
@@ -23,7 +23,7 @@ def check_image(attachment: discord.Attachment) -> None:
     """Refuse what Discord itself says is not an image (a text file); unknown types pass."""
     kind = attachment.content_type
     if kind is not None and not kind.startswith("image/"):
-        raise InputError(texts.NOT_AN_IMAGE.format(name=attachment.filename))
+        raise InputError(texts.NOT_AN_IMAGE.format(name=echo(attachment.filename)))
 
 
 def too_big(size: int, limit: int) -> InputError:
@@ -37,7 +37,7 @@ async def download(attachment: discord.Attachment, folder: Path, stem: str, max_
         async with asyncio.timeout(DOWNLOAD_TIMEOUT):
             data = await attachment.read()
     except (discord.HTTPException, TimeoutError) as exc:
-        raise InputError(texts.DOWNLOAD_FAILED.format(name=attachment.filename)) from exc
+        raise InputError(texts.DOWNLOAD_FAILED.format(name=echo(attachment.filename))) from exc
     if len(data) > max_bytes:
         raise too_big(len(data), max_bytes)
     suffix = Path(attachment.filename).suffix.lower()[:10]

@@ -38,6 +38,7 @@ from bot.frontend import (
     JobResult,
     JobStarted,
     Mode,
+    default_negative,
     plan_delivery,
     probe,
     summarize,
@@ -249,6 +250,8 @@ class DiscordFrontEnd:
             host=result.host,
             gpu_seconds=result.gpu_seconds,
             duration=duration,
+            default_negative=default_negative(self.config, job.mode),
+            escape=discord.utils.escape_markdown,  # the prompt is shown, never rendered
         )
         extra: dict[str, Any] = {}
         if isinstance(to, discord.Webhook):

@@ -34,8 +34,12 @@ from bot.frontend import (
     Sender,
     Ticket,
     UserError,
+    default_negative,
     describe_settings,
-    full_summary,
+    details_text,
+    echo,
+    fit,
+    pieces,
     quota_text,
     user_key,
 )
@@ -59,7 +63,9 @@ def incident_ref() -> str:
 
 
 async def say(interaction: discord.Interaction, text: str, **kwargs: Any) -> None:
-    """Answer ephemerally: the response if not yet given, else a follow-up."""
+    """Answer ephemerally: the response if not yet given, else a follow-up; cut to Discord's
+    limit (a refused answer would leave the user with nothing)."""
+    text = fit(text, MESSAGE_LIMIT)
     if interaction.response.is_done():
         await interaction.followup.send(text, ephemeral=True, **kwargs)
     else:
@@ -312,20 +318,22 @@ class Handlers:
         """The job, if `user_id` made it or is an admin; else a `UserError` and nothing done."""
         job = await self.engine.get(job_id)
         if job is None:
-            raise UserError(texts.UNKNOWN_JOB.format(job=job_id))
+            raise UserError(texts.UNKNOWN_JOB.format(job=echo(job_id)))
         if job.user != user_key(PLATFORM, str(user_id)) and not admin:
             raise UserError(texts.NOT_YOUR_JOB)
         return job
 
     async def _details(self, interaction: discord.Interaction, job: Job) -> None:
-        data = full_summary(job.request, host=job.host, gpu_seconds=job.gpu_seconds)
-        data.pop("inputs", None)  # local paths mean nothing to the user
-        lines = [f"Job {job.id}"] + [
-            f"{k}: {_flat(v)}" for k, v in data.items() if v not in (None, [], "")
-        ]
-        text = "\n".join(lines)
-        for start in range(0, len(text), MESSAGE_LIMIT):
-            await say(interaction, text[start : start + MESSAGE_LIMIT])
+        text = details_text(
+            job.id,
+            job.request,
+            host=job.host,
+            gpu_seconds=job.gpu_seconds,
+            default_negative=default_negative(self.config, job.mode),
+            escape=discord.utils.escape_markdown,
+        )
+        for chunk in pieces(text, MESSAGE_LIMIT):
+            await say(interaction, chunk)
 
 
 async def _delete_quietly(message: discord.Message) -> None:
@@ -333,11 +341,3 @@ async def _delete_quietly(message: discord.Message) -> None:
         await message.delete()
     except discord.HTTPException:
         log.warning("could not delete card %s of a refused job", message.id)
-
-
-def _flat(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_flat(v)}" for k, v in value.items() if v is not None)
-    if isinstance(value, list):
-        return "; ".join(_flat(v) for v in value)
-    return str(value)

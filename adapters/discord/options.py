@@ -18,7 +18,7 @@ from typing import Any, cast
 from discord import app_commands
 
 from adapters.discord import texts
-from bot.frontend import PARAMS, Config, Mode, Param, ParameterError, parse_command
+from bot.frontend import PARAMS, Config, Mode, Param, ParameterError, echo, parse_command
 
 # Discord integer options hold at most 2^53 - 1; larger seeds go through `flags`.
 MAX_INTEGER = 2**53 - 1
@@ -128,7 +128,7 @@ def overrides(mode: Mode, values: Mapping[str, Any]) -> dict[str, Any]:
     if text:
         parsed = parse_command(text, mode)
         if parsed.prompt:
-            raise ParameterError(texts.FLAGS_ONLY.format(text=parsed.prompt[:100]))
+            raise ParameterError(texts.FLAGS_ONLY.format(text=echo(parsed.prompt)))
         found.update(parsed.overrides)
     for option in options_for(mode):
         value = values.get(option.name)
@@ -143,6 +143,6 @@ def typed(param: Param, value: Any) -> Any:
             return param.kind(value)
         except ValueError:
             raise ParameterError(
-                texts.BAD_VALUE.format(name=param.name, value=value, help=param.help)
+                texts.BAD_VALUE.format(name=param.name, value=echo(str(value)), help=param.help)
             ) from None
     return value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import discord
+
 from bot.frontend import (
     JobAccepted,
     JobCancelled,
@@ -121,6 +123,7 @@ NO_CARD = (
 NOT_IN_CHANNEL = "I may not post in {channel}, so your video comes here."
 NO_JOBS = "You have no jobs in the queue."
 CANCELLED = "🚫 Job {job} cancelled."
+CANCELLED_BY_ADMIN = "🚫 Job {job} was cancelled by an admin of this bot."
 UNKNOWN_JOB = "Job {job} no longer exists."
 NOT_YOUR_JOB = "Sorry, that is someone else's job: only they can use its buttons."
 REROLLING = "🎲 Rerolling as job {job}."
@@ -180,9 +183,9 @@ def card(job_id: str, event: JobEvent, host: str | None = None) -> str | None:
     if isinstance(event, JobFinished):
         return f"📤 Finished — job `{job_id}`. Sending the video…"
     if isinstance(event, JobFailed):
-        return f"❌ Job `{job_id}` failed: {event.reason}"
+        return f"❌ Job `{job_id}` failed: {discord.utils.escape_markdown(event.reason)}"
     if isinstance(event, JobCancelled):
-        return CANCELLED.format(job=f"`{job_id}`")
+        return (CANCELLED_BY_ADMIN if event.by_admin else CANCELLED).format(job=f"`{job_id}`")
     return None
 
 
@@ -204,7 +207,7 @@ def view_line(view: JobView) -> str:
     if view.eta_seconds is not None:
         parts.append(f"ETA ~{duration(view.eta_seconds)}")
     prompt = view.prompt if len(view.prompt) <= 60 else view.prompt[:57] + "…"
-    return " · ".join(parts) + f"\n   “{prompt}”"
+    return " · ".join(parts) + f"\n   “{discord.utils.escape_markdown(prompt)}”"
 
 
 def queue_text(status: QueueStatus) -> str:

@@ -30,6 +30,7 @@ from adapters.telegram.connect import (
 )
 from adapters.telegram.frontend import PLATFORM, TelegramFrontEnd
 from adapters.telegram.handlers import Handlers
+from adapters.telegram.polling import PollingHealth, WatchedRequest
 from bot.frontend import Config, ConfigError, Job, JobEvent, JobResult
 
 if TYPE_CHECKING:
@@ -43,13 +44,21 @@ READ_TIMEOUT = 30.0
 CONCURRENT_UPDATES = 32
 
 
-def build_application(telegram: TelegramConfig) -> Application[Any, Any, Any, Any, Any, Any]:
-    """A PTB Application for `telegram` (no network yet)."""
+def build_application(
+    telegram: TelegramConfig, polling: PollingHealth | None = None
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """A PTB Application for `telegram` (no network yet); its getUpdates calls report to
+    `polling`."""
     base_url, file_url = api_urls(telegram)
     builder = ApplicationBuilder().token(telegram.token or "").base_url(base_url)
     builder = builder.base_file_url(file_url).local_mode(telegram.local_mode)
     builder = builder.media_write_timeout(MEDIA_WRITE_TIMEOUT).read_timeout(READ_TIMEOUT)
-    builder = builder.get_updates_read_timeout(telegram.poll_timeout + READ_TIMEOUT)
+    updates = WatchedRequest(
+        polling or PollingHealth(),
+        connection_pool_size=1,
+        read_timeout=telegram.poll_timeout + READ_TIMEOUT,
+    )
+    builder = builder.get_updates_request(updates)
     # Downloads and media preparation take seconds; one user's request must not hold up others'.
     builder = builder.concurrent_updates(CONCURRENT_UPDATES)
     return builder.build()
@@ -66,7 +75,8 @@ class TelegramBot:
         self.config = config
         self.telegram = telegram
         self.engine = engine
-        self.application = build_application(self.telegram)
+        self.polling = PollingHealth()
+        self.application = build_application(self.telegram, self.polling)
         self.frontend = TelegramFrontEnd(self.application.bot, config, self.telegram)
         self.handlers = Handlers(engine, self.frontend, config, self.telegram)
         app = self.application
@@ -135,14 +145,17 @@ class TelegramBot:
             await self._webhook.cleanup()
             self._webhook = None
 
-    def ready(self) -> bool:
-        """Connected: the application runs and it polls (or serves its webhook)."""
+    def connection_problem(self) -> str | None:
+        """Why updates do not come in (for `/readyz`), or None while they do: not started,
+        no webhook served, or getUpdates failing again and again."""
         app = self.application
         if not app.running:
-            return False
+            return "not connected"
         if self.telegram.mode == "webhook":
-            return self._webhook is not None
-        return app.updater is not None and app.updater.running
+            return None if self._webhook is not None else "the webhook is not served"
+        if app.updater is None or not app.updater.running:
+            return "not polling"
+        return self.polling.problem()
 
     async def stop(self) -> None:
         """Disconnect; safe whatever `start` got to (also when it failed or was cancelled)."""
@@ -162,7 +175,15 @@ class TelegramBot:
         async def receive(request: web.Request) -> web.Response:
             if secret and request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
                 return web.Response(status=403)
-            update = Update.de_json(await request.json(), self.application.bot)
+            try:
+                data = await request.json()
+            except ValueError:
+                data = None
+            if not isinstance(data, dict):
+                # Not an update Telegram would send: refused, not a traceback in the log.
+                log.warning("webhook: a request that is not an update was refused")
+                return web.Response(status=400, text="expected a JSON update\n")
+            update = Update.de_json(data, self.application.bot)
             await self.application.update_queue.put(update)
             return web.Response()
 

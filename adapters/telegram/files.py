@@ -11,9 +11,13 @@ from adapters.telegram import texts
 from adapters.telegram.parse import Draft, FileRef
 from bot.frontend import InputError, InputFiles
 
+# The cloud Bot API's getFile refuses files over this, whatever their message declared.
+GET_FILE_LIMIT = 20 * 1024 * 1024
 
-def _too_big(size: int, limit: int) -> InputError:
-    return InputError(texts.TOO_BIG.format(size=texts.mib(size), limit=texts.mib(limit)))
+
+def _too_big(size: int | str, limit: int) -> InputError:
+    shown = texts.mib(size) if isinstance(size, int) else size
+    return InputError(texts.TOO_BIG.format(size=shown, limit=texts.mib(limit)))
 
 
 async def download(bot: Bot, ref: FileRef, dest: Path, max_bytes: int) -> Path:
@@ -23,10 +27,13 @@ async def download(bot: Bot, ref: FileRef, dest: Path, max_bytes: int) -> Path:
     try:
         remote = await bot.get_file(ref.file_id)
     except BadRequest as exc:
-        # The cloud Bot API refuses getFile above 20 MB when Telegram's size was unknown.
         if "too big" in exc.message.lower():
-            raise _too_big(ref.size or max_bytes + 1, max_bytes) from exc
-        raise
+            # The cloud Bot API refuses getFile above 20 MB; the size the message declared
+            # (if any) was wrong, so it is not repeated.
+            over = "over " + texts.mib(GET_FILE_LIMIT)
+            raise _too_big(over, max_bytes) from exc
+        # An unknown or expired file_id: only a fresh copy of the file has a valid one.
+        raise InputError(texts.FILE_GONE) from exc
     if remote.file_size is not None and remote.file_size > max_bytes:
         raise _too_big(remote.file_size, max_bytes)
     await remote.download_to_drive(dest)

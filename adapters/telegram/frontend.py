@@ -30,6 +30,7 @@ from bot.frontend import (
     JobResult,
     JobStarted,
     Mode,
+    default_negative,
     plan_delivery,
     probe,
     summarize,
@@ -194,6 +195,7 @@ class TelegramFrontEnd:
             host=result.host,
             gpu_seconds=result.gpu_seconds,
             duration=info.duration,
+            default_negative=default_negative(self.config, job.mode),
         )
         if note:
             caption = f"{caption}\n{note}"

@@ -58,8 +58,12 @@ from bot.frontend import (
     Order,
     Sender,
     UserError,
+    default_negative,
     describe_settings,
-    full_summary,
+    details_text,
+    echo,
+    fit,
+    pieces,
     quota_text,
     user_key,
 )
@@ -80,8 +84,10 @@ def incident_ref() -> str:
 async def answer(message: Message, text: str, **kwargs: Any) -> Message:
     """Reply to `message`, quoting it (also in private chats), in its forum topic if any.
 
-    Flood control (`RetryAfter`) is waited out a few times before giving up.
+    Flood control (`RetryAfter`) is waited out a few times before giving up. A text over
+    Telegram's limit is cut to it: a refused answer would leave the user with nothing.
     """
+    text = fit(text, MessageLimit.MAX_TEXT_LENGTH)
     for attempt in range(ANSWER_ATTEMPTS):
         try:
             return await message.get_bot().send_message(
@@ -179,7 +185,7 @@ class Handlers:
 
     async def _say(self, message: Message, status: Message | None, text: str) -> None:
         if status is not None:
-            await status.edit_text(text)
+            await status.edit_text(fit(text, MessageLimit.MAX_TEXT_LENGTH))
         else:
             await answer(message, text)
 
@@ -217,7 +223,7 @@ class Handlers:
         elif command.name in ADMIN_COMMANDS:
             await self.admin.handle(message, command)
         elif message.chat.type == ChatType.PRIVATE:
-            await answer(message, texts.UNKNOWN_COMMAND.format(command=command.name))
+            await answer(message, texts.UNKNOWN_COMMAND.format(command=echo(command.name)))
 
     def _help(self) -> str:
         limit = min(self.telegram.max_download_bytes(), self.config.limits.max_input_bytes)
@@ -392,35 +398,27 @@ class Handlers:
         """The job, if `user_id` made it or is an admin; else a `UserError` and nothing done."""
         job = await self.engine.get(job_id) if job_id else None
         if job is None:
-            raise UserError(texts.UNKNOWN_JOB.format(job=job_id))
+            raise UserError(texts.UNKNOWN_JOB.format(job=echo(job_id)))
         presser = user_key(PLATFORM, str(user_id))
         if job.user != presser and presser not in self.config.queue.admins:
             raise UserError(texts.NOT_YOUR_JOB)
         return job
 
     async def _details(self, query: CallbackQuery, job: Job) -> None:
-        data = full_summary(job.request, host=job.host, gpu_seconds=job.gpu_seconds)
-        data.pop("inputs", None)  # local paths mean nothing to the user
-        lines = [f"Job {job.id}"] + [
-            f"{k}: {_flat(v)}" for k, v in data.items() if v not in (None, [], "")
-        ]
-        text = "\n".join(lines)
+        text = details_text(
+            job.id,
+            job.request,
+            host=job.host,
+            gpu_seconds=job.gpu_seconds,
+            default_negative=default_negative(self.config, job.mode),
+        )
         await query.answer()
         if query.message is None:
             return
         # The message may be too old to be accessible; the reply still goes to its chat.
         target = reply_to({"message_id": query.message.message_id})
-        for start in range(0, len(text), MessageLimit.MAX_TEXT_LENGTH):
-            chunk = text[start : start + MessageLimit.MAX_TEXT_LENGTH]
+        for chunk in pieces(text, MessageLimit.MAX_TEXT_LENGTH):
             await self.bot.send_message(query.message.chat.id, chunk, reply_parameters=target)
 
     async def close(self) -> None:
         await self.albums.close()
-
-
-def _flat(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_flat(v)}" for k, v in value.items() if v is not None)
-    if isinstance(value, list):
-        return "; ".join(_flat(v) for v in value)
-    return str(value)

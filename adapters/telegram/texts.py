@@ -93,6 +93,9 @@ TOO_BIG = (
     "That file is {size} — Telegram lets bots download at most {limit}. Please send a smaller "
     "or more compressed file."
 )
+FILE_GONE = (
+    "I could not get that file from Telegram (it may have expired). Please send the file again."
+)
 NOT_ALLOWED = "Sorry, this bot is private. Ask its operator to add you."
 END_NEEDS_TWO_PHOTOS = (
     "For a video from one photo to another, send an album of exactly two photos (the first "
@@ -127,6 +130,7 @@ INTERNAL = "Something went wrong on our side (reference {ref}). Please try again
 RECEIVED = "⏳ Got it — checking your files…"
 NO_JOBS = "You have no jobs in the queue."
 CANCELLED = "🚫 Job {job} cancelled."
+CANCELLED_BY_ADMIN = "🚫 Job {job} was cancelled by an admin of this bot."
 UNKNOWN_JOB = "Job {job} no longer exists."
 NOT_YOUR_JOB = "Sorry, that is someone else's job: only they can use its buttons."
 DELIVERY_DONE = "✅ Job {job} done."
@@ -185,7 +189,7 @@ def status_line(job_id: str, event: JobEvent, host: str | None = None) -> str | 
     if isinstance(event, JobFailed):
         return f"❌ Job {job_id} failed: {event.reason}"
     if isinstance(event, JobCancelled):
-        return CANCELLED.format(job=job_id)
+        return (CANCELLED_BY_ADMIN if event.by_admin else CANCELLED).format(job=job_id)
     return None
 
 

@@ -17,6 +17,7 @@ from bot.errors import InputError, UserError
 from bot.intake import PreparedJob, accept_request
 from bot.media.joins import last_frame
 from bot.params import random_seed, require_text, resolve_again
+from bot.replies import echo
 from bot.request import InputFiles, JobRequest, Lineage, Mode
 
 Prepare = Callable[[Path], Awaitable[PreparedJob]]
@@ -25,7 +26,7 @@ Prepare = Callable[[Path], Awaitable[PreparedJob]]
 def owned(old: Job | None, job_id: str, user: str, admin: bool, verb: str) -> Job:
     """The earlier job, if `user` may `verb` it; else a `UserError` saying why."""
     if old is None:
-        raise UserError(f"There is no job {job_id}.")
+        raise UserError(f"There is no job {echo(job_id)}.")
     if old.user != user and not admin:
         raise UserError(f"Job {job_id} is someone else's; you can only {verb} your own.")
     return old
@@ -42,7 +43,7 @@ def newest_active(jobs: Iterable[Job]) -> Job:
 def cancellable(job: Job | None, job_id: str, user: str, admin: bool) -> Job:
     """`job`, if `user` may cancel it now; else a `UserError` saying why."""
     if job is None:
-        raise UserError(f"There is no job {job_id}.")
+        raise UserError(f"There is no job {echo(job_id)}.")
     if job.user != user and not admin:
         raise UserError(f"Job {job_id} is someone else's; you can only cancel your own jobs.")
     if job.status is JobStatus.DELIVERING:

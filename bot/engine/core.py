@@ -289,7 +289,7 @@ class Engine:
         await self._store.update(job, "status", "finished_at", "error")
         if was is JobStatus.RUNNING:
             await self._runs.halt(job)
-        self._ledger.emit(job, JobCancelled())
+        self._ledger.emit(job, JobCancelled(by_admin=job.user != user))
         self._ledger.retire(job)
         return job
 

@@ -48,10 +48,17 @@ class Estimator:
 
     @staticmethod
     def remaining(cost: float, elapsed: float, percent: float) -> float:
-        """Seconds left for a running job, from its progress when there is some."""
-        if 0 < percent < 100 and elapsed > 0:
+        """Seconds left for a running job, from its progress when there is some.
+
+        Before the first progress report (models loading, uploads) nothing says how far the
+        job is, so the learned estimate stands whole: counting it down would reach "0 s"
+        while the job has not begun sampling.
+        """
+        if percent >= 100:
+            return 0.0
+        if percent > 0 and elapsed > 0:
             return max(0.0, elapsed * (100 - percent) / percent)
-        return max(0.0, cost - elapsed)
+        return max(0.0, cost)
 
     @staticmethod
     def queued(

@@ -56,7 +56,7 @@ class JobFailed:
 
 @dataclass(frozen=True)
 class JobCancelled:
-    pass
+    by_admin: bool = False  # an admin cancelled someone else's job: its owner is told so
 
 
 JobEvent = (

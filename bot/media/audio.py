@@ -34,6 +34,11 @@ NOT_AUDIO = (
     "Please send a voice message or an audio file."
 )
 
+NO_SOUND = (
+    "That video has no sound, so there is no speech to follow. Please send a video with "
+    "sound, a voice message or an audio file."
+)
+
 
 @dataclass(frozen=True)
 class PreparedAudio:
@@ -101,7 +106,10 @@ def _decode(src: Path, keep_samples: int, stop_samples: int) -> _Decoded:
         raise InputError(NOT_AUDIO) from exc
     with container:
         if not container.streams.audio:
-            raise InputError(NOT_AUDIO)
+            # A video (a round video note, a clip) without a sound track is readable, it
+            # just has nothing to say: "not audio I can read" would send the user looking
+            # for another format.
+            raise InputError(NO_SOUND if _is_video(container) else NOT_AUDIO)
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
         pcm = bytearray()
@@ -125,6 +133,12 @@ def _decode(src: Path, keep_samples: int, stop_samples: int) -> _Decoded:
             ) from exc
         declared = _declared_seconds(container, stream)
     return _Decoded(pcm, total, stopped, declared)
+
+
+def _is_video(container: av.container.InputContainer) -> bool:
+    """Moving pictures: a still image (read as a one-picture "video") is not one."""
+    is_image = container.format.name == "image2" or container.format.name.endswith("_pipe")
+    return bool(container.streams.video) and not is_image
 
 
 def _keep(pcm: bytearray, frame: av.AudioFrame, keep_samples: int) -> None:

@@ -8,9 +8,11 @@ keeps everything for the archive.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bot.media.units import duration_text
+from bot.params import DEFAULT_NEGATIVE
 from bot.request import JobRequest, Mode
 
 ELLIPSIS = "…"
@@ -18,6 +20,7 @@ ELLIPSIS = "…"
 # this share of what is left, the prompt the rest.
 NEGATIVE_SHARE = 0.2
 MAX_NOTES = 300
+DEFAULT_MARK = "default"  # what a negative prompt nobody chose reads as
 
 MODE_NAMES = {
     Mode.I2V: "Image to video",
@@ -36,26 +39,31 @@ def shorten(text: str, limit: int) -> str:
     return text[: limit - 1].rstrip() + ELLIPSIS
 
 
-def _num(value: float) -> str:
+def num_text(value: float) -> str:
+    """A parameter's number as people write it: "6", "6.5", never "6.0"."""
     return f"{value:g}"
 
 
 def _fixed_lines(
-    request: JobRequest, host: str | None, gpu_seconds: float | None, duration: float | None
+    request: JobRequest,
+    host: str | None,
+    gpu_seconds: float | None,
+    duration: float | None,
+    escape: Callable[[str], str],
 ) -> list[str]:
     p = request.params
     seconds = duration if duration is not None else p.frames / p.fps
     lines = [
         f"{MODE_NAMES[request.mode]} · {p.width}x{p.height} · {p.frames} frames @ "
-        f"{_num(p.fps)} fps · {duration_text(seconds)}",
-        f"Seed {p.seed} · steps {p.steps} · CFG {_num(p.cfg)} · shift {_num(p.shift)} · "
-        f"{p.scheduler}" + (f" · denoise {_num(p.denoise)}" if p.denoise != 1 else ""),
+        f"{num_text(p.fps)} fps · {duration_text(seconds)}",
+        f"Seed {p.seed} · steps {p.steps} · CFG {num_text(p.cfg)} · shift {num_text(p.shift)} · "
+        f"{p.scheduler}" + (f" · denoise {num_text(p.denoise)}" if p.denoise != 1 else ""),
     ]
     if request.mode in (Mode.INFINITETALK, Mode.ANIMATE):
         window = f"Window {p.frame_window} · motion frame {p.motion_frame}"
         if request.mode == Mode.ANIMATE:
             window += (
-                f" · pose {_num(p.pose_strength)} · face {_num(p.face_strength)} · "
+                f" · pose {num_text(p.pose_strength)} · face {num_text(p.face_strength)} · "
                 f"color match {p.color_match}"
             )
         lines.append(window)
@@ -67,7 +75,7 @@ def _fixed_lines(
     if run:
         lines.append(" · ".join(run))
     if request.notes:
-        lines.append(shorten("Notes: " + "; ".join(request.notes), MAX_NOTES))
+        lines.append(shorten("Notes: " + escape("; ".join(request.notes)), MAX_NOTES))
     return lines
 
 
@@ -78,16 +86,25 @@ def summarize(
     host: str | None = None,
     gpu_seconds: float | None = None,
     duration: float | None = None,
+    default_negative: str = DEFAULT_NEGATIVE,
+    escape: Callable[[str], str] = str,
 ) -> str:
     """A compact, readable summary of `request` in at most `limit` characters.
 
     `limit` is the platform's (a Telegram caption: 1024; a Discord message: 2000).
-    `duration` is the real video
-    length; without it, frames / fps.
+    `duration` is the real video length; without it, frames / fps. A negative prompt equal
+    to `default_negative` (the bot's, or the operator's `[defaults.<mode>]` one: see
+    `bot.params.default_negative`) reads "Negative: default": the same few hundred characters
+    of boilerplate under every video say nothing (Details shows it in full). `escape` makes
+    user text (prompts, notes) literal in the platform's markup (Discord's Markdown); the
+    limit counts the escaped text.
     """
-    fixed = "\n".join(_fixed_lines(request, host, gpu_seconds, duration))
-    prompt = re.sub(r"\s+", " ", request.prompt).strip()
+    fixed = "\n".join(_fixed_lines(request, host, gpu_seconds, duration, escape))
+    prompt = escape(re.sub(r"\s+", " ", request.prompt).strip())
     negative = re.sub(r"\s+", " ", request.negative_prompt).strip()
+    if negative == re.sub(r"\s+", " ", default_negative).strip():
+        negative = DEFAULT_MARK
+    negative = escape(negative)
     prompt_label, negative_label = "\nPrompt: ", "\nNegative: "
     room = limit - len(fixed) - len(prompt_label) - (len(negative_label) if negative else 0)
     if len(prompt) + len(negative) <= room:

@@ -67,3 +67,6 @@ async def test_a_member_of_an_admin_role_cancels_anyones_job(harness: HarnessFac
         assert cancelled["content"] == texts.CANCELLED.format(job=f"`{job}`")
         assert (await run(fake, "hosts", MODERATOR))["content"].startswith("fake: up")
         await h.engine.drain()
+        # The owner's card says who ended the job: not they themselves.
+        by_admin = texts.CANCELLED_BY_ADMIN.format(job=f"`{job}`")
+        await fake.wait_until(lambda: any(m["content"] == by_admin for m in fake.messages_in()))

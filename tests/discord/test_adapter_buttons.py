@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.discord import texts
+from bot.params import DEFAULT_NEGATIVE
 from fakes.discord_objects import EPHEMERAL, USER_ID
 from fakes.media import png_bytes, probe
 from tests.discord.conftest import HarnessFactory, answer_to, buttons_of, is_video
@@ -95,3 +96,35 @@ async def test_extend_opens_a_form_with_the_prompt_and_delivers_the_joined_video
     assert "Extending as job" in by_command["content"]
     assert "the kite flies away" in second.payload["content"]
     assert [probe(c.file(0)).frames for c in (first, second, third)] == [9, 17, 17]
+
+
+async def test_result_names_the_default_negative_and_details_use_the_flag_names(
+    harness: HarnessFactory,
+) -> None:
+    async with harness() as h:
+        fake = h.discord
+        image = fake.attachment(png_bytes(320, 240), "cat.png")
+        await fake.slash("i2v", image=image, prompt="a cat", steps=3)
+        plain = await fake.wait_for("create_message", is_video)
+        image = fake.attachment(png_bytes(320, 240), "dog.png")
+        await fake.slash("i2v", image=image, prompt="a dog", steps=3, flags='--neg "rain, fog"')
+        own = await fake.wait_for("create_message", is_video, count=2)
+        await h.engine.drain()
+        video = fake.messages[int(plain.response["id"])]
+        _, _, details = buttons_of(video)
+        shown = await answer_to(fake, await fake.click(video, details))
+
+    assert "\nNegative: default" in plain.payload["content"]
+    assert DEFAULT_NEGATIVE[:40] not in plain.payload["content"]
+    assert "\nNegative: rain, fog" in own.payload["content"]
+    text = shown["content"]
+    for line in (
+        "--steps 3",
+        "--frames 81 frames (5.1 s)",
+        "--size 832x480 pixels",
+        "--fps 16 fps",
+    ):
+        assert f"\n{line}\n" in text
+    assert f"--neg (default) {DEFAULT_NEGATIVE}" in text
+    for internal in ("size_from_user", "negative_prompt", "frame_window", "params:"):
+        assert internal not in text

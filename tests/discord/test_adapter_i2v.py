@@ -91,3 +91,21 @@ async def test_a_batch_is_one_card_for_n_jobs_with_consecutive_seeds(
         if n["class_type"] == "WanVideoSampler"
     )
     assert seeds == [5, 6]
+
+
+async def test_user_text_in_the_public_result_is_shown_not_rendered(
+    harness: HarnessFactory,
+) -> None:
+    prompt = "[free nitro](http://evil.example) ||spoiler|| **bold** a_cat"
+    async with harness() as h:
+        fake = h.discord
+        image = fake.attachment(png_bytes(320, 240), "cat.png")
+        await fake.slash("i2v", image=image, prompt=prompt, steps=3, flags='--neg "~~gone~~"')
+        video = await fake.wait_for("create_message", is_video)
+        await h.engine.drain()
+    content = video.payload["content"]
+    assert (
+        "Prompt: \\[free nitro](http://evil.example) \\|\\|spoiler\\|\\| \\*\\*bold\\*\\* a\\_cat"
+        in content
+    )
+    assert "Negative: \\~\\~gone\\~\\~" in content

@@ -119,3 +119,16 @@ async def test_quota_is_shown_ephemerally_and_a_refusal_says_when(harness: Harne
     assert shown["flags"] & EPHEMERAL and "Jobs: 1 of 1 used, 0 left." in shown["content"]
     assert refused["flags"] & EPHEMERAL and "You can send more in" in refused["content"]
     assert len(h.comfy.prompts) == 1
+
+
+async def test_a_long_setting_is_stored_and_echoed_short(harness: HarnessFactory) -> None:
+    negative = "blurry," * 400  # one word of 2,800 characters: over a message
+    async with harness() as h:
+        fake = h.discord
+        shown = await answer_to(
+            fake, await fake.slash("settings", values=f"steps 3 neg {negative}")
+        )
+        stored = await h.engine.settings.get(f"discord:{ALICE}")
+    assert stored == {"steps": "3", "neg": negative}
+    assert shown["content"].startswith("Your defaults: steps 3, neg blurry,blurry,")
+    assert "…" in shown["content"] and len(shown["content"]) <= 2000

@@ -62,3 +62,12 @@ async def test_a_finished_job_teaches_the_speed_per_unit(engine_world: WorldFact
         assert speeds[("gpu-1", Mode.I2V)] == pytest.approx(
             done.gpu_seconds / work(job.request), rel=0.01
         )
+
+
+def test_a_running_job_without_progress_shows_the_learned_estimate() -> None:
+    # Loading models took longer than the whole job is expected to: still no "ETA ~0 s".
+    assert Estimator.remaining(cost=300.0, elapsed=900.0, percent=0.0) == pytest.approx(300.0)
+    assert Estimator.remaining(cost=300.0, elapsed=10.0, percent=0.0) == pytest.approx(300.0)
+    # Once it reports progress, its own pace counts.
+    assert Estimator.remaining(cost=300.0, elapsed=100.0, percent=50.0) == pytest.approx(100.0)
+    assert Estimator.remaining(cost=300.0, elapsed=100.0, percent=100.0) == 0.0

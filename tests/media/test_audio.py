@@ -179,3 +179,12 @@ async def test_voice_note_length_comes_from_the_ogg_past_the_decoded_part(
 def test_cut_note_without_a_stated_length_says_over(tmp_path: Path) -> None:
     audio = PreparedAudio(tmp_path / "a.wav", 60.0, 70.0, True, source_is_lower_bound=True)
     assert cut_note(audio, 60) == "audio cut to 1 min (it was over 1 min 10 s; the limit is 1 min)."
+
+
+async def test_a_video_without_sound_is_said_to_have_none(tmp_path: Path, limits: Limits) -> None:
+    from fakes.media import mp4_bytes
+
+    src = tmp_path / "note.mp4"
+    src.write_bytes(mp4_bytes(frames=16, audio=False))
+    with pytest.raises(InputError, match="That video has no sound"):
+        await prepare_audio(src, tmp_path / "out.wav", limits=limits)

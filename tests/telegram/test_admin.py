@@ -74,5 +74,6 @@ async def test_an_admin_cancels_anyones_job(harness: HarnessFactory) -> None:
         (view,) = (await h.engine.status("telegram", str(BOB))).jobs
         job = view.id
         assert "cancelled" in await say(h, ADMIN, f"/cancel {job}", "cancelled")
-        await h.tg.wait_for("editMessageText", to_chat(BOB, "cancelled"))
+        told = await h.tg.wait_for("editMessageText", to_chat(BOB, "cancelled"))
         await h.engine.drain()
+    assert told.fields["text"] == texts.CANCELLED_BY_ADMIN.format(job=job)

@@ -152,3 +152,27 @@ async def test_help_lists_every_option_and_a_small_download_limit(
         assert "Photos and audio up to 600 KB." in text  # it said "up to 0 MB"
         for param in PARAMS:
             assert f"--{param.name} {param.metavar}" in text
+
+
+async def test_file_that_declares_a_small_size_but_is_over_20_mb_is_named_so(
+    harness: HarnessFactory,
+) -> None:
+    async with harness(download_limit=20 * 1024 * 1024) as h:
+        tg = h.tg
+        liar = tg.document(b"x", "image/png", name="big.png", size=21 * 1024 * 1024, declared=1000)
+        await tg.send_message(document=liar, caption="/i2v a cat")
+        reply = await tg.wait_text("at most 20 MB")
+    assert "That file is over 20 MB" in reply.fields["text"]
+    assert "1000 bytes" not in reply.fields["text"]
+
+
+async def test_expired_file_id_asks_for_the_file_again(harness: HarnessFactory) -> None:
+    async with harness() as h:
+        tg = h.tg
+        photo = tg.photo(png_bytes(320, 240), 320, 240)
+        for size in photo:
+            tg.forget_file(size["file_id"])  # expired, as an old message's file_id may be
+        await tg.send_message(photo=photo, caption="/i2v a cat")
+        reply = await tg.wait_text("send the file again")
+    assert "Something went wrong" not in reply.fields["text"]
+    assert h.comfy.prompts == []

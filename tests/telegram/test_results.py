@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.params import DEFAULT_NEGATIVE
 from fakes.media import png_bytes, probe
 from tests.telegram.conftest import HarnessFactory
 
@@ -98,3 +99,36 @@ async def test_extend_continues_the_video_and_sends_both_joined(harness: Harness
     frames = [probe(c.file("video")).frames for c in (first, second, third)]
     assert frames == [9, 17, 17]  # each extension: the original and 8 new frames
     assert "the kite flies away" in third.fields["caption"]
+
+
+async def test_caption_names_the_default_negative_and_details_use_the_flag_names(
+    harness: HarnessFactory,
+) -> None:
+    async with harness() as h:
+        tg = h.tg
+        await tg.send_message(
+            photo=tg.photo(png_bytes(320, 240), 320, 240), caption="/i2v a red kite --steps 3"
+        )
+        plain = await tg.wait_for("sendVideo")
+        await tg.send_message(
+            photo=tg.photo(png_bytes(320, 240), 320, 240),
+            caption='/i2v a blue kite --steps 3 --neg "rain, fog"',
+        )
+        own = await tg.wait_for("sendVideo", count=2)
+        await h.engine.drain()
+        details = plain.fields["reply_markup"]["inline_keyboard"][0][-1]["callback_data"]
+        await tg.press_button(plain.response, details)
+        info = await tg.wait_for("sendMessage", lambda c: str(c.fields["text"]).startswith("Job "))
+
+    assert "\nNegative: default" in plain.fields["caption"]
+    # Plain text: nothing a user types (Markdown, HTML) is rendered in a public message.
+    assert "parse_mode" not in plain.fields and "parse_mode" not in info.fields
+    assert DEFAULT_NEGATIVE[:40] not in plain.fields["caption"]
+    assert "\nNegative: rain, fog" in own.fields["caption"]
+    text = info.fields["text"]
+    for line in ("--steps 3", "--frames 81 frames (5.1 s)", "--fps 16 fps", "--cfg 6"):
+        assert f"\n{line}\n" in text
+    assert "\n--size 832x480 pixels\n" in text
+    assert f"--neg (default) {DEFAULT_NEGATIVE}" in text
+    for internal in ("size_from_user", "negative_prompt", "frame_window", "params:"):
+        assert internal not in text

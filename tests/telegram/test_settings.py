@@ -50,3 +50,19 @@ async def test_quota_shows_what_is_left_and_a_refusal_says_when(harness: Harness
         await tg.send_message(user_id=ALICE, photo=photo, caption="/i2v a dog")
         refused = await tg.wait_for("sendMessage", says("You can send more in"))
     assert "UTC" in str(refused.fields["text"]) and len(h.comfy.prompts) == 1
+
+
+async def test_a_long_setting_is_stored_and_echoed_short(harness: HarnessFactory) -> None:
+    negative = "blurry," * 580  # one word of 4,060 characters: with the rest, over 4096
+    async with harness() as h:
+        tg = h.tg
+        await tg.send_message(user_id=ALICE, text=f"/settings steps 3 neg {negative}")
+        shown = await tg.wait_for("sendMessage", says("Your defaults"))
+        stored = await h.engine.settings.get(f"telegram:{ALICE}")
+        await tg.send_message(user_id=ALICE, text="/extend " + "f" * 4080)
+        unknown = await tg.wait_for("sendMessage", says("There is no job"))
+    assert stored == {"steps": "3", "neg": negative}
+    text = str(shown.fields["text"])
+    assert text.startswith("Your defaults: steps 3, neg blurry,blurry,")
+    assert "…" in text and len(text) <= 4096
+    assert len(str(unknown.fields["text"])) < 300

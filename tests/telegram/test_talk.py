@@ -115,3 +115,15 @@ async def test_talk_reply_to_a_video_note_waits_for_the_photo(harness: HarnessFa
         await tg.send_message(photo=tg.photo(png_bytes(480, 480), 480, 480))
         await tg.wait_for("sendVideo")
         assert_infinitetalk(h)
+
+
+async def test_a_silent_video_note_is_said_to_have_no_sound(harness: HarnessFactory) -> None:
+    async with harness() as h:
+        tg = h.tg
+        note = tg.make_message(video_note=tg.video_note(mp4_bytes(frames=16, audio=False)))
+        await tg.send_message(
+            photo=tg.photo(png_bytes(480, 480), 480, 480), caption="/talk", reply_to=note
+        )
+        reply = await tg.wait_text("no sound")
+    assert "not audio I can read" not in reply.fields["text"]
+    assert h.comfy.prompts == []

@@ -22,7 +22,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_webhook_checks_the_secret_and_handles_updates(harness: HarnessFactory) -> None:
+async def test_webhook_checks_the_secret_and_handles_updates(
+    harness: HarnessFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     port = free_port()
     settings = {
         "mode": "webhook",
@@ -45,8 +47,12 @@ async def test_webhook_checks_the_secret_and_handles_updates(harness: HarnessFac
             headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
             async with session.post(url, json=update, headers=headers) as accepted:
                 assert accepted.status == 200
+            for body in ("{not json", "[1, 2]"):
+                async with session.post(url, data=body, headers=headers) as invalid:
+                    assert invalid.status == 400
         await tg.wait_text("WanBot turns photos")
         assert tg.of("getUpdates") == []
+    assert not [r for r in caplog.records if r.exc_info], "no traceback for a bad request"
 
 
 async def test_webhook_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
