@@ -31,10 +31,10 @@ from bot import logs
 from bot.archive import Archive
 from bot.config import Config, config_problems, unknown_key
 from bot.engine.core import Engine
+from bot.engine.ports import Adapter
 from bot.engine.retention import Retention
 from bot.engine.store import JobStore
 from bot.errors import ConfigError
-from bot.frontend import Adapter
 from bot.ops import OpsServer, readiness_of
 
 log = logging.getLogger(__name__)

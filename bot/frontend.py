@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from bot.config import Config, config_problems, validate_section
 from bot.engine.admin import AdminError, Blocked, HostView, Refused, host_lines
@@ -37,6 +37,7 @@ from bot.engine.events import (
     PositionChanged,
 )
 from bot.engine.jobs import Job, JobResult, JobStatus, JobView, QueueStatus
+from bot.engine.ports import Adapter, FrontEnd
 from bot.engine.quotas import QuotaError, QuotaView, quota_text
 from bot.errors import ConfigError, InputError, LimitError, ParameterError, UserError
 from bot.flags import ParsedCommand, parse_command
@@ -234,39 +235,3 @@ class EngineAPI(Protocol):
     async def get(self, job_id: str) -> Job | None:
         """Any job by id, live or stored; None if unknown."""
         ...
-
-
-@runtime_checkable
-class FrontEnd(Protocol):
-    """A chat platform as the engine sees it. One per `platform` name."""
-
-    platform: str
-
-    async def on_event(self, job: Job, event: JobEvent) -> None:
-        """Show progress or a state change (best effort: exceptions are logged and dropped).
-
-        `job.reply_target` is the opaque JSON the adapter gave to `Engine.submit`.
-        """
-
-    async def deliver(self, job: Job, result: JobResult) -> None:
-        """Send the finished video. Raise if it could not be sent: the engine retries a few
-        times, then marks the job failed and sends `JobFailed` through `on_event`."""
-
-    async def was_delivered(self, job: Job) -> bool:
-        """After a restart, for a job that was being delivered: True if the platform can tell
-        it was already sent (so it is not sent twice). Return False when unknown."""
-        return False
-
-
-class Adapter(FrontEnd, Protocol):
-    """A front end with a life of its own (a bot connection), started by `bot.app`.
-
-    It may also have `connection_problem() -> str | None`: why its connection does not work
-    now (None while it does), which `/readyz` reports (`bot.ops`).
-    """
-
-    async def start(self) -> None:
-        """Connect and begin handling commands; return once running."""
-
-    async def stop(self) -> None:
-        """Disconnect; pending engine work is left for the next start."""

@@ -37,6 +37,7 @@ from bot.engine.events import JobCancelled, Notifier
 from bot.engine.hosts import Host, HostPool
 from bot.engine.jobs import Job, JobStatus, QueueStatus
 from bot.engine.ledger import Ledger, Observer
+from bot.engine.ports import FrontEnd
 from bot.engine.positions import Board
 from bot.engine.prefetch import Prefetch
 from bot.engine.quotas import Quotas
@@ -44,7 +45,6 @@ from bot.engine.recovery import recover
 from bot.engine.runs import Runs
 from bot.engine.scheduler import FairQueue, select
 from bot.engine.store import JobStore
-from bot.frontend import FrontEnd
 from bot.groups import single
 from bot.intake import PreparedJob, accept_inputs
 from bot.request import JobRequest, Order, Sender, user_key

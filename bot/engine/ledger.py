@@ -16,10 +16,10 @@ from bot.config import Queue
 from bot.engine.eta import Estimator, work
 from bot.engine.events import JobEvent, JobFailed, Notifier
 from bot.engine.jobs import Job, JobStatus
+from bot.engine.ports import FrontEnd
 from bot.engine.positions import Board
 from bot.engine.scheduler import Entry, FairQueue
 from bot.engine.store import JobStore
-from bot.frontend import FrontEnd
 
 log = logging.getLogger(__name__)
 

@@ -59,6 +59,18 @@ def test_adapters_reach_the_core_only_through_the_seam() -> None:
     assert {m: n for m, n in offenders.items() if n} == {}
 
 
+def test_the_engine_imports_nothing_above_it() -> None:
+    """`bot/engine/` owns its ports (`bot.engine.ports`); the seam and the app sit above it."""
+    above = {"bot.frontend", "bot.app", "bot.cli"}
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            n for n in names if any(n == a or n.startswith(a + ".") for a in above)
+        )
+        for path, names in _module_imports("bot/engine").items()
+    }
+    assert {m: n for m, n in offenders.items() if n} == {}
+
+
 def test_bench_does_not_import_the_tests() -> None:
     offenders = {m: n for m, n in _imports("bench").items() if "tests" in n}
     assert offenders == {}
