@@ -1,17 +1,16 @@
 """The job engine: a persistent, fair queue over many ComfyUI hosts that never loses a job.
 
 Jobs are rows in the store; the engine keeps the active ones in memory and commits every
-state change before acting on it. A single dispatcher task sleeps on an `asyncio.Event` and
-is woken by whatever can let a job start (a submit, a finished job, a host coming up), so a
-freed host gets its next job at once: there is no polling interval.
+state change before acting on it.
 
 Life of a job: queued → running (prompt id committed before the host gets the prompt) →
 delivering (archived; the front end sends it) → done, or failed / cancelled. A host that
 drops out, or forgets a prompt (ComfyUI restarted), sends its jobs back to the queue, up to
 `max_attempts` runs.
 
-This module is the front ends' API and the dispatcher; the active jobs are kept by `ledger`,
-runs on hosts by `runs`, deliveries by `delivery`, and a restart is taken up by `recovery`.
+This module is the front ends' API and wires the parts: new jobs are taken in by `accept`,
+started on free hosts by `dispatch`, kept while active by `ledger`, run on hosts by `runs`,
+delivered by `delivery`, and a restart is taken up by `recovery`.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from bot.engine.accept import Acceptance
 from bot.engine.admin import Admin
 from bot.engine.admission import Ticket
 from bot.engine.delivery import Deliveries
+from bot.engine.dispatch import Dispatcher
 from bot.engine.eta import Estimator
 from bot.engine.events import JobCancelled, Notifier
 from bot.engine.hosts import Host, HostPool
@@ -43,7 +43,7 @@ from bot.engine.prefetch import Prefetch
 from bot.engine.quotas import Quotas
 from bot.engine.recovery import recover
 from bot.engine.runs import Runs
-from bot.engine.scheduler import FairQueue, select
+from bot.engine.scheduler import FairQueue
 from bot.engine.store import JobStore
 from bot.groups import single
 from bot.intake import PreparedJob, accept_inputs
@@ -82,7 +82,12 @@ class Engine:
             limits=config.queue,
         )
         self._delivery = Deliveries(config, store, archive, self._estimator, self._ledger)
-        self._prefetch = Prefetch(self._queue, self._ledger, self._eligible, config.queue)
+        self._dispatcher = Dispatcher(
+            self._queue, self._hosts, self._ledger, self._board, config.queue, self._wake
+        )
+        self._prefetch = Prefetch(
+            self._queue, self._ledger, self._dispatcher.eligible, config.queue
+        )
         self._runs = Runs(
             config=config,
             store=store,
@@ -93,8 +98,7 @@ class Engine:
             spawn=self._spawn,
             prefetch=self._prefetch,
         )
-        self._announce_pending = False
-        self._dispatcher: asyncio.Task[None] | None = None
+        self._dispatcher.bind(self._runs, self._prefetch)
         self.admin = Admin(config, store, self._hosts, self._wake)
         self.settings = UserSettings(store, config, self.schedulers)
         self.quotas = Quotas(store, config.quotas, self._admins)
@@ -130,7 +134,7 @@ class Engine:
 
     async def start(self) -> None:
         """Check the hosts, recover unfinished jobs, then start dispatching."""
-        if self._dispatcher is not None:
+        if self._dispatcher.running:
             return
         self._estimator.load(await self._store.speeds())
         client_id = await self._store.client_id()
@@ -141,15 +145,11 @@ class Engine:
         await recover(
             self._store, self._hosts, self._ledger, self._runs, self._delivery, self._spawn
         )
-        self._dispatcher = asyncio.create_task(self._dispatch_loop(), name="dispatcher")
-        self._wake.set()
+        self._dispatcher.start()
 
     async def stop(self) -> None:
         """Stop working; unfinished jobs stay in the store for the next start."""
-        if self._dispatcher is not None:
-            self._dispatcher.cancel()
-            await asyncio.gather(self._dispatcher, return_exceptions=True)
-            self._dispatcher = None
+        await self._dispatcher.stop()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -310,46 +310,9 @@ class Engine:
             return again.newest_active(self._ledger.of_user(user).values())
         return again.cancellable(await self.get(job_id), job_id, user, admin)
 
-    # -- dispatch ---------------------------------------------------------------------------
-
-    async def _dispatch_loop(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            try:
-                self._dispatch()
-            except Exception:
-                log.exception("dispatch failed")
-
-    def _dispatch(self) -> None:
-        started = False
-        now = time.time()
-        while len(self._queue):
-            choice = select(
-                self._queue,
-                self._hosts.slots(),
-                now=now,
-                affinity_max_wait=self._limits.affinity_max_wait,
-                eligible=self._eligible,
-            )
-            if choice is None:
-                break
-            entry, slot = choice
-            self._queue.take(entry.job_id)
-            self._runs.start(self._ledger[entry.job_id], self._hosts[slot.host], reattach=False)
-            started = True
-        if started:
-            self._schedule_announce()
-        self._prefetch.plan(self._hosts.hosts.values(), self._runs.jobs())
-
-    def _eligible(self, user: str) -> bool:
-        return (
-            user in self._admins or self._runs.running_for(user) < self._limits.max_running_per_user
-        )
-
     def _host_up(self, host: Host) -> None:
         self._wake.set()
-        if self._dispatcher is not None:  # at start-up, `start` reads them itself
+        if self._dispatcher.running:  # at start-up, `start` reads them itself
             self._spawn(self._learn_features(host), name=f"features-{host.name}")
 
     async def _learn_features(self, host: Host) -> None:
@@ -363,17 +326,3 @@ class Engine:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-    # -- positions ------------------------------------------------------------------------
-
-    def _schedule_announce(self) -> None:
-        if not self._announce_pending:
-            self._announce_pending = True
-            asyncio.get_running_loop().call_soon(self._announce_positions)
-
-    def _announce_positions(self) -> None:
-        """Tell queued users their new place when it moved enough to be worth a message."""
-        self._announce_pending = False
-        for job_id, event in self._board.changes():
-            if self._ledger.emit(self._ledger[job_id], event):
-                self._board.announced(job_id, event.position)
