@@ -67,7 +67,6 @@ class Chat:
 
 
 DEFAULT_HOST = "http://127.0.0.1:8188"
-DEFAULT_DATA = Path("data")
 
 
 def load_config(
@@ -81,23 +80,32 @@ def load_config(
         read_chats(config, env, "the defaults")
         return config
     config = core_config.load_config(path, env)
+    _refuse_old_layout(config, path)
     read_chats(config, env, str(path))
     return config
 
 
+def _refuse_old_layout(config: Config, path: Path) -> None:
+    """Stop when the database is not in the data folder but beside the config file, where
+    WanBot once kept it: starting afresh would hide the queue, quotas and settings."""
+    storage = config.storage
+    if storage.database.exists() or not storage.database.is_relative_to(storage.data):
+        return
+    old = Path(os.path.abspath(path)).parent / storage.database.relative_to(storage.data)
+    if old.is_file() and old != storage.database:
+        raise ConfigError(
+            f"WanBot's data now lives in {storage.data} ([storage] data), but its database is "
+            f"still at {old}: move it, with the outputs and jobs folders beside it, into "
+            f"{storage.data}, or set [storage] database, outputs and jobs to where they are."
+        )
+
+
 def default_config(env: Mapping[str, str] | None = None) -> Config:
     """What WanBot runs on without a config file: one ComfyUI host on this machine, the
-    database, archive and job folders under ./data, and each chat whose token variable
-    (WANBOT_TELEGRAM_TOKEN, WANBOT_DISCORD_TOKEN) is set."""
+    database, archive and job folders in `[storage] data`'s default (./data, or WANBOT_DATA),
+    and each chat whose token variable (WANBOT_TELEGRAM_TOKEN, WANBOT_DISCORD_TOKEN) is set."""
     env = os.environ if env is None else env
-    data: dict[str, Any] = {
-        "comfy": {"hosts": [{"name": "local", "url": DEFAULT_HOST}]},
-        "storage": {
-            "database": str(DEFAULT_DATA / "wanbot.db"),
-            "outputs": str(DEFAULT_DATA / "outputs"),
-            "jobs": str(DEFAULT_DATA / "jobs"),
-        },
-    }
+    data: dict[str, Any] = {"comfy": {"hosts": [{"name": "local", "url": DEFAULT_HOST}]}}
     for name, path in ADAPTERS.items():
         variable = getattr(load_adapter(name, path), "TOKEN_ENV", None)
         if variable and env.get(variable):

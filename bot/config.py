@@ -145,27 +145,38 @@ class Limits(_Strict):
     max_total_pixels: int = Field(default=1_000_000_000, ge=1_000_000)
 
 
-class Storage(_Strict):
-    """Where WanBot keeps its data. Relative paths are taken from the config file's folder."""
+DATA_ENV = "WANBOT_DATA"
 
+
+class Storage(_Strict):
+    """Where WanBot keeps its data: one folder, `data`, holding the database, the archive and
+    the job folders (each may be moved elsewhere with an absolute path)."""
+
+    # Taken from the config file's folder (the working directory without a config file);
+    # the environment variable WANBOT_DATA, when set, wins (a container's volume).
+    data: Path = Path("data")
+    # Relative paths below are taken from `data`, so that moving it moves them all.
     database: Path = Path("wanbot.db")
     outputs: Path = Path("outputs")
     jobs: Path = Path("jobs")
     # Days a job's folder under `jobs` is kept after the job ended; 0 keeps it forever.
     keep_job_files_days: int = Field(default=30, ge=0)
 
-    def anchored(self, base_dir: Path | None) -> Storage:
-        """These settings with `~` expanded and relative paths taken from `base_dir`.
-
-        With `base_dir` None, relative paths stay relative to the working directory.
-        """
+    def anchored(self, base_dir: Path | None, data_env: str | None = None) -> Storage:
+        """These settings with `~` expanded, `data` taken from `base_dir` (or `data_env`, the
+        value of WANBOT_DATA, relative to the working directory) and the other relative paths
+        from `data`. With `base_dir` None, `data` stays relative to the working directory."""
+        data = Path(data_env).expanduser() if data_env else self.data.expanduser()
+        if not data_env and base_dir is not None and not data.is_absolute():
+            data = base_dir / data
 
         def place(path: Path) -> Path:
             path = path.expanduser()
-            return path if base_dir is None or path.is_absolute() else base_dir / path
+            return path if path.is_absolute() else data / path
 
         return self.model_copy(
             update={
+                "data": data,
                 "database": place(self.database),
                 "outputs": place(self.outputs),
                 "jobs": place(self.jobs),
@@ -319,15 +330,16 @@ def parse_config(
 
     Chat sections are kept as read, in `Config.chats`: `bot.app.read_chats` validates them.
 
-    Relative `[storage]` paths are taken from `base_dir` (the config file's folder), or from
-    the working directory when it is None.
+    `[storage] data` is taken from `base_dir` (the config file's folder), or from the working
+    directory when it is None, unless WANBOT_DATA in `env` names it; the other relative
+    `[storage]` paths are taken from `data`.
     """
     env = os.environ if env is None else env
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_errors(exc, source)) from exc
-    config.storage = config.storage.anchored(base_dir)
+    config.storage = config.storage.anchored(base_dir, env.get(DATA_ENV))
     for host in config.comfy.hosts:
         token = env.get(host_token_env(host.name))
         if token and not host.token:

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.app import DEFAULT_DATA, DEFAULT_HOST, check_front_ends
+from bot.app import DEFAULT_HOST, check_front_ends
 from bot.archive import Archive, ArchiveRecord, archive_joined, make_record
 from bot.cli.args import flag_overrides, job_ask
 from bot.cli.progress import ProgressBar
@@ -289,7 +289,7 @@ async def check(args: argparse.Namespace, config: Config | None) -> int:
     else:
         print(
             f"config: no {args.config}, so the defaults: a ComfyUI host at {DEFAULT_HOST}, "
-            f"data under ./{DEFAULT_DATA}, chats from WANBOT_TELEGRAM_TOKEN and "
+            f"data under {config.storage.data}, chats from WANBOT_TELEGRAM_TOKEN and "
             "WANBOT_DISCORD_TOKEN (`wanbot init` writes a config to edit)"
         )
     if not config.chats:
