@@ -81,6 +81,7 @@ def load_config(
         return config
     config = core_config.load_config(path, env)
     _refuse_old_layout(config, path)
+    turn_on_chats(config, env, str(path))
     read_chats(config, env, str(path))
     return config
 
@@ -104,13 +105,48 @@ def default_config(env: Mapping[str, str] | None = None) -> Config:
     """What WanBot runs on without a config file: one ComfyUI host on this machine, the
     database, archive and job folders in `[storage] data`'s default (./data, or WANBOT_DATA),
     and each chat whose token variable (WANBOT_TELEGRAM_TOKEN, WANBOT_DISCORD_TOKEN) is set."""
-    env = os.environ if env is None else env
     data: dict[str, Any] = {"comfy": {"hosts": [{"name": "local", "url": DEFAULT_HOST}]}}
+    config = core_config.parse_config(data, "the defaults", env)
+    turn_on_chats(config, env, "the defaults")
+    return config
+
+
+# A chat section's own switch: `enabled = false` keeps the platform off, even with a token in
+# the environment. The core reads it; the adapter never sees it.
+ENABLED = "enabled"
+
+
+def turn_on_chats(
+    config: Config, env: Mapping[str, str] | None = None, source: str = "config"
+) -> None:
+    """Add an empty section for each platform whose token variable (`TOKEN_ENV`, such as
+    WANBOT_TELEGRAM_TOKEN) is set and that the config does not have: a token in the
+    environment turns its platform on. Each section's `enabled` is checked to be a boolean."""
+    env = os.environ if env is None else env
     for name, path in ADAPTERS.items():
-        variable = getattr(load_adapter(name, path), "TOKEN_ENV", None)
-        if variable and env.get(variable):
-            data[name] = {}
-    return core_config.parse_config(data, "the defaults", env)
+        section = config.chats.get(name)
+        if isinstance(section, dict) and not isinstance(section.get(ENABLED, True), bool):
+            problem = f"key '{name}.{ENABLED}' must be true or false (got {section[ENABLED]!r})."
+            raise ConfigError(config_problems(source, [problem]))
+        if section is None:
+            variable = token_variable(name, path)
+            if variable and env.get(variable):
+                config.chats[name] = {}
+
+
+def token_variable(name: str, path: str) -> str | None:
+    """The environment variable that holds the platform's token (its adapter's `TOKEN_ENV`)."""
+    variable = getattr(load_adapter(name, path), "TOKEN_ENV", None)
+    return variable if isinstance(variable, str) else None
+
+
+def switched_off(config: Config) -> list[str]:
+    """The chat sections that say `enabled = false`."""
+    return [
+        name
+        for name, section in config.chats.items()
+        if isinstance(section, dict) and section.get(ENABLED) is False
+    ]
 
 
 def read_chats(
@@ -121,10 +157,11 @@ def read_chats(
 ) -> list[Chat]:
     """Each chat section present in `config`, validated by its adapter (`ConfigError` if not)."""
     table = ADAPTERS if table is None else table
+    off = switched_off(config)
     return [
         read_chat(name, config.chats[name], path, env, source)
         for name, path in table.items()
-        if name in config.chats
+        if name in config.chats and name not in off
     ]
 
 
@@ -140,6 +177,8 @@ def read_chat(
     Its secrets, also those taken from the environment, are hidden from the logs at once.
     """
     adapter = load_adapter(name, path, source)
+    if isinstance(section, dict):
+        section = {key: value for key, value in section.items() if key != ENABLED}
     settings = adapter.read_settings(section, os.environ if env is None else env, source)
     logs.hide_secrets(settings)
     return Chat(name, adapter, settings)
@@ -176,6 +215,9 @@ async def check_front_ends(
     table = ADAPTERS if table is None else table
     results: list[tuple[bool, str]] = []
     for name, path in table.items():
+        if name in switched_off(config):
+            results.append((True, f"{name}: off ([{name}] {ENABLED} = false)"))
+            continue
         if name not in config.chats:
             continue
         try:

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.app import DEFAULT_HOST, check_front_ends
+from bot.app import DEFAULT_HOST, check_front_ends, switched_off
 from bot.archive import Archive, ArchiveRecord, archive_joined, make_record
 from bot.cli.args import flag_overrides, job_ask
 from bot.cli.progress import ProgressBar
@@ -292,7 +292,11 @@ async def check(args: argparse.Namespace, config: Config | None) -> int:
             f"data under {config.storage.data}, chats from WANBOT_TELEGRAM_TOKEN and "
             "WANBOT_DISCORD_TOKEN (`wanbot init` writes a config to edit)"
         )
-    if not config.chats:
+    off = switched_off(config)
+    if off and set(off) == set(config.chats):
+        names = ", ".join(f"[{name}]" for name in off)
+        print(f"chats: none on ({names} enabled = false), so `wanbot serve` answers nowhere")
+    elif not config.chats:
         print(
             "chats: none, so `wanbot serve` answers nowhere: set WANBOT_TELEGRAM_TOKEN or "
             "WANBOT_DISCORD_TOKEN, or add a [telegram] or [discord] section"

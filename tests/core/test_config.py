@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import default_config, read_chats
+from bot.app import check_front_ends, default_config, read_chats
+from bot.app import load_config as app_load_config
 from bot.config import load_config, parse_config
 from bot.errors import ConfigError
 from workflows.hardware import HardwarePreset
@@ -174,3 +175,32 @@ def test_the_defaults_and_inits_file_keep_the_data_in_the_same_folder(
     for key in ("data", "database", "outputs", "jobs"):
         assert getattr(written, key) == tmp_path / getattr(defaults, key), key
     assert defaults.database == Path("data") / "wanbot.db"
+
+
+def _file(tmp_path: Path, text: str = "") -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[comfy]\n[[comfy.hosts]]\nname = "gpu-1"\nurl = "http://127.0.0.1:8188"\n' + text
+    )
+    return path
+
+
+def test_a_token_in_the_environment_turns_its_platform_on_beside_a_config(tmp_path: Path) -> None:
+    """What compose does: a config without chat sections, the token in the environment."""
+    env = {"WANBOT_TELEGRAM_TOKEN": "123:env-token"}
+    config = app_load_config(_file(tmp_path), env=env)
+    chats = read_chats(config, env=env)
+    assert [chat.name for chat in chats] == ["telegram"]
+    assert chats[0].settings.token == "123:env-token"  # type: ignore[attr-defined]
+    assert read_chats(app_load_config(_file(tmp_path), env={}), env={}) == []
+
+
+async def test_enabled_false_keeps_a_platform_off_whatever_the_environment(tmp_path: Path) -> None:
+    env = {"WANBOT_DISCORD_TOKEN": "a.b.c", "WANBOT_TELEGRAM_TOKEN": "123:env-token"}
+    path = _file(tmp_path, "[discord]\nenabled = false\n[telegram]\nenabled = true\n")
+    config = app_load_config(path, env=env)
+    assert [chat.name for chat in read_chats(config, env=env)] == ["telegram"]
+    off = await check_front_ends(config, env=env, table={"discord": "adapters.discord"})
+    assert off == [(True, "discord: off ([discord] enabled = false)")]
+    with pytest.raises(ConfigError, match=r"key 'discord\.enabled' must be true or false"):
+        app_load_config(_file(tmp_path, '[discord]\nenabled = "no"\n'), env=env)
