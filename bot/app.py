@@ -31,6 +31,7 @@ from bot import logs
 from bot.archive import Archive
 from bot.config import Config, config_problems, unknown_key
 from bot.engine.core import Engine
+from bot.engine.lock import ServeLock
 from bot.engine.retention import Retention
 from bot.engine.store import JobStore
 from bot.errors import ConfigError
@@ -241,8 +242,12 @@ class App:
         self.engine: Engine | None = None
         self.retention: Retention | None = None
         self.ops: OpsServer | None = None
+        self.lock: ServeLock | None = None
 
     async def start(self) -> None:
+        # First: a second serve on this database stops here, before recovery runs its jobs.
+        self.lock = ServeLock(self.config.storage.database)
+        await self.lock.acquire()
         self.store = await JobStore.open(self.config.storage.database)
         self.engine = Engine(self.config, self.store, Archive(self.config.storage.outputs))
         for chat in self.chats:
@@ -250,6 +255,11 @@ class App:
             self.engine.register(adapter)
             self.adapters.append(adapter)
             log.info("front end %s loaded", chat.name)
+        if self.config.ops.listen:
+            # Before recovery: a port that cannot be had stops the start before any work.
+            chats = [(a.platform, readiness_of(a)) for a in self.adapters]
+            self.ops = OpsServer(self.config.ops.listen, self.engine, self.store, chats)
+            await self.ops.start()
         # Front ends are registered before recovery, which may deliver through them.
         await self.engine.start()
         storage = self.config.storage
@@ -257,10 +267,6 @@ class App:
         self.retention.start()
         for adapter in self.adapters:
             await adapter.start()
-        if self.config.ops.listen:
-            chats = [(a.platform, readiness_of(a)) for a in self.adapters]
-            self.ops = OpsServer(self.config.ops.listen, self.engine, self.store, chats)
-            await self.ops.start()
 
     async def stop(self) -> None:
         if self.ops is not None:
@@ -276,3 +282,5 @@ class App:
             await self.engine.stop()
         if self.store is not None:
             await self.store.close()
+        if self.lock is not None:
+            self.lock.release()

@@ -14,7 +14,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from bot.errors import ConfigError
@@ -192,12 +199,20 @@ class DeliverySettings(_Strict):
 
 
 OPS_LISTEN_ENV = "WANBOT_OPS_LISTEN"
+MAX_PORT = 65535
 
 
 class Ops(_Strict):
     """The operators' HTTP listener (/healthz, /readyz, /metrics); off when `listen` is unset."""
 
     listen: str | None = Field(default=None, pattern=r"^[^:\s]*:\d{1,5}$")  # "127.0.0.1:9100"
+
+    @field_validator("listen")
+    @classmethod
+    def _port_in_range(cls, listen: str | None) -> str | None:
+        if listen is not None and int(listen.rpartition(":")[2]) > MAX_PORT:
+            raise ValueError(f"the port must be 0 to {MAX_PORT}, as in 127.0.0.1:9100")
+        return listen
 
 
 class Quotas(_Strict):
@@ -353,7 +368,14 @@ def parse_config(
         del hw
     listen = env.get(OPS_LISTEN_ENV)
     if listen and not config.ops.listen:
-        config.ops = Ops.model_validate({"listen": listen})
+        try:
+            config.ops = Ops.model_validate({"listen": listen})
+        except ValidationError as exc:
+            raise ConfigError(
+                f"The environment variable {OPS_LISTEN_ENV}={listen!r} is not an address to "
+                f"listen on: set it to HOST:PORT with a port of 0 to {MAX_PORT} (such as "
+                "127.0.0.1:9100), or unset it."
+            ) from exc
     return config
 
 
@@ -368,6 +390,18 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Config file {path} is not valid TOML: {exc}.") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"Config file {path} is not UTF-8 text ({exc.reason} at byte {exc.start}): "
+            "save it as UTF-8."
+        ) from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(
+            f"--config {path} is a folder, not a file: name the file in it "
+            f"(--config {path / 'config.toml'})."
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"Config file {path} cannot be read: {exc.strerror or exc}.") from exc
     # Not resolve(): a symlinked config file keeps its data beside the link.
     folder = Path(os.path.abspath(path)).parent
     return parse_config(data, str(path), env, base_dir=folder)

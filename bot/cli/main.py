@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logs.setup(args.verbose, json_lines=args.log_format == "json")
     from bot.app import load_config  # the core's, then each chat section by its adapter
-    from bot.cli import commands, serve
+    from bot.cli import check, commands, serve
 
     try:
         if args.command == "init":
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = {
             "generate": commands.generate,
             "workflow": commands.workflow,
-            "check": commands.check,
+            "check": check.check,
             "serve": serve.serve,
             "queue": serve.queue,
         }[args.command]
@@ -83,7 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """`text` on one line, with secrets (a URL's password) replaced as in the logs."""
+    from bot.logs import redact
+
+    return redact(" ".join(text.split()))
 
 
 def _reader_gone() -> int:

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.engine.jobs import Job, JobStatus
@@ -69,15 +70,24 @@ async def read_until(stream: asyncio.StreamReader, text: str) -> list[str]:
     return seen
 
 
-async def serve_until(args: list[str], cwd: Path, env: dict[str, str], text: str) -> list[str]:
-    """Run `wanbot ARGS` until a line of its stderr contains `text`, then stop it with SIGTERM
-    (as a service manager does) and expect a clean exit; its stderr lines up to `text`."""
+async def serve_until(
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    text: str,
+    meanwhile: Callable[[], Awaitable[None]] | None = None,
+) -> list[str]:
+    """Run `wanbot ARGS` until a line of its stderr contains `text`, await `meanwhile` if
+    given, then stop it with SIGTERM (as a service manager does) and expect a clean exit;
+    its stderr lines up to `text`."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *args, cwd=cwd, env=env, stderr=asyncio.subprocess.PIPE
     )
     assert proc.stderr is not None
     try:
         seen = await read_until(proc.stderr, text)
+        if meanwhile is not None:
+            await meanwhile()
         proc.send_signal(signal.SIGTERM)
         # Keep reading: `-v` logs while stopping, and a full pipe would block the process.
         _, err = await asyncio.wait_for(proc.communicate(), LINE_LIMIT)
