@@ -132,9 +132,8 @@ def _check_ops(config: Config) -> bool:
 async def _check_host(host: HostConfig, config: Config) -> bool:
     """One host: answering at all (within `PROBE_SECONDS`), then its nodes and models."""
     name = f"host {host.name} ({host.url})"
-    probe = ComfyClient(
-        host.url, token=host.token, timeout=min(PROBE_SECONDS, config.comfy.request_timeout)
-    )
+    wait = min(PROBE_SECONDS, config.comfy.request_timeout)
+    probe = ComfyClient(host.url, token=host.token, timeout=wait)
     try:
         async with probe:
             await probe.system_stats()
@@ -142,7 +141,7 @@ async def _check_host(host: HostConfig, config: Config) -> bool:
             object_info = await client.object_info()
     except ComfyError as exc:
         if isinstance(exc.__cause__, TimeoutError):
-            say(f"{name}: not answering: no answer to /system_stats within {PROBE_SECONDS:g} s")
+            say(f"{name}: not answering: no answer to /system_stats within {wait:g} s")
         else:
             what = "unreachable" if type(exc) is HostUnavailable else "not usable"
             say(f"{name}: {what}: {exc}")

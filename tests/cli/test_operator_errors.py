@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.serve import ALONE
+from fakes.media import png_bytes
 from tests.cli.test_cli import ROOT, Result
 from tests.cli.test_init import CLEAN, refusing_url, run
 from tests.cli.test_storage import serve_until
@@ -118,3 +119,36 @@ async def test_a_second_serve_on_a_database_is_refused_before_recovery(
     line = problem(second[0])
     assert line.startswith("wanbot: Another `wanbot serve` is already running on ")
     assert "storage: in use by a running `wanbot serve`" in checked[0].out
+
+
+async def test_check_names_a_host_that_never_answers_quickly(tmp_path: Path) -> None:
+    """A host that accepts connections and says nothing: `check` does not wait the whole
+    `request_timeout` (kept for real work) before saying so."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # never accepts, never answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        config = write_config(tmp_path, url)
+        config.write_text(
+            config.read_text().replace("[comfy]\n", "[comfy]\nrequest_timeout = 45.0\n")
+        )
+        result = await run("check", "--config", config, cwd=tmp_path)
+    assert f"host gpu-1 ({url}): not answering: no answer to /system_stats within 5 s" in result.out
+    assert result.code == 1
+
+
+async def test_a_password_in_a_host_url_is_never_shown(tmp_path: Path, url: str) -> None:
+    """Behind a reverse proxy: `http://user:pass@host/`, in errors and in `check`."""
+    secret_url = url.replace("http://", "http://wanbot:url-pass-123@")
+    config = write_config(tmp_path, secret_url)
+    image = tmp_path / "cat.png"
+    image.write_bytes(png_bytes(64, 64))
+    checked = await run("check", "--config", config, cwd=tmp_path)
+    generated = await run("generate", image, "a cat", "--config", config, cwd=tmp_path)
+    env = {**CLEAN, "PYTHONPATH": str(ROOT)}
+    args = ["-v", "serve", "--config", str(config)]
+    served = await serve_until(args, tmp_path, env, "is not answering")
+    for result in (checked, generated):
+        assert "url-pass-123" not in result.out + result.err
+        assert result.code == 1
+    assert "host gpu-1 (http://[redacted]@127.0.0.1:" in checked.out
+    assert "http://[redacted]@127.0.0.1:" in generated.err
+    assert "http://[redacted]@127.0.0.1:" in served[-1] and "url-pass-123" not in "".join(served)
