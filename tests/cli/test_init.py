@@ -55,7 +55,9 @@ async def test_without_a_config_check_names_the_defaults_and_what_is_missing(
     named = await run("check", "--config", "missing.toml", cwd=tmp_path)
     assert "no config.toml, so the defaults" in result.out and DEFAULT_HOST in result.out
     assert "chats: none" in result.out and "WANBOT_TELEGRAM_TOKEN" in result.out
-    assert result.code == 1  # nothing answers on 127.0.0.1:8188 here
+    # Whatever answers on 127.0.0.1:8188 on this machine (a developer's own ComfyUI, or
+    # nothing), the default host is checked and named; the outcome is not this test's business.
+    assert f"host local ({DEFAULT_HOST}): " in result.out and result.code in (0, 1)
     assert named.code == 1 and "wanbot init --config missing.toml" in named.err
 
 
