@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -171,3 +172,16 @@ def hide_secrets(config: BaseModel, root: logging.Logger | None = None) -> Redac
         if shared not in handler.filters:
             handler.addFilter(shared)
     return shared
+
+
+def announce(text: str, level: int = logging.INFO) -> None:
+    """A line every run shows, whatever the log level: `serve`'s start-up and stop, a
+    command's one-line error. `wanbot: text` on stderr, or one JSON object like every other
+    line with `--log-format json`; secrets replaced in both."""
+    root = logging.getLogger()
+    if any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
+        logger = logging.getLogger("wanbot")
+        # `handle`, not `log`: the level check is skipped, the handlers' filters still run.
+        logger.handle(logger.makeRecord(logger.name, level, "(wanbot)", 0, text, (), None))
+    else:
+        print(f"wanbot: {redact(text)}", file=sys.stderr, flush=True)

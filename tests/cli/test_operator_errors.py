@@ -4,6 +4,7 @@ database that cannot be opened, a second `serve` on a database; `check` finds th
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,3 +153,17 @@ async def test_a_password_in_a_host_url_is_never_shown(tmp_path: Path, url: str)
     assert "host gpu-1 (http://[redacted]@127.0.0.1:" in checked.out
     assert "http://[redacted]@127.0.0.1:" in generated.err
     assert "http://[redacted]@127.0.0.1:" in served[-1] and "url-pass-123" not in "".join(served)
+
+
+async def test_json_logs_are_json_from_the_first_line_to_the_last(tmp_path: Path, url: str) -> None:
+    config = write_config(tmp_path, url)
+    env = {**CLEAN, "PYTHONPATH": str(ROOT)}
+    args = ["--log-format", "json", "serve", "--config", str(config)]
+    seen = await serve_until(args, tmp_path, env, ALONE)
+    records = [json.loads(line) for line in seen]
+    assert records[0]["message"].startswith("database ") and records[0]["level"] == "INFO"
+    assert ALONE in records[-1]["message"]
+    (tmp_path / "folder.toml").mkdir()
+    failed = await run("--log-format", "json", "serve", "--config", "folder.toml", cwd=tmp_path)
+    (record,) = [json.loads(line) for line in failed.err.splitlines()]
+    assert record["level"] == "ERROR" and "is a folder, not a file" in record["message"]
