@@ -122,6 +122,24 @@ def setup(verbose: bool = False, json_lines: bool = False) -> None:
             handler.setFormatter(JsonFormatter())
     for name in REQUEST_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_voice_warnings()
+
+
+# discord.py warns at every start that its voice support lacks PyNaCl and davey; WanBot does
+# no voice, so those two lines (and only those) are noise.
+VOICE_LOGGER = "discord.client"
+VOICE_WARNING = "voice will NOT be supported"
+
+
+def _not_about_voice(record: logging.LogRecord) -> bool:
+    return VOICE_WARNING not in str(record.msg)
+
+
+def quiet_voice_warnings() -> None:
+    """Drop discord.py's "... is not installed, voice will NOT be supported" warnings."""
+    logger = logging.getLogger(VOICE_LOGGER)
+    if _not_about_voice not in logger.filters:
+        logger.addFilter(_not_about_voice)
 
 
 def secrets_of(value: object) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import read_chats
 from bot.config import Config, parse_config
-from bot.logs import REDACTED, RedactingFilter, hide_secrets, redact, secrets_of
+from bot.logs import REDACTED, RedactingFilter, hide_secrets, redact, secrets_of, setup
 
 TOKEN = "123456:AAH-very-secret_token"
 HOST_TOKEN = "bearer-of-gpu-1"
@@ -120,3 +120,22 @@ def test_the_password_in_a_url_is_a_secret_and_any_urls_user_info_is_hidden() ->
     unknown = "GET https://someone:else@other.example/x failed"
     assert shared.redact(unknown) == f"GET https://{REDACTED}@other.example/x failed"
     assert redact("see http://a:b@c/") == f"see http://{REDACTED}@c/"  # no handler: still hidden
+
+
+def test_discords_voice_warnings_are_dropped_and_nothing_else(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """WanBot does no voice: discord.py's PyNaCl and davey warnings are noise at every start."""
+    import discord
+
+    setup()
+    with caplog.at_level(logging.WARNING):
+        discord.Client(intents=discord.Intents.default())  # warns once per process, if at all
+        client = logging.getLogger("discord.client")
+        client.warning("PyNaCl is not installed, voice will NOT be supported")
+        client.warning("davey is not installed, voice will NOT be supported")
+        client.warning("something else")
+        logging.getLogger("discord.gateway").warning("voice will NOT be supported elsewhere")
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "is not installed" in m]
+    assert "something else" in messages and "voice will NOT be supported elsewhere" in messages
