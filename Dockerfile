@@ -1,6 +1,8 @@
 # WanBot: the chat bot and its job engine (the GPU work runs on ComfyUI hosts).
 #   docker build -t wanbot .
-#   docker run -v ./config.toml:/srv/wanbot/config.toml:ro -v wanbot-data:/srv/wanbot/data wanbot
+#   docker run -v ./config:/srv/wanbot/config:ro -v wanbot-data:/srv/wanbot/data wanbot
+# The config folder may be empty or absent (the defaults, tokens from the environment); the data
+# (database, archive, job folders) is always in the volume, whatever the config says.
 # compose.yaml runs it, and optionally a ComfyUI GPU service beside it.
 
 FROM ghcr.io/astral-sh/uv:0.13.9 AS uv
@@ -20,14 +22,17 @@ RUN uv sync --locked --no-editable
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 --user-group wanbot \
-    && mkdir -p /srv/wanbot/data \
+    && mkdir -p /srv/wanbot/data /srv/wanbot/config \
     && chown -R wanbot /srv/wanbot
 COPY --from=build /venv /venv
+# WANBOT_DATA wins over the config's [storage] data: everything goes to the volume.
 ENV PATH=/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
+    WANBOT_DATA=/srv/wanbot/data \
     WANBOT_OPS_LISTEN=0.0.0.0:9100
-# config.toml (mounted) and ./data (the database, the archive and the job folders) live here.
-WORKDIR /srv/wanbot
+# `wanbot` reads ./config.toml when there is one, so the config folder (mounted read-only) is
+# the working directory; nothing is written here.
+WORKDIR /srv/wanbot/config
 VOLUME ["/srv/wanbot/data"]
 USER 10001:10001
 EXPOSE 9100

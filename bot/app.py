@@ -31,6 +31,7 @@ from bot import logs
 from bot.archive import Archive
 from bot.config import Config, config_problems, unknown_key
 from bot.engine.core import Engine
+from bot.engine.lock import ServeLock
 from bot.engine.ports import Adapter
 from bot.engine.retention import Retention
 from bot.engine.store import JobStore
@@ -67,7 +68,6 @@ class Chat:
 
 
 DEFAULT_HOST = "http://127.0.0.1:8188"
-DEFAULT_DATA = Path("data")
 
 
 def load_config(
@@ -81,28 +81,73 @@ def load_config(
         read_chats(config, env, "the defaults")
         return config
     config = core_config.load_config(path, env)
+    _refuse_old_layout(config, path)
+    turn_on_chats(config, env, str(path))
     read_chats(config, env, str(path))
     return config
 
 
+def _refuse_old_layout(config: Config, path: Path) -> None:
+    """Stop when the database is not in the data folder but beside the config file, where
+    WanBot once kept it: starting afresh would hide the queue, quotas and settings."""
+    storage = config.storage
+    if storage.database.exists() or not storage.database.is_relative_to(storage.data):
+        return
+    old = Path(os.path.abspath(path)).parent / storage.database.relative_to(storage.data)
+    if old.is_file() and old != storage.database:
+        raise ConfigError(
+            f"WanBot's data now lives in {storage.data} ([storage] data), but its database is "
+            f"still at {old}: move it, with the outputs and jobs folders beside it, into "
+            f"{storage.data}, or set [storage] database, outputs and jobs to where they are."
+        )
+
+
 def default_config(env: Mapping[str, str] | None = None) -> Config:
     """What WanBot runs on without a config file: one ComfyUI host on this machine, the
-    database, archive and job folders under ./data, and each chat whose token variable
-    (WANBOT_TELEGRAM_TOKEN, WANBOT_DISCORD_TOKEN) is set."""
+    database, archive and job folders in `[storage] data`'s default (./data, or WANBOT_DATA),
+    and each chat whose token variable (WANBOT_TELEGRAM_TOKEN, WANBOT_DISCORD_TOKEN) is set."""
+    data: dict[str, Any] = {"comfy": {"hosts": [{"name": "local", "url": DEFAULT_HOST}]}}
+    config = core_config.parse_config(data, "the defaults", env)
+    turn_on_chats(config, env, "the defaults")
+    return config
+
+
+# A chat section's own switch: `enabled = false` keeps the platform off, even with a token in
+# the environment. The core reads it; the adapter never sees it.
+ENABLED = "enabled"
+
+
+def turn_on_chats(
+    config: Config, env: Mapping[str, str] | None = None, source: str = "config"
+) -> None:
+    """Add an empty section for each platform whose token variable (`TOKEN_ENV`, such as
+    WANBOT_TELEGRAM_TOKEN) is set and that the config does not have: a token in the
+    environment turns its platform on. Each section's `enabled` is checked to be a boolean."""
     env = os.environ if env is None else env
-    data: dict[str, Any] = {
-        "comfy": {"hosts": [{"name": "local", "url": DEFAULT_HOST}]},
-        "storage": {
-            "database": str(DEFAULT_DATA / "wanbot.db"),
-            "outputs": str(DEFAULT_DATA / "outputs"),
-            "jobs": str(DEFAULT_DATA / "jobs"),
-        },
-    }
     for name, path in ADAPTERS.items():
-        variable = getattr(load_adapter(name, path), "TOKEN_ENV", None)
-        if variable and env.get(variable):
-            data[name] = {}
-    return core_config.parse_config(data, "the defaults", env)
+        section = config.chats.get(name)
+        if isinstance(section, dict) and not isinstance(section.get(ENABLED, True), bool):
+            problem = f"key '{name}.{ENABLED}' must be true or false (got {section[ENABLED]!r})."
+            raise ConfigError(config_problems(source, [problem]))
+        if section is None:
+            variable = token_variable(name, path)
+            if variable and env.get(variable):
+                config.chats[name] = {}
+
+
+def token_variable(name: str, path: str) -> str | None:
+    """The environment variable that holds the platform's token (its adapter's `TOKEN_ENV`)."""
+    variable = getattr(load_adapter(name, path), "TOKEN_ENV", None)
+    return variable if isinstance(variable, str) else None
+
+
+def switched_off(config: Config) -> list[str]:
+    """The chat sections that say `enabled = false`."""
+    return [
+        name
+        for name, section in config.chats.items()
+        if isinstance(section, dict) and section.get(ENABLED) is False
+    ]
 
 
 def read_chats(
@@ -113,10 +158,11 @@ def read_chats(
 ) -> list[Chat]:
     """Each chat section present in `config`, validated by its adapter (`ConfigError` if not)."""
     table = ADAPTERS if table is None else table
+    off = switched_off(config)
     return [
         read_chat(name, config.chats[name], path, env, source)
         for name, path in table.items()
-        if name in config.chats
+        if name in config.chats and name not in off
     ]
 
 
@@ -132,6 +178,8 @@ def read_chat(
     Its secrets, also those taken from the environment, are hidden from the logs at once.
     """
     adapter = load_adapter(name, path, source)
+    if isinstance(section, dict):
+        section = {key: value for key, value in section.items() if key != ENABLED}
     settings = adapter.read_settings(section, os.environ if env is None else env, source)
     logs.hide_secrets(settings)
     return Chat(name, adapter, settings)
@@ -168,6 +216,9 @@ async def check_front_ends(
     table = ADAPTERS if table is None else table
     results: list[tuple[bool, str]] = []
     for name, path in table.items():
+        if name in switched_off(config):
+            results.append((True, f"{name}: off ([{name}] {ENABLED} = false)"))
+            continue
         if name not in config.chats:
             continue
         try:
@@ -191,8 +242,12 @@ class App:
         self.engine: Engine | None = None
         self.retention: Retention | None = None
         self.ops: OpsServer | None = None
+        self.lock: ServeLock | None = None
 
     async def start(self) -> None:
+        # First: a second serve on this database stops here, before recovery runs its jobs.
+        self.lock = ServeLock(self.config.storage.database)
+        await self.lock.acquire()
         self.store = await JobStore.open(self.config.storage.database)
         self.engine = Engine(self.config, self.store, Archive(self.config.storage.outputs))
         for chat in self.chats:
@@ -200,6 +255,11 @@ class App:
             self.engine.register(adapter)
             self.adapters.append(adapter)
             log.info("front end %s loaded", chat.name)
+        if self.config.ops.listen:
+            # Before recovery: a port that cannot be had stops the start before any work.
+            chats = [(a.platform, readiness_of(a)) for a in self.adapters]
+            self.ops = OpsServer(self.config.ops.listen, self.engine, self.store, chats)
+            await self.ops.start()
         # Front ends are registered before recovery, which may deliver through them.
         await self.engine.start()
         storage = self.config.storage
@@ -207,10 +267,6 @@ class App:
         self.retention.start()
         for adapter in self.adapters:
             await adapter.start()
-        if self.config.ops.listen:
-            chats = [(a.platform, readiness_of(a)) for a in self.adapters]
-            self.ops = OpsServer(self.config.ops.listen, self.engine, self.store, chats)
-            await self.ops.start()
 
     async def stop(self) -> None:
         if self.ops is not None:
@@ -226,3 +282,5 @@ class App:
             await self.engine.stop()
         if self.store is not None:
             await self.store.close()
+        if self.lock is not None:
+            self.lock.release()

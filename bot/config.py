@@ -14,7 +14,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from bot.errors import ConfigError
@@ -145,27 +152,38 @@ class Limits(_Strict):
     max_total_pixels: int = Field(default=1_000_000_000, ge=1_000_000)
 
 
-class Storage(_Strict):
-    """Where WanBot keeps its data. Relative paths are taken from the config file's folder."""
+DATA_ENV = "WANBOT_DATA"
 
+
+class Storage(_Strict):
+    """Where WanBot keeps its data: one folder, `data`, holding the database, the archive and
+    the job folders (each may be moved elsewhere with an absolute path)."""
+
+    # Taken from the config file's folder (the working directory without a config file);
+    # the environment variable WANBOT_DATA, when set, wins (a container's volume).
+    data: Path = Path("data")
+    # Relative paths below are taken from `data`, so that moving it moves them all.
     database: Path = Path("wanbot.db")
     outputs: Path = Path("outputs")
     jobs: Path = Path("jobs")
     # Days a job's folder under `jobs` is kept after the job ended; 0 keeps it forever.
     keep_job_files_days: int = Field(default=30, ge=0)
 
-    def anchored(self, base_dir: Path | None) -> Storage:
-        """These settings with `~` expanded and relative paths taken from `base_dir`.
-
-        With `base_dir` None, relative paths stay relative to the working directory.
-        """
+    def anchored(self, base_dir: Path | None, data_env: str | None = None) -> Storage:
+        """These settings with `~` expanded, `data` taken from `base_dir` (or `data_env`, the
+        value of WANBOT_DATA, relative to the working directory) and the other relative paths
+        from `data`. With `base_dir` None, `data` stays relative to the working directory."""
+        data = Path(data_env).expanduser() if data_env else self.data.expanduser()
+        if not data_env and base_dir is not None and not data.is_absolute():
+            data = base_dir / data
 
         def place(path: Path) -> Path:
             path = path.expanduser()
-            return path if base_dir is None or path.is_absolute() else base_dir / path
+            return path if path.is_absolute() else data / path
 
         return self.model_copy(
             update={
+                "data": data,
                 "database": place(self.database),
                 "outputs": place(self.outputs),
                 "jobs": place(self.jobs),
@@ -181,12 +199,20 @@ class DeliverySettings(_Strict):
 
 
 OPS_LISTEN_ENV = "WANBOT_OPS_LISTEN"
+MAX_PORT = 65535
 
 
 class Ops(_Strict):
     """The operators' HTTP listener (/healthz, /readyz, /metrics); off when `listen` is unset."""
 
     listen: str | None = Field(default=None, pattern=r"^[^:\s]*:\d{1,5}$")  # "127.0.0.1:9100"
+
+    @field_validator("listen")
+    @classmethod
+    def _port_in_range(cls, listen: str | None) -> str | None:
+        if listen is not None and int(listen.rpartition(":")[2]) > MAX_PORT:
+            raise ValueError(f"the port must be 0 to {MAX_PORT}, as in 127.0.0.1:9100")
+        return listen
 
 
 class Quotas(_Strict):
@@ -319,15 +345,16 @@ def parse_config(
 
     Chat sections are kept as read, in `Config.chats`: `bot.app.read_chats` validates them.
 
-    Relative `[storage]` paths are taken from `base_dir` (the config file's folder), or from
-    the working directory when it is None.
+    `[storage] data` is taken from `base_dir` (the config file's folder), or from the working
+    directory when it is None, unless WANBOT_DATA in `env` names it; the other relative
+    `[storage]` paths are taken from `data`.
     """
     env = os.environ if env is None else env
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_errors(exc, source)) from exc
-    config.storage = config.storage.anchored(base_dir)
+    config.storage = config.storage.anchored(base_dir, env.get(DATA_ENV))
     for host in config.comfy.hosts:
         token = env.get(host_token_env(host.name))
         if token and not host.token:
@@ -341,7 +368,14 @@ def parse_config(
         del hw
     listen = env.get(OPS_LISTEN_ENV)
     if listen and not config.ops.listen:
-        config.ops = Ops.model_validate({"listen": listen})
+        try:
+            config.ops = Ops.model_validate({"listen": listen})
+        except ValidationError as exc:
+            raise ConfigError(
+                f"The environment variable {OPS_LISTEN_ENV}={listen!r} is not an address to "
+                f"listen on: set it to HOST:PORT with a port of 0 to {MAX_PORT} (such as "
+                "127.0.0.1:9100), or unset it."
+            ) from exc
     return config
 
 
@@ -356,6 +390,18 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Config file {path} is not valid TOML: {exc}.") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"Config file {path} is not UTF-8 text ({exc.reason} at byte {exc.start}): "
+            "save it as UTF-8."
+        ) from exc
+    except IsADirectoryError as exc:
+        raise ConfigError(
+            f"--config {path} is a folder, not a file: name the file in it "
+            f"(--config {path / 'config.toml'})."
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"Config file {path} cannot be read: {exc.strerror or exc}.") from exc
     # Not resolve(): a symlinked config file keeps its data beside the link.
     folder = Path(os.path.abspath(path)).parent
     return parse_config(data, str(path), env, base_dir=folder)

@@ -30,3 +30,7 @@ class LimitError(UserError):
 
 class ConfigError(WanBotError):
     """The configuration is invalid; the message names the key and the fix."""
+
+
+class StorageError(WanBotError):
+    """The database or a data folder cannot be used; the message says which and what to do."""

@@ -2,16 +2,20 @@
 
 `setup()` configures the root logger once. `hide_secrets(config)` then puts one
 `RedactingFilter` on each root handler, holding every secret the config carries (chat tokens,
-ComfyUI host tokens, webhook secrets); `bot.app` adds each chat section's secrets as its
-adapter reads them, also those taken from the environment. A filter on the handlers, not on
-loggers, sees the records of every logger, third-party ones included: the Telegram token is
-part of every Bot API URL, and HTTP clients log URLs.
+ComfyUI host tokens, webhook secrets, the user info of URLs such as `http://user:pass@host/`);
+the user info of any URL is replaced too, known or not. `redact(text)` does the same for what
+is printed rather than logged (one-line errors, `wanbot check`). `bot.app` adds each chat
+section's secrets as its adapter reads them, also those taken from the environment. A filter
+on the handlers, not on loggers, sees the records of every logger, third-party ones included:
+the Telegram token is part of every Bot API URL, and HTTP clients log URLs.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+import sys
 from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -28,6 +32,28 @@ REQUEST_LOGGERS = ("httpx", "httpcore", "telegram.request")
 JOB_CONTEXT: ContextVar[dict[str, str] | None] = ContextVar("wanbot_job", default=None)
 # Config fields that hold secrets, by name; a future section's `token` is covered as well.
 SECRET_FIELDS = frozenset({"token", "webhook_secret"})
+# The user info of a URL ("user:password@" after "scheme://"): a password behind a proxy.
+TOKEN_LIKE = 16  # characters: a longer user name alone is taken for a token, and hidden
+USERINFO = re.compile(r"(?<=://)[^/?#@\s]+@")
+
+
+def hide_userinfo(text: str) -> str:
+    """`text` with the user info of every URL in it replaced: `http://[redacted]@host/`."""
+    return USERINFO.sub(REDACTED + "@", text)
+
+
+def userinfo_secrets(text: str) -> list[str]:
+    """The user info of each URL in `text` with a password (`user:password`, and the password
+    alone), or without one when it is long enough to be a token rather than a user name."""
+    found: list[str] = []
+    for match in USERINFO.finditer(text):
+        userinfo = match.group()[:-1]
+        password = userinfo.partition(":")[2]
+        if password:
+            found += [userinfo, password]
+        elif len(userinfo) >= TOKEN_LIKE:
+            found.append(userinfo)
+    return found
 
 
 class RedactingFilter(logging.Filter):
@@ -48,16 +74,16 @@ class RedactingFilter(logging.Filter):
         # Longest first, so a secret that contains another is replaced whole.
         for secret in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(secret, REDACTED)
-        return text
+        return hide_userinfo(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
         try:
             message = record.getMessage()
         except Exception:  # a bad format string: logging would print the arguments as they are
             message = f"{record.msg} {record.args!r}"
-        record.msg, record.args = self.redact(message), None
+        redacted = self.redact(message)
+        if redacted != message:  # else the record stays as it came, its arguments too
+            record.msg, record.args = redacted, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -96,6 +122,24 @@ def setup(verbose: bool = False, json_lines: bool = False) -> None:
             handler.setFormatter(JsonFormatter())
     for name in REQUEST_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_voice_warnings()
+
+
+# discord.py warns at every start that its voice support lacks PyNaCl and davey; WanBot does
+# no voice, so those two lines (and only those) are noise.
+VOICE_LOGGER = "discord.client"
+VOICE_WARNING = "voice will NOT be supported"
+
+
+def _not_about_voice(record: logging.LogRecord) -> bool:
+    return VOICE_WARNING not in str(record.msg)
+
+
+def quiet_voice_warnings() -> None:
+    """Drop discord.py's "... is not installed, voice will NOT be supported" warnings."""
+    logger = logging.getLogger(VOICE_LOGGER)
+    if _not_about_voice not in logger.filters:
+        logger.addFilter(_not_about_voice)
 
 
 def secrets_of(value: object) -> list[str]:
@@ -113,8 +157,23 @@ def secrets_of(value: object) -> list[str]:
     for name, item in fields:
         if name in SECRET_FIELDS and isinstance(item, str) and item:
             found.append(item)
+        elif isinstance(item, str):
+            found.extend(userinfo_secrets(item))  # a URL with a password in it
         found.extend(secrets_of(item))
     return found
+
+
+def redact(text: str, root: logging.Logger | None = None) -> str:
+    """`text` as a log line would show it: the known secrets and any URL's user info replaced."""
+    shared = _shared_filter(logging.getLogger() if root is None else root)
+    return shared.redact(text) if shared is not None else hide_userinfo(text)
+
+
+def _shared_filter(root: logging.Logger) -> RedactingFilter | None:
+    return next(
+        (f for h in root.handlers for f in h.filters if isinstance(f, RedactingFilter)),
+        None,
+    )
 
 
 def hide_secrets(config: BaseModel, root: logging.Logger | None = None) -> RedactingFilter:
@@ -123,10 +182,7 @@ def hide_secrets(config: BaseModel, root: logging.Logger | None = None) -> Redac
     Called again (another config), it adds to the same filter instead of stacking a second one.
     """
     root = logging.getLogger() if root is None else root
-    shared = next(
-        (f for h in root.handlers for f in h.filters if isinstance(f, RedactingFilter)),
-        None,
-    )
+    shared = _shared_filter(root)
     if shared is None:
         shared = RedactingFilter()
     shared.add(secrets_of(config))
@@ -134,3 +190,16 @@ def hide_secrets(config: BaseModel, root: logging.Logger | None = None) -> Redac
         if shared not in handler.filters:
             handler.addFilter(shared)
     return shared
+
+
+def announce(text: str, level: int = logging.INFO) -> None:
+    """A line every run shows, whatever the log level: `serve`'s start-up and stop, a
+    command's one-line error. `wanbot: text` on stderr, or one JSON object like every other
+    line with `--log-format json`; secrets replaced in both."""
+    root = logging.getLogger()
+    if any(isinstance(handler.formatter, JsonFormatter) for handler in root.handlers):
+        logger = logging.getLogger("wanbot")
+        # `handle`, not `log`: the level check is skipped, the handlers' filters still run.
+        logger.handle(logger.makeRecord(logger.name, level, "(wanbot)", 0, text, (), None))
+    else:
+        print(f"wanbot: {redact(text)}", file=sys.stderr, flush=True)

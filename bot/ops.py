@@ -22,8 +22,10 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 
+from bot.config import OPS_LISTEN_ENV
 from bot.engine.events import JobEvent, JobFinished, JobStarted
 from bot.engine.jobs import Job
+from bot.errors import ConfigError
 
 if TYPE_CHECKING:
     from bot.engine.core import Engine
@@ -152,7 +154,15 @@ class OpsServer:
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self.stop()
+            raise ConfigError(
+                f"Cannot listen on {self.host}:{self.port} for /healthz and /metrics "
+                f"([ops] listen or {OPS_LISTEN_ENV}): {exc.strerror or exc}. Choose a free "
+                "port, or stop what uses it (another `wanbot serve`?)."
+            ) from exc
         self.port = int(self._runner.addresses[0][1])  # the real one when 0 was asked
         log.info("ops listener on http://%s:%d (/healthz, /readyz, /metrics)", self.host, self.port)
 

@@ -14,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.app import DEFAULT_DATA, DEFAULT_HOST, check_front_ends
 from bot.archive import Archive, ArchiveRecord, archive_joined, make_record
 from bot.cli.args import flag_overrides, job_ask
 from bot.cli.progress import ProgressBar
@@ -27,11 +26,10 @@ from bot.params import (
     SEED_MAX,
     random_seed,
     resolve_again,
-    resolve_params,
     scheduler_choices,
     take_batch,
 )
-from bot.request import InputFiles, JobRequest, Lineage, Mode
+from bot.request import InputFiles, Lineage, Mode
 from bot.runner import (
     Hooks,
     HostSetup,
@@ -42,14 +40,12 @@ from bot.runner import (
     run_job,
 )
 from comfy.client import ComfyClient
-from comfy.errors import ComfyError, HostUnavailable
-from workflows.builder import build_prompt, missing_for_fast
-from workflows.files import FileSet
+from comfy.errors import ComfyError
 from workflows.schema import bundled_object_info
-from workflows.validate import validate_prompt
 
 
-def _client(host: HostConfig, config: Config) -> ComfyClient:
+def client_for(host: HostConfig, config: Config) -> ComfyClient:
+    """A client for `host` with the config's timeouts."""
     return ComfyClient(
         host.url,
         token=host.token,
@@ -116,7 +112,7 @@ async def generate(args: argparse.Namespace, config: Config | None) -> int:
     source = args.from_json or args.extend_json
     old = await asyncio.to_thread(Archive.load, source) if source else None
     jobs = _jobs(args, config)
-    async with _client(host, config) as client:
+    async with client_for(host, config) as client:
         object_info = await client.object_info()
         for one in jobs:
             for path in await _generate_one(one, config, host, client, object_info, old):
@@ -278,82 +274,6 @@ def _write_inputs(job: PreparedJob, folder: Path) -> list[Path]:
     except OSError as exc:
         raise UserError(f"Cannot write the inputs to {folder}: {exc.strerror}.") from None
     return [target for _, target in pairs]
-
-
-async def check(args: argparse.Namespace, config: Config | None) -> int:
-    """Validate the config, report for each host whether it is reachable and what is missing,
-    then for each chat section whether it can connect."""
-    assert config is not None
-    if args.config.exists():
-        print(f"config {args.config}: ok ({len(config.comfy.hosts)} host(s))")
-    else:
-        print(
-            f"config: no {args.config}, so the defaults: a ComfyUI host at {DEFAULT_HOST}, "
-            f"data under ./{DEFAULT_DATA}, chats from WANBOT_TELEGRAM_TOKEN and "
-            "WANBOT_DISCORD_TOKEN (`wanbot init` writes a config to edit)"
-        )
-    if not config.chats:
-        print(
-            "chats: none, so `wanbot serve` answers nowhere: set WANBOT_TELEGRAM_TOKEN or "
-            "WANBOT_DISCORD_TOKEN, or add a [telegram] or [discord] section"
-        )
-    ok = True
-    for host in config.comfy.hosts:
-        try:
-            async with _client(host, config) as client:
-                await client.system_stats()
-                object_info = await client.object_info()
-        except ComfyError as exc:
-            what = "unreachable" if type(exc) is HostUnavailable else "not usable"
-            print(f"host {host.name} ({host.url}): {what}: {exc}")
-            ok = False
-            continue
-        problems = _missing_for_modes(host, config, object_info)
-        if problems:
-            ok = False
-            print(f"host {host.name} ({host.url}): reachable, but:")
-            for line in problems:
-                print(f"  - {line}")
-        else:
-            print(f"host {host.name} ({host.url}): ready for {', '.join(m.value for m in Mode)}")
-        models, hardware = host.resolved_models(config.models), host.resolved_hardware()
-        fast = missing_for_fast(object_info, models, hardware)
-        # Optional: a host without them only gets no fast jobs.
-        state = f"missing {'; '.join(fast)}" if fast else "ready"
-        print(f"  fast preset (--quality fast): {state}")
-    for works, line in await check_front_ends(config):
-        print(line)
-        ok = ok and works
-    return 0 if ok else 1
-
-
-def _missing_for_modes(host: HostConfig, config: Config, object_info: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
-    uploaded = FileSet[str](
-        image="x.png", audio="x.wav", pose=["x.mp4"], face=["y.mp4"], background="z.png"
-    )
-    schedulers = scheduler_choices(object_info)
-    for mode in Mode:
-        try:
-            resolved = resolve_params(mode, {}, config, schedulers)
-        except UserError as exc:
-            lines.append(f"{mode.value}: {exc}")
-            continue
-        request = JobRequest(
-            mode=mode,
-            prompt="check",
-            negative_prompt=resolved.negative_prompt,
-            params=resolved.params,
-            inputs=InputFiles(image=Path("x.png")),
-        )
-        prompt = build_prompt(
-            request, uploaded, host.resolved_models(config.models), host.resolved_hardware()
-        )
-        for problem in validate_prompt(prompt, object_info):
-            line = f"{mode.value}: {problem}"
-            if line not in lines:
-                lines.append(line)
-    return lines
 
 
 def init(args: argparse.Namespace) -> int:

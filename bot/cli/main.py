@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logs.setup(args.verbose, json_lines=args.log_format == "json")
     from bot.app import load_config  # the core's, then each chat section by its adapter
-    from bot.cli import commands, serve
+    from bot.cli import check, commands, serve
 
     try:
         if args.command == "init":
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = {
             "generate": commands.generate,
             "workflow": commands.workflow,
-            "check": commands.check,
+            "check": check.check,
             "serve": serve.serve,
             "queue": serve.queue,
         }[args.command]
@@ -55,28 +55,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return asyncio.run(handler(args, config))
     except NotComfyUI as exc:
-        print(f"wanbot: {_one_line(str(exc))}", file=sys.stderr)
-        return 1
+        return _failed(_one_line(str(exc)))
     except HostError as exc:
-        print(
-            f"wanbot: the ComfyUI host answered with an error: {_one_line(str(exc))} "
-            "(the ComfyUI log on the host says why)",
-            file=sys.stderr,
+        return _failed(
+            f"the ComfyUI host answered with an error: {_one_line(str(exc))} "
+            "(the ComfyUI log on the host says why)"
         )
-        return 1
     except HostUnavailable as exc:
-        print(
-            f"wanbot: ComfyUI host unreachable: {_one_line(str(exc))} "
-            "(is it running? `wanbot check` tests every host)",
-            file=sys.stderr,
+        return _failed(
+            f"ComfyUI host unreachable: {_one_line(str(exc))} "
+            "(is it running? `wanbot check` tests every host)"
         )
-        return 1
     except (WanBotError, ComfyError) as exc:
-        print(f"wanbot: {_one_line(str(exc))}", file=sys.stderr)
-        return 1
+        return _failed(_one_line(str(exc)))
     except KeyboardInterrupt:
-        print("wanbot: interrupted", file=sys.stderr)
-        return 130
+        return _failed("interrupted", 130)
     except BrokenPipeError:
         log.debug("stdout was closed by its reader", exc_info=True)
         return _reader_gone()
@@ -84,6 +77,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _failed(text: str, code: int = 1) -> int:
+    """Say why the command failed, in one line (one JSON object with `--log-format json`,
+    secrets replaced either way); return its exit code."""
+    from bot.logs import announce
+
+    announce(text, logging.ERROR)
+    return code
 
 
 def _reader_gone() -> int:

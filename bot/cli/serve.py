@@ -14,6 +14,7 @@ from bot.app import App
 from bot.config import Config
 from bot.engine.jobs import Job
 from bot.engine.store import JobStore
+from bot.logs import announce
 
 ALONE = "no chat platform configured; running the engine alone"
 
@@ -28,18 +29,18 @@ async def serve(args: argparse.Namespace, config: Config | None) -> int:
     app = App(config)
     try:
         # Says which data this bot works on: a relative path in the config is easy to misread.
-        print(f"wanbot: {storage_line(config)}", file=sys.stderr, flush=True)
+        announce(storage_line(config))
         if not await _start_unless_stopped(app, stop):
-            print("wanbot: stopping", file=sys.stderr, flush=True)
+            announce("stopping")
             return 0
         hosts = ", ".join(h.name for h in config.comfy.hosts)
         if app.adapters:
             names = ", ".join(a.platform for a in app.adapters)
-            print(f"wanbot: serving {names} with hosts {hosts}", file=sys.stderr, flush=True)
+            announce(f"serving {names} with hosts {hosts}")
         else:
-            print(f"wanbot: {ALONE} (hosts {hosts})", file=sys.stderr, flush=True)
+            announce(f"{ALONE} (hosts {hosts})")
         await stop.wait()
-        print("wanbot: stopping", file=sys.stderr, flush=True)
+        announce("stopping")
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -19,6 +20,7 @@ from typing import Any
 import aiosqlite
 
 from bot.engine.jobs import ACTIVE, Job, JobStatus
+from bot.errors import StorageError
 from bot.request import FileSet, JobRequest, Mode
 
 # Columns the engine may change after a job was added.
@@ -68,7 +70,26 @@ class JobStore:
 
     @classmethod
     async def open(cls, path: Path) -> JobStore:
-        """Open (creating if needed) the database at `path` and bring its schema up to date."""
+        """Open (creating if needed) the database at `path` and bring its schema up to date;
+        `StorageError` saying what is wrong when it cannot be opened or is not a database."""
+        try:
+            return await cls._open(path)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):
+                fix = "check that its folder exists and this user may write there"
+            else:
+                fix = (
+                    "it is damaged or not WanBot's: move it away (a new one is made) or restore one"
+                )
+            raise StorageError(f"Cannot open the database {path}: {exc}: {fix}.") from exc
+        except OSError as exc:
+            raise StorageError(
+                f"Cannot open the database {path}: {exc.strerror or exc}: check that its folder "
+                "can be made and this user may write there."
+            ) from exc
+
+    @classmethod
+    async def _open(cls, path: Path) -> JobStore:
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None)
         try:

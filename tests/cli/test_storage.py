@@ -1,4 +1,5 @@
-"""The real `wanbot queue` and `wanbot serve`, started from another folder than the config's."""
+"""The real `wanbot queue` and `wanbot serve`, started from another folder than the config's:
+the data is in the `data` folder beside the config."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot.cli.serve import ALONE
 from bot.engine.jobs import Job, JobStatus
 from bot.engine.retention import DAY
 from bot.engine.store import JobStore
@@ -69,9 +70,39 @@ async def read_until(stream: asyncio.StreamReader, text: str) -> list[str]:
     return seen
 
 
+async def serve_until(
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    text: str,
+    meanwhile: Callable[[], Awaitable[None]] | None = None,
+) -> list[str]:
+    """Run `wanbot ARGS` until a line of its stderr contains `text`, await `meanwhile` if
+    given, then stop it with SIGTERM (as a service manager does) and expect a clean exit;
+    its stderr lines up to `text`."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=cwd, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    try:
+        seen = await read_until(proc.stderr, text)
+        if meanwhile is not None:
+            await meanwhile()
+        proc.send_signal(signal.SIGTERM)
+        # Keep reading: `-v` logs while stopping, and a full pipe would block the process.
+        _, err = await asyncio.wait_for(proc.communicate(), LINE_LIMIT)
+        assert proc.returncode == 0, err.decode()[-2000:]
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    return seen
+
+
 async def test_queue_reads_the_database_beside_the_config(tmp_path: Path) -> None:
     config = write_config(tmp_path / "bot", "http://127.0.0.1:9")
-    await add_ended_job(tmp_path / "bot" / "wanbot.db", tmp_path / "bot" / "jobs", "abcdef0123", 1)
+    data = tmp_path / "bot" / "data"
+    await add_ended_job(data / "wanbot.db", data / "jobs", "abcdef0123", 1)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     result = await wanbot("queue", "--config", config.absolute(), cwd=elsewhere)
@@ -84,37 +115,28 @@ async def test_serve_uses_the_storage_beside_the_config_and_prunes_old_job_files
     tmp_path: Path,
 ) -> None:
     folder = tmp_path / "bot"
-    old = await add_ended_job(folder / "wanbot.db", folder / "jobs", "0123456789", 31)
-    recent = await add_ended_job(folder / "wanbot.db", folder / "jobs", "9876543210", 2)
+    data = folder / "data"
+    old = await add_ended_job(data / "wanbot.db", data / "jobs", "0123456789", 31)
+    recent = await add_ended_job(data / "wanbot.db", data / "jobs", "9876543210", 2)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     async with FakeComfy(object_info=bundled_object_info()) as fake:
         config = write_config(folder, fake.url)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "-v",
-            "serve",
-            "--config",
-            str(config),
-            cwd=elsewhere,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stderr=asyncio.subprocess.PIPE,
-        )
-        assert proc.stderr is not None
-        try:
-            seen = await read_until(proc.stderr, ALONE)
-            database = folder / "wanbot.db"
-            assert any(line.startswith(f"wanbot: database {database},") for line in seen)
-            await read_until(proc.stderr, "removed the files of 1 job(s) that ended over 30 days")
-            proc.send_signal(signal.SIGTERM)
-            # Keep reading: `-v` logs while stopping, and a full pipe would block the process.
-            _, err = await asyncio.wait_for(proc.communicate(), LINE_LIMIT)
-            assert proc.returncode == 0, err.decode()[-2000:]
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        removed = "removed the files of 1 job(s) that ended over 30 days"
+        seen = await serve_until(["-v", "serve", "--config", str(config)], elsewhere, env, removed)
+    database = data / "wanbot.db"
+    assert any(line.startswith(f"wanbot: database {database},") for line in seen)
     assert not old.exists() and (recent / "input" / "image.png").is_file()
     assert list(elsewhere.iterdir()) == []
+
+
+async def test_a_database_left_beside_the_config_is_named_not_hidden(tmp_path: Path) -> None:
+    """Configs once kept the database beside themselves: starting afresh in `data` would hide
+    the queue, the quotas and the settings, so every command stops and says what to move."""
+    config = write_config(tmp_path / "bot", "http://127.0.0.1:9")
+    await add_ended_job(tmp_path / "bot" / "wanbot.db", tmp_path / "bot" / "jobs", "abcdef0123", 1)
+    result = await wanbot("queue", "--config", config, cwd=tmp_path)
+    assert result.code == 1 and len(result.err.splitlines()) == 1
+    assert f"still at {tmp_path / 'bot' / 'wanbot.db'}: move it" in result.err
+    assert not (tmp_path / "bot" / "data").exists()

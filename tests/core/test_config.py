@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import read_chats
+from bot.app import check_front_ends, default_config, read_chats
+from bot.app import load_config as app_load_config
 from bot.config import load_config, parse_config
 from bot.errors import ConfigError
 from workflows.hardware import HardwarePreset
@@ -20,8 +21,11 @@ def test_example_config_is_valid() -> None:
     config = load_config(ROOT / "config.example.toml", env={})
     assert config.comfy.hosts[0].name
     assert config.models.i2v == "Wan2_1-I2V-14B-480P_fp8_e4m3fn.safetensors"
-    # Relative storage paths are taken from the config file's folder.
-    assert config.storage.database == ROOT / "wanbot.db"
+    # All the data is in one folder, taken from the config file's folder.
+    assert config.storage.data == ROOT / "data"
+    assert config.storage.database == ROOT / "data" / "wanbot.db"
+    assert config.storage.outputs == ROOT / "data" / "outputs"
+    assert config.storage.jobs == ROOT / "data" / "jobs"
     assert config.storage.keep_job_files_days == 30
 
 
@@ -127,7 +131,7 @@ def test_relative_storage_paths_start_at_the_config_folder(
     path = folder / "config.toml"
     path.write_text(
         '[comfy]\n[[comfy.hosts]]\nname = "gpu-1"\nurl = "http://127.0.0.1:8188"\n'
-        f'[storage]\ndatabase = "data/wanbot.db"\njobs = "{tmp_path / "jobs"}"\n'
+        f'[storage]\ndata = "state"\ndatabase = "db/wanbot.db"\njobs = "{tmp_path / "jobs"}"\n'
         'outputs = "~/videos"\nkeep_job_files_days = 0\n'
     )
     elsewhere = tmp_path / "elsewhere"
@@ -135,16 +139,68 @@ def test_relative_storage_paths_start_at_the_config_folder(
     monkeypatch.chdir(elsewhere)
     storage = load_config(Path("..") / "bot" / "config.toml", env={}).storage
     assert storage.database.is_absolute()
-    assert storage.database.resolve() == (folder / "data" / "wanbot.db").resolve()
+    assert storage.database.resolve() == (folder / "state" / "db" / "wanbot.db").resolve()
     assert storage.jobs == tmp_path / "jobs"
     assert storage.outputs == Path.home() / "videos"
     assert storage.keep_job_files_days == 0
 
 
 def test_parse_config_takes_relative_storage_paths_from_base_dir(tmp_path: Path) -> None:
-    assert parse_config(_base(), env={}).storage.database == Path("wanbot.db")
+    assert parse_config(_base(), env={}).storage.database == Path("data/wanbot.db")
     config = parse_config(_base(), env={}, base_dir=tmp_path)
-    assert config.storage.database == tmp_path / "wanbot.db"
-    assert config.storage.jobs == tmp_path / "jobs"
+    assert config.storage.database == tmp_path / "data" / "wanbot.db"
+    assert config.storage.jobs == tmp_path / "data" / "jobs"
     with pytest.raises(ConfigError, match=r"storage\.keep_job_files_days"):
         parse_config({**_base(), "storage": {"keep_job_files_days": -1}}, env={})
+
+
+def test_wanbot_data_moves_all_the_data_whatever_the_file_says(tmp_path: Path) -> None:
+    """The image's WANBOT_DATA (its volume) wins over `[storage] data`; paths relative to the
+    data folder follow it, absolute ones stay."""
+    volume = tmp_path / "volume"
+    data = {**_base(), "storage": {"data": "here", "outputs": "archive", "jobs": "/abs/jobs"}}
+    storage = parse_config(data, env={"WANBOT_DATA": str(volume)}, base_dir=tmp_path).storage
+    assert storage.data == volume and storage.database == volume / "wanbot.db"
+    assert storage.outputs == volume / "archive" and storage.jobs == Path("/abs/jobs")
+
+
+def test_the_defaults_and_inits_file_keep_the_data_in_the_same_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jobs, settings and quotas must not disappear when `wanbot init` adds a config file."""
+    monkeypatch.chdir(tmp_path)
+    defaults = default_config(env={}).storage
+    (tmp_path / "config.toml").write_text((ROOT / "bot" / "config.example.toml").read_text())
+    written = load_config(Path("config.toml"), env={}).storage
+    for key in ("data", "database", "outputs", "jobs"):
+        assert getattr(written, key) == tmp_path / getattr(defaults, key), key
+    assert defaults.database == Path("data") / "wanbot.db"
+
+
+def _file(tmp_path: Path, text: str = "") -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[comfy]\n[[comfy.hosts]]\nname = "gpu-1"\nurl = "http://127.0.0.1:8188"\n' + text
+    )
+    return path
+
+
+def test_a_token_in_the_environment_turns_its_platform_on_beside_a_config(tmp_path: Path) -> None:
+    """What compose does: a config without chat sections, the token in the environment."""
+    env = {"WANBOT_TELEGRAM_TOKEN": "123:env-token"}
+    config = app_load_config(_file(tmp_path), env=env)
+    chats = read_chats(config, env=env)
+    assert [chat.name for chat in chats] == ["telegram"]
+    assert chats[0].settings.token == "123:env-token"  # type: ignore[attr-defined]
+    assert read_chats(app_load_config(_file(tmp_path), env={}), env={}) == []
+
+
+async def test_enabled_false_keeps_a_platform_off_whatever_the_environment(tmp_path: Path) -> None:
+    env = {"WANBOT_DISCORD_TOKEN": "a.b.c", "WANBOT_TELEGRAM_TOKEN": "123:env-token"}
+    path = _file(tmp_path, "[discord]\nenabled = false\n[telegram]\nenabled = true\n")
+    config = app_load_config(path, env=env)
+    assert [chat.name for chat in read_chats(config, env=env)] == ["telegram"]
+    off = await check_front_ends(config, env=env, table={"discord": "adapters.discord"})
+    assert off == [(True, "discord: off ([discord] enabled = false)")]
+    with pytest.raises(ConfigError, match=r"key 'discord\.enabled' must be true or false"):
+        app_load_config(_file(tmp_path, '[discord]\nenabled = "no"\n'), env=env)

@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import read_chats
 from bot.config import Config, parse_config
-from bot.logs import REDACTED, RedactingFilter, hide_secrets, secrets_of
+from bot.logs import REDACTED, RedactingFilter, hide_secrets, redact, secrets_of, setup
 
 TOKEN = "123456:AAH-very-secret_token"
 HOST_TOKEN = "bearer-of-gpu-1"
@@ -108,3 +108,34 @@ def test_no_secrets_leaves_records_untouched() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s", ("value",), None)
     assert RedactingFilter().filter(record)
     assert record.args == ("value",)
+
+
+def test_the_password_in_a_url_is_a_secret_and_any_urls_user_info_is_hidden() -> None:
+    host = {"name": "proxy", "url": "http://wanbot:pa55word@gpu.example/"}
+    found = secrets_of(parse_config({"comfy": {"hosts": [host]}}, env={}))
+    assert {"wanbot:pa55word", "pa55word"} <= set(found) and "wanbot" not in found
+    shared = RedactingFilter(found)
+    record = logging.LogRecord("x", logging.DEBUG, __file__, 1, "auth %s", ("pa55word",), None)
+    assert shared.filter(record) and record.getMessage() == f"auth {REDACTED}"
+    unknown = "GET https://someone:else@other.example/x failed"
+    assert shared.redact(unknown) == f"GET https://{REDACTED}@other.example/x failed"
+    assert redact("see http://a:b@c/") == f"see http://{REDACTED}@c/"  # no handler: still hidden
+
+
+def test_discords_voice_warnings_are_dropped_and_nothing_else(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """WanBot does no voice: discord.py's PyNaCl and davey warnings are noise at every start."""
+    import discord
+
+    setup()
+    with caplog.at_level(logging.WARNING):
+        discord.Client(intents=discord.Intents.default())  # warns once per process, if at all
+        client = logging.getLogger("discord.client")
+        client.warning("PyNaCl is not installed, voice will NOT be supported")
+        client.warning("davey is not installed, voice will NOT be supported")
+        client.warning("something else")
+        logging.getLogger("discord.gateway").warning("voice will NOT be supported elsewhere")
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "is not installed" in m]
+    assert "something else" in messages and "voice will NOT be supported elsewhere" in messages

@@ -62,12 +62,12 @@ def test_the_image_runs_the_console_script_and_checks_health() -> None:
     assert "WANBOT_OPS_LISTEN=0.0.0.0:9100" in steps["ENV"] and steps["EXPOSE"] == "9100"
     assert "127.0.0.1:9100/healthz" in steps["HEALTHCHECK"]
     assert steps["USER"].split(":")[0] != "0" and steps["VOLUME"] == '["/srv/wanbot/data"]'
-    assert steps["WORKDIR"] == "/srv/wanbot"
+    assert steps["WORKDIR"] == "/srv/wanbot/config"  # where compose mounts the config folder
 
 
 def test_compose_mounts_what_the_image_expects_and_reserves_the_gpu() -> None:
     compose = (ROOT / "compose.yaml").read_text()
-    assert "./config.toml:/srv/wanbot/config.toml:ro" in compose
+    assert "./config:/srv/wanbot/config:ro" in compose
     assert "wanbot-data:/srv/wanbot/data" in compose
     assert 'profiles: ["gpu"]' in compose and "driver: nvidia" in compose
     assert "capabilities: [gpu]" in compose and "./models:/opt/ComfyUI/models" in compose

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from bot.app import App
 from fakes.comfy_server import FakeComfy
 from fakes.media import png_bytes
 from fakes.telegram_server import FakeTelegram
+from tests.cli.test_init import refusing_url
 from tests.telegram.conftest import (
     COMFY_TOKEN,
     WEBHOOK_SECRET,
@@ -23,6 +25,7 @@ from tests.telegram.conftest import (
 from workflows.schema import bundled_object_info
 
 SECRET_TOKEN = "987654:AAH-secret-part-of-the-token_x"
+URL_PASSWORD = "proxy-password-77"
 
 
 async def test_app_starts_telegram_when_configured(tmp_path: Path) -> None:
@@ -47,15 +50,26 @@ async def test_app_starts_telegram_when_configured(tmp_path: Path) -> None:
             await app.stop()
 
 
+@pytest.fixture
+def down_url() -> Iterator[str]:
+    """A host URL whose port this test holds without listening."""
+    with refusing_url() as url:
+        yield url
+
+
 @pytest.mark.parametrize("token_in", ["file", "environment"])
 async def test_serve_verbose_logs_no_secret(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, token_in: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, token_in: str, down_url: str
 ) -> None:
     async with (
         FakeTelegram(token=SECRET_TOKEN) as tg,
         FakeComfy(object_info=bundled_object_info(), token=COMFY_TOKEN) as comfy,
     ):
         config = write_config(tmp_path, tg, comfy)
+        # A second host behind a proxy, with a password in its URL, that is down: logged.
+        down = down_url.replace("http://", f"http://wanbot:{URL_PASSWORD}@")
+        with config.open("a") as fh:
+            fh.write(f'\n[[comfy.hosts]]\nname = "down"\nurl = "{down}"\n')
         if token_in == "environment":
             config.write_text(config.read_text().replace(f'token = "{tg.token}"', ""))
             monkeypatch.setenv("WANBOT_TELEGRAM_TOKEN", SECRET_TOKEN)
@@ -73,7 +87,8 @@ async def test_serve_verbose_logs_no_secret(
     assert proc.returncode == 0, log
     assert "DEBUG" in log  # -v did log
     secret_half = SECRET_TOKEN.split(":", 1)[1]
-    for secret in (secret_half, COMFY_TOKEN, WEBHOOK_SECRET):
+    assert "http://[redacted]@127.0.0.1:" in log  # the down host was logged
+    for secret in (secret_half, COMFY_TOKEN, WEBHOOK_SECRET, URL_PASSWORD):
         assert log.count(secret) == 0, f"{secret!r} is in the log"
 
 

@@ -1,0 +1,190 @@
+"""`wanbot check`: the config, the data folder, the ops listener, each ComfyUI host and each
+chat, one line (or a few) each; exit 1 when anything would stop `wanbot serve` or a job."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from bot.app import DEFAULT_HOST, check_front_ends, switched_off
+from bot.cli.commands import client_for
+from bot.config import Config, HostConfig
+from bot.engine.lock import is_held
+from bot.errors import UserError
+from bot.logs import redact
+from bot.params import resolve_params, scheduler_choices
+from bot.request import InputFiles, JobRequest, Mode
+from comfy.client import ComfyClient
+from comfy.errors import ComfyError, HostUnavailable
+from workflows.builder import build_prompt, missing_for_fast
+from workflows.files import FileSet
+from workflows.validate import validate_prompt
+
+# Seconds a host has to answer /system_stats here: a host that accepts connections and never
+# answers is named at once, not after `request_timeout` (kept for real work).
+PROBE_SECONDS = 5.0
+
+
+def say(line: str) -> None:
+    """Print one report line, with secrets (a URL's password) replaced as in the logs."""
+    print(redact(line))
+
+
+async def check(args: argparse.Namespace, config: Config | None) -> int:
+    """Validate the config, then report on the storage, the ops listener, each host (reachable
+    and what is missing) and each chat section (whether it can connect)."""
+    assert config is not None
+    if args.config.exists():
+        say(f"config {args.config}: ok ({len(config.comfy.hosts)} host(s))")
+    else:
+        say(
+            f"config: no {args.config}, so the defaults: a ComfyUI host at {DEFAULT_HOST}, "
+            f"data under {config.storage.data}, chats from WANBOT_TELEGRAM_TOKEN and "
+            "WANBOT_DISCORD_TOKEN (`wanbot init` writes a config to edit)"
+        )
+    _say_chats(config)
+    ok = await asyncio.to_thread(_check_storage, config)
+    ok = await asyncio.to_thread(_check_ops, config) and ok
+    for host in config.comfy.hosts:
+        ok = await _check_host(host, config) and ok
+    for works, line in await check_front_ends(config):
+        say(line)
+        ok = ok and works
+    return 0 if ok else 1
+
+
+def _say_chats(config: Config) -> None:
+    off = switched_off(config)
+    if off and set(off) == set(config.chats):
+        names = ", ".join(f"[{name}]" for name in off)
+        say(f"chats: none on ({names} enabled = false), so `wanbot serve` answers nowhere")
+    elif not config.chats:
+        say(
+            "chats: none, so `wanbot serve` answers nowhere: set WANBOT_TELEGRAM_TOKEN or "
+            "WANBOT_DISCORD_TOKEN, or add a [telegram] or [discord] section"
+        )
+
+
+def _check_storage(config: Config) -> bool:
+    """Whether the data folders can be made and written, and the database opens."""
+    storage = config.storage
+    folders = [storage.data, storage.database.parent, storage.outputs, storage.jobs]
+    problems = [p for p in dict.fromkeys(_folder_problem(f) for f in folders) if p]
+    if not problems and storage.database.exists():
+        problems += _database_problems(storage.database)
+    if problems:
+        say(f"storage ({storage.data}): cannot be used:")
+        for problem in problems:
+            say(f"  - {problem}")
+        return False
+    state = "in use by a running `wanbot serve`" if is_held(storage.database) else "ok"
+    say(f"storage: {state} (database {storage.database})")
+    return True
+
+
+def _folder_problem(folder: Path) -> str | None:
+    """What stops `folder` from being made or written, or None."""
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder: {folder} cannot be made there"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"this user may not write in {existing}"
+    return None
+
+
+def _database_problems(database: Path) -> list[str]:
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            result = db.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.DatabaseError as exc:
+        return [f"the database {database} cannot be read: {exc} (damaged, or not WanBot's)"]
+    if result is None or result[0] != "ok":
+        return [f"the database {database} is damaged: {result[0] if result else 'no answer'}"]
+    return []
+
+
+def _check_ops(config: Config) -> bool:
+    """Whether `wanbot serve` can listen at `[ops] listen` (skipped when it is unset)."""
+    listen = config.ops.listen
+    if not listen:
+        return True
+    host, _, port = listen.rpartition(":")
+    try:
+        socket.create_server((host or "0.0.0.0", int(port))).close()
+    except OSError as exc:
+        if is_held(config.storage.database):
+            say(f"ops: {listen} is taken, presumably by the running `wanbot serve`")
+            return True
+        say(f"ops: cannot listen on {listen}: {exc.strerror or exc} (choose a free port)")
+        return False
+    say(f"ops: {listen} is free for /healthz, /readyz and /metrics")
+    return True
+
+
+async def _check_host(host: HostConfig, config: Config) -> bool:
+    """One host: answering at all (within `PROBE_SECONDS`), then its nodes and models."""
+    name = f"host {host.name} ({host.url})"
+    wait = min(PROBE_SECONDS, config.comfy.request_timeout)
+    probe = ComfyClient(host.url, token=host.token, timeout=wait)
+    try:
+        async with probe:
+            await probe.system_stats()
+        async with client_for(host, config) as client:
+            object_info = await client.object_info()
+    except ComfyError as exc:
+        if isinstance(exc.__cause__, TimeoutError):
+            say(f"{name}: not answering: no answer to /system_stats within {wait:g} s")
+        else:
+            what = "unreachable" if type(exc) is HostUnavailable else "not usable"
+            say(f"{name}: {what}: {exc}")
+        return False
+    problems = _missing_for_modes(host, config, object_info)
+    if problems:
+        say(f"{name}: reachable, but:")
+        for line in problems:
+            say(f"  - {line}")
+    else:
+        say(f"{name}: ready for {', '.join(m.value for m in Mode)}")
+    models, hardware = host.resolved_models(config.models), host.resolved_hardware()
+    fast = missing_for_fast(object_info, models, hardware)
+    # Optional: a host without them only gets no fast jobs.
+    state = f"missing {'; '.join(fast)}" if fast else "ready"
+    say(f"  fast preset (--quality fast): {state}")
+    return not problems
+
+
+def _missing_for_modes(host: HostConfig, config: Config, object_info: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    uploaded = FileSet[str](
+        image="x.png", audio="x.wav", pose=["x.mp4"], face=["y.mp4"], background="z.png"
+    )
+    schedulers = scheduler_choices(object_info)
+    for mode in Mode:
+        try:
+            resolved = resolve_params(mode, {}, config, schedulers)
+        except UserError as exc:
+            lines.append(f"{mode.value}: {exc}")
+            continue
+        request = JobRequest(
+            mode=mode,
+            prompt="check",
+            negative_prompt=resolved.negative_prompt,
+            params=resolved.params,
+            inputs=InputFiles(image=Path("x.png")),
+        )
+        prompt = build_prompt(
+            request, uploaded, host.resolved_models(config.models), host.resolved_hardware()
+        )
+        for problem in validate_prompt(prompt, object_info):
+            line = f"{mode.value}: {problem}"
+            if line not in lines:
+                lines.append(line)
+    return lines
