@@ -174,7 +174,7 @@ async def _generate_one(
         job = await _prepare(args, config, object_info, work, old)
         _print_notes(job)
         setup = HostSetup.of(host, config, object_info)
-        done = await _run(job, client, setup, work / "result.mp4")
+        done = await _run(job, client, setup, work / "result.mp4", config.comfy.fetch_retry_seconds)
         record = await make_record(
             done.video,
             job.request,
@@ -192,7 +192,9 @@ async def _generate_one(
     return [path, await archive_joined(job.request.extends, path)]
 
 
-async def _run(job: PreparedJob, client: ComfyClient, setup: HostSetup, dest: Path) -> RunResult:
+async def _run(
+    job: PreparedJob, client: ComfyClient, setup: HostSetup, dest: Path, fetch_window: float
+) -> RunResult:
     """The run path with a progress bar; a Ctrl-C cancels the prompt on the host.
 
     The bar always ends its line first, so whatever is printed next starts on its own line.
@@ -208,7 +210,13 @@ async def _run(job: PreparedJob, client: ComfyClient, setup: HostSetup, dest: Pa
 
     try:
         return await run_job(
-            job, client, setup, dest, hooks=Hooks(on_event=bar.update, on_cancelled=cancel)
+            job,
+            client,
+            setup,
+            dest,
+            # The bar ends with the GPU work: a fetch's warnings start on their own line.
+            hooks=Hooks(on_event=bar.update, on_generated=bar.close, on_cancelled=cancel),
+            fetch_window=fetch_window,
         )
     finally:
         bar.close()
