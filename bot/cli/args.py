@@ -99,7 +99,9 @@ def build_parser(*, job_flags: bool = True) -> argparse.ArgumentParser:
         help="continue an archived image-to-video job from its last frame and archive both "
         "joined; words after it are the new prompt",
     )
-    wf = sub.add_parser("workflow", help="print the API-format prompt without a host")
+    wf = sub.add_parser(
+        "workflow", help="print the API-format prompt (checked offline, or on --host NAME)"
+    )
     if job_flags:
         _add_job_arguments(wf)
     wf.set_defaults(usage=wf)

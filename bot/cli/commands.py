@@ -46,7 +46,7 @@ from comfy.errors import ComfyError, HostUnavailable
 from workflows.builder import build_prompt, missing_for_fast
 from workflows.files import FileSet
 from workflows.schema import bundled_object_info
-from workflows.validate import validate_prompt
+from workflows.validate import WorkflowInvalid, check_prompt, validate_prompt
 
 
 def _client(host: HostConfig, config: Config) -> ComfyClient:
@@ -223,17 +223,25 @@ async def _run(
 
 
 async def workflow(args: argparse.Namespace, config: Config | None) -> int:
-    """Print the API-format prompt offline; every file it names exists for the user.
+    """Print the API-format prompt; every file it names exists for the user.
 
-    Inputs are named by the user's own base file names, or, with `--inputs-dir`, written
-    there as prepared (what `generate` would upload) and named by those files.
+    Without `--host` no host is contacted: the graph is checked against the bundled schema
+    and model file names are taken from the config as given. With `--host NAME` it is checked
+    against that host's live schema, model files included. Inputs are named by the user's
+    own base file names, or, with `--inputs-dir`, written there as prepared (what `generate`
+    would upload) and named by those files.
     """
     if config is None:
         config = parse_config(
             {"comfy": {"hosts": [{"name": "local", "url": "http://127.0.0.1:8188"}]}}
         )
     host = config.host(args.host)
-    object_info = bundled_object_info()
+    live = args.host is not None
+    if live:
+        async with _client(host, config) as client:
+            object_info = await client.object_info()
+    else:
+        object_info = bundled_object_info()
     folder: Path | None = args.inputs_dir
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="wanbot-") as tmp:
@@ -241,7 +249,10 @@ async def workflow(args: argparse.Namespace, config: Config | None) -> int:
         name_for = _original_names(args) if folder is None else (lambda p: p.name)
         setup = HostSetup.of(host, config, object_info)
         prompt = build_workflow(job, setup, plan_uploads(job, name_for))
-        ensure_runnable(prompt, object_info, host.name)
+        if live:
+            ensure_runnable(prompt, object_info, host.name)
+        else:
+            _check_offline(prompt, object_info)
         if folder is not None:
             written = await asyncio.to_thread(_write_inputs, job, folder)
     _print_notes(job)
@@ -249,6 +260,17 @@ async def workflow(args: argparse.Namespace, config: Config | None) -> int:
         print(f"wrote {path}", file=sys.stderr)
     print_json(prompt)
     return 0
+
+
+def _check_offline(prompt: dict[str, Any], object_info: dict[str, Any]) -> None:
+    """The graph against the bundled schema; names no host, since none was asked."""
+    try:
+        check_prompt(prompt, object_info, model_files=False)
+    except WorkflowInvalid as exc:
+        problems = "; ".join(str(p) for p in exc.problems)
+        raise UserError(
+            f"The workflow does not fit WanBot's bundled node schema: {problems}"
+        ) from None
 
 
 def _original_names(args: argparse.Namespace) -> Callable[[Path], str]:
