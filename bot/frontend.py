@@ -39,7 +39,7 @@ from bot.errors import ConfigError, InputError, LimitError, ParameterError, User
 from bot.flags import ParsedCommand, parse_command
 from bot.groups import GroupCards
 from bot.media.summary import full_summary, summarize
-from bot.media.units import size_text
+from bot.media.units import duration_text, size_text
 from bot.media.video import DeliveryPlan, plan_delivery, probe, thumbnail
 from bot.params import PARAMS, Param, find_param, scheduler_choices
 from bot.request import Ask, FileSet, InputFiles, Mode, Order, Sender, user_key
@@ -92,6 +92,7 @@ __all__ = [
     "bundled_object_info",
     "config_problems",
     "describe_settings",
+    "duration_text",
     "find_param",
     "full_summary",
     "host_lines",

@@ -115,3 +115,18 @@ async def test_talk_reply_to_a_video_note_waits_for_the_photo(harness: HarnessFa
         await tg.send_message(photo=tg.photo(png_bytes(480, 480), 480, 480))
         await tg.wait_for("sendVideo")
         assert_infinitetalk(h)
+
+
+@pytest.mark.parametrize(
+    ("talk_wait", "said"), [(60.0, "within 1 min)"), (90.0, "within 1 min 30 s)")]
+)
+async def test_the_wait_for_the_photo_is_said_as_it_is(
+    harness: HarnessFactory, talk_wait: float, said: str
+) -> None:
+    async with harness(talk_wait=talk_wait) as h:
+        audio_doc = h.tg.make_message(
+            document=h.tg.document(wav_bytes(1.0), "audio/x-wav", name="speech.wav")
+        )
+        await h.tg.send_message(text="/talk a man talking --steps 3", reply_to=audio_doc)
+        reply = await h.tg.wait_text("send the portrait photo")
+        assert said in reply.fields["text"]
