@@ -219,12 +219,12 @@ def check_usage(args: argparse.Namespace) -> None:
 
 
 # The inputs only one mode uses; given with another mode they would be left out unsaid.
+# (`--end` with another mode is refused by `bot.intake`, as in the chats.)
 _MODE_INPUTS = {
     "audio": "infinitetalk",
     "pose": "animate",
     "face": "animate",
     "background": "animate",
-    "end": "i2v",
 }
 
 
