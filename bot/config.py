@@ -79,6 +79,8 @@ class ComfySection(_Strict):
     hosts: list[HostConfig] = Field(min_length=1)
     request_timeout: float = Field(default=30.0, gt=0)
     upload_timeout: float = Field(default=300.0, gt=0)
+    # How long to keep fetching a finished prompt's video before failing the job.
+    fetch_retry_seconds: float = Field(default=600.0, ge=0)
     schema_cache_seconds: float = Field(default=300.0, ge=0)
 
     @model_validator(mode="after")

@@ -87,11 +87,16 @@ def convert_flag(name: str, value: str, mode: Mode | None = None) -> tuple[str, 
         raise ParameterError(f"--{param.name} {value!r} is not valid: {param.help}.") from None
 
 
+def repeated(param: Param, first: Any, second: Any) -> ParameterError:
+    """The error for an option given twice: which value wins would be a guess."""
+    return ParameterError(f"--{param.name} is given twice ({first} and {second}): give it once.")
+
+
 def parse_command(text: str, mode: Mode | None = None) -> ParsedCommand:
     """Split `text` into the prompt and typed flag values.
 
-    Raises `ParameterError` for unknown flags, missing values and values of the wrong type,
-    listing what is valid.
+    Raises `ParameterError` for unknown flags, missing values, values of the wrong type
+    (listing what is valid) and a flag given twice (also under an alias).
     """
     prompt_words: list[str] = []
     overrides: dict[str, Any] = {}
@@ -114,6 +119,8 @@ def parse_command(text: str, mode: Mode | None = None) -> ParsedCommand:
             value = tokens[i + 1][0]
             i += 1
         key, typed = convert_flag(name, value, mode)
+        if key in overrides:
+            raise repeated(lookup_flag(name, mode), overrides[key], typed)
         overrides[key] = typed
         i += 1
     return ParsedCommand(" ".join(prompt_words).strip(), overrides)

@@ -44,7 +44,7 @@ from bot.flags import ParsedCommand, parse_command
 from bot.groups import GroupCards
 from bot.media.details import details_text
 from bot.media.summary import full_summary, summarize
-from bot.media.units import size_text
+from bot.media.units import duration_text, size_text
 from bot.media.video import DeliveryPlan, plan_delivery, probe, thumbnail
 from bot.params import PARAMS, Param, default_negative, find_param, scheduler_choices
 from bot.replies import echo, fit, pieces
@@ -101,6 +101,7 @@ __all__ = [
     "default_negative",
     "describe_settings",
     "details_text",
+    "duration_text",
     "echo",
     "find_param",
     "fit",

@@ -96,7 +96,9 @@ def split_steps(values: dict[str, Any], limits: Limits, notes: list[str]) -> Non
     0 means half of them. Other jobs have no split."""
     if values.get("quality") != "fast":
         if values.get("split"):
-            notes.append("split applies to --quality fast only; ignored.")
+            raise ParameterError(
+                "--split applies to --quality fast only: add --quality fast, or leave out --split."
+            )
         values["split"] = 0
         return
     steps = values["steps"]

@@ -9,7 +9,8 @@
 3. send: queue the prompt under that id (`Hooks.on_submitted`);
 4. follow it to its end with progress (`Hooks.on_event`); `Hooks.on_generated` says the GPU
    is done, so the engine can give the host its next job during the download;
-5. download the video, again when a transfer fails or comes back as no whole video.
+5. fetch the video (`bot.fetch`): once the prompt finished, only fetches are repeated, for a
+   bounded time; a finished prompt is never sent again.
 
 It knows ComfyUI and the workflow builder, not the engine's jobs and hosts.
 """
@@ -29,19 +30,17 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config, HostConfig
-from bot.errors import InputError, WanBotError
+from bot.errors import WanBotError
+from bot.fetch import FETCH_WINDOW, fetch_result
 from bot.intake import PreparedJob
-from bot.media.video import probe
 from comfy import (
     ComfyClient,
     ComfyEvent,
     HistoryEntry,
-    OutputFile,
     Started,
-    pick_video,
     unique_upload_name,
 )
-from comfy.errors import ComfyError, DownloadIncomplete, HostUnavailable
+from comfy.errors import ComfyError, ResultUnreadable
 from workflows.builder import build_prompt
 from workflows.files import FileSet
 from workflows.hardware import Hardware, Models
@@ -51,22 +50,9 @@ log = logging.getLogger(__name__)
 
 EventHandler = Callable[[ComfyEvent], Awaitable[None] | None]
 
-DOWNLOAD_ATTEMPTS = 4
-DOWNLOAD_BACKOFF = 0.25  # seconds before the 2nd attempt; doubles after each failure
-
 
 class HostNotReady(WanBotError):
     """The host lacks a node class or model file this job needs (an operator problem)."""
-
-
-class VideoIncomplete(WanBotError):
-    """The finished video never arrived whole, however often it was fetched."""
-
-    def __init__(self, attempts: int) -> None:
-        super().__init__(
-            f"The video was made, but it could not be downloaded whole from the GPU host "
-            f"({attempts} tries). Please try again later."
-        )
 
 
 @dataclass(frozen=True)
@@ -137,13 +123,15 @@ async def run_job(
     prompt_id: str | None = None,
     hooks: Hooks | None = None,
     uploaded_ahead: Mapping[Path, str] | None = None,
+    fetch_window: float = FETCH_WINDOW,
 ) -> RunResult:
     """Run `job` on `client`'s host and download its video to `dest` (see the module).
 
     With `prompt_id` (a prompt sent before a restart) the run re-attaches to that prompt if
     the host has it, and stages the job again if not. `prefix` names the host's output file;
-    `uploaded_ahead` are inputs already on the host (`stage_job`).
-    Raises ComfyUI's errors (`comfy.errors`), `HostNotReady` or `VideoIncomplete`.
+    `uploaded_ahead` are inputs already on the host (`stage_job`); `fetch_window` bounds the
+    fetching of a finished video. Raises ComfyUI's errors (`comfy.errors`), `HostNotReady`
+    or `bot.fetch.VideoNotFetched`.
     """
     hooks = hooks or Hooks()
     workflow: dict[str, Any] | None = None
@@ -155,7 +143,8 @@ async def run_job(
     entry, gpu_seconds = await _follow(client, prompt_id, hooks)
     started_at = datetime.now(UTC) - timedelta(seconds=gpu_seconds)
     hooks.on_generated()
-    video = await fetch_video(client, pick_video(entry), dest)
+    where = (setup.name, prompt_id)
+    video = await fetch_result(client, where, entry, dest, window=fetch_window)
     return RunResult(video, gpu_seconds, started_at, prompt_id, workflow)
 
 
@@ -188,8 +177,11 @@ async def _send(client: ComfyClient, staged: Submission, hooks: Hooks) -> Submis
     return filed
 
 
-async def _follow(client: ComfyClient, prompt_id: str, hooks: Hooks) -> tuple[HistoryEntry, float]:
-    """Follow the prompt to its end: its history entry and the seconds the GPU spent on it."""
+async def _follow(
+    client: ComfyClient, prompt_id: str, hooks: Hooks
+) -> tuple[HistoryEntry | None, float]:
+    """Follow the prompt to its end: its history entry (None when the prompt finished but
+    reading it failed: `fetch_result` reads it again) and the seconds the GPU spent on it."""
     began = time.monotonic()
     started: list[float] = []
 
@@ -198,8 +190,12 @@ async def _follow(client: ComfyClient, prompt_id: str, hooks: Hooks) -> tuple[Hi
             started.append(time.monotonic())
         return None if hooks.on_event is None else hooks.on_event(event)
 
+    entry: HistoryEntry | None
     try:
         entry = await client.follow(prompt_id, handle)
+    except ResultUnreadable as exc:
+        log.warning("%s", exc)
+        entry = None
     except asyncio.CancelledError:
         if hooks.on_cancelled is not None:
             await hooks.on_cancelled(prompt_id)
@@ -285,37 +281,3 @@ async def submit_job(
 ) -> Submission:
     """Stage and send in one go, without following (benchmarks and scripts)."""
     return await send(client, await stage_job(job, client, setup, prefix=prefix))
-
-
-async def fetch_video(
-    client: ComfyClient, file: OutputFile, dest: Path, *, backoff: float = DOWNLOAD_BACKOFF
-) -> Path:
-    """Download a finished video and check that it is one, retrying a few times.
-
-    The GPU work is done and the file sits in the host's output folder: a failed or damaged
-    transfer is worth repeating on its own. Raises `VideoIncomplete` when every attempt
-    came back damaged, `HostUnavailable` when the host stayed unreachable.
-    """
-    for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
-        try:
-            await client.download(file, dest)
-            await _check_video(client, file, dest)
-            return dest
-        except HostUnavailable as exc:
-            log.warning("download %d of %s failed: %s", attempt, file.filename, exc)
-            if attempt == DOWNLOAD_ATTEMPTS:
-                if isinstance(exc, DownloadIncomplete):
-                    raise VideoIncomplete(attempt) from exc
-                raise
-            await asyncio.sleep(backoff * 2 ** (attempt - 1))
-    raise AssertionError("unreachable")
-
-
-async def _check_video(client: ComfyClient, file: OutputFile, path: Path) -> None:
-    """Raise `DownloadIncomplete` unless `path` opens as a video (a cut-off MP4 does not)."""
-    try:
-        await probe(path)
-    except InputError as exc:
-        size = (await asyncio.to_thread(path.stat)).st_size
-        await asyncio.to_thread(path.unlink, missing_ok=True)
-        raise DownloadIncomplete(client.base_url, file.filename, size) from exc

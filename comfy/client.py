@@ -68,7 +68,11 @@ class ComfyClient:
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._upload_timeout = aiohttp.ClientTimeout(total=upload_timeout)
-        self._stream_timeout = aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout)
+        # A download is bounded in total too: a host that trickles bytes never times out
+        # between reads.
+        self._stream_timeout = aiohttp.ClientTimeout(
+            total=upload_timeout, sock_connect=timeout, sock_read=timeout
+        )
         self._session: aiohttp.ClientSession | None = None
         # A websocket that never opened is not "briefly away": give up on it sooner.
         self._listener = EventListener(
@@ -262,12 +266,21 @@ class ComfyClient:
     async def follow(self, prompt_id: str, on_event: EventCallback | None = None) -> HistoryEntry:
         """Wait for `prompt_id` to finish and return its `/history` entry.
 
-        Progress is delivered to `on_event`. Raises `ExecutionFailed`, `ExecutionInterrupted`
-        (also when this client deleted the prompt from the queue), `PromptLost` when the host
-        forgot the prompt (ComfyUI restarted), or `HostUnavailable` when the host stays
-        unreachable for longer than `reconnect_window`.
+        Progress is delivered to `on_event`. Raises `ResultUnreadable` when the prompt
+        finished but its entry could not be read (read it again with `finished_entry`),
+        `ExecutionFailed`, `ExecutionInterrupted` (also when this client deleted the prompt
+        from the queue), `PromptLost` when the host forgot the prompt (ComfyUI restarted), or
+        `HostUnavailable` when the host stays unreachable for longer than `reconnect_window`.
         """
         return await self._follower.follow(prompt_id, on_event)
+
+    async def finished_entry(self, prompt_id: str) -> HistoryEntry:
+        """The `/history` entry of a prompt that has finished, as `follow` returns it.
+
+        For fetching again after `follow` raised `ResultUnreadable`; raises what the fetch
+        meets (`HostUnavailable`, `HostError`) and what `follow` raises for a failed prompt.
+        """
+        return await self._follower.finished_entry(prompt_id)
 
     async def _queue_state(self, prompt_id: str) -> PromptState | None:
         queue = await self.queue()

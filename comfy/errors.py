@@ -92,6 +92,18 @@ class DownloadIncomplete(HostUnavailable):
         super().__init__(f"{base_url}: the download of {filename} ended after {received}{of} bytes")
 
 
+class ResultUnreadable(ComfyError):
+    """The prompt finished on the host, but its `/history` entry could not be read.
+
+    The GPU work is done: only the fetch failed, so the caller fetches again (it never
+    sends the prompt again). `__cause__` is the error the fetch met.
+    """
+
+    def __init__(self, base_url: str, prompt_id: str, cause: ComfyError) -> None:
+        self.prompt_id = prompt_id
+        super().__init__(f"{base_url}: prompt {prompt_id} finished, but reading it failed: {cause}")
+
+
 class OutputMissing(ComfyError):
     """The prompt finished but no video output can be found in its history entry."""
 

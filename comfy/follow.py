@@ -19,10 +19,12 @@ from typing import Any
 from comfy.errors import (
     ExecutionFailed,
     ExecutionInterrupted,
+    HostError,
     HostUnavailable,
     NotComfyUI,
     OutputMissing,
     PromptLost,
+    ResultUnreadable,
 )
 from comfy.events import ComfyEvent, HistoryEntry, parse_event
 from comfy.listener import EventListener, Failed, Message, Reconcile
@@ -90,7 +92,11 @@ class Follower:
     ) -> HistoryEntry | None:
         kind, data = message.kind, message.data
         if kind == "execution_success":
-            return await self._finished_entry(prompt_id)
+            try:
+                return await self.finished_entry(prompt_id)
+            except (HostUnavailable, HostError) as exc:
+                # Finished: from here on only fetches, which the caller repeats.
+                raise ResultUnreadable(self.base_url, prompt_id, exc) from exc
         if kind == "execution_error":
             raise _execution_failed(prompt_id, data)
         if kind == "execution_interrupted":
@@ -114,7 +120,8 @@ class Follower:
                 return await self._reconcile(prompt_id)
             except NotComfyUI:
                 raise  # a proxy's page or a wrong URL does not go away by waiting
-            except HostUnavailable:
+            except (HostUnavailable, HostError):
+                # A brief 500 is no reason to give up on a prompt the host is running.
                 if time.monotonic() + delay > deadline:
                     raise
             await asyncio.sleep(delay)
@@ -136,7 +143,11 @@ class Follower:
                 )
         return await self._settle(prompt_id, entry)
 
-    async def _finished_entry(self, prompt_id: str) -> HistoryEntry:
+    async def finished_entry(self, prompt_id: str) -> HistoryEntry:
+        """The entry of a prompt the host said has finished, settled like `follow` does.
+
+        Raises `ComfyError`s as they come: a caller that fetches again decides how often.
+        """
         entry = await self.wait_history(prompt_id)
         if entry is None:
             raise OutputMissing(f"prompt {prompt_id} finished but /history has no entry")

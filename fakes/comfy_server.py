@@ -26,6 +26,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from fakes import media
+from fakes.comfy_faults import Fault, answer_fault
 from fakes.comfy_state import ComfyState, Job, Request
 from fakes.comfy_validation import validate_prompt, with_input_folder
 from fakes.fake_jobs import JobRunner
@@ -366,6 +367,8 @@ class FakeComfy(ComfyState):
             job.history_lag -= 1
             self.changed()
             return web.json_response({})
+        if self.history_faults:
+            return await self._fault(request, self.history_faults.pop(0))
         return web.json_response({prompt_id: self.history[prompt_id]})
 
     async def _view(self, request: web.Request) -> web.StreamResponse:
@@ -376,6 +379,8 @@ class FakeComfy(ComfyState):
         if self.view_failures > 0:
             self.view_failures -= 1
             return web.Response(status=503, text="busy")
+        if self.view_faults:
+            return await self._fault(request, self.view_faults.pop(0))
         data = self.files.get(key)
         if data is None:
             return web.Response(status=404)
@@ -383,6 +388,11 @@ class FakeComfy(ComfyState):
             self.view_truncations -= 1
             return self._truncated(request, data)
         return web.Response(body=data, content_type="video/mp4")
+
+    async def _fault(self, request: web.Request, fault: Fault) -> web.StreamResponse:
+        self.faulted.append((request.path, fault))
+        self.changed()
+        return await answer_fault(request, fault, self._closing)
 
     def _truncated(self, request: web.Request, data: bytes) -> web.Response:
         """Send half of `data` straight to the socket and hang up: a transfer cut short."""

@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from fakes.comfy_faults import Fault
+
 
 @dataclass
 class Job:
@@ -68,6 +70,11 @@ class ComfyState:
         # with the full Content-Length announced, or (False) none, as a proxy might.
         self.view_truncations = 0
         self.truncated_views_announce_length = True
+        # Faults for the next requests of a finished prompt's `/history/{id}` and of `/view`,
+        # one used up per request, in order: a host that fails only the fetch of a result.
+        self.history_faults: list[Fault] = []
+        self.view_faults: list[Fault] = []
+        self.faulted: list[tuple[str, Fault]] = []  # (path, fault) of each fault answered
         # While set to an unset Event, POST /prompt waits on it before taking the prompt (a
         # host slow to answer). It takes it even if the client went away, as ComfyUI does.
         self.prompt_gate: asyncio.Event | None = None

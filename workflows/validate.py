@@ -98,10 +98,12 @@ class _Checker:
         prompt: dict[str, Any],
         object_info: dict[str, Any],
         uploaded_files: Collection[str] | None,
+        model_files: bool = True,
     ) -> None:
         self.prompt = prompt
         self.info = object_info
         self.uploaded = uploaded_files
+        self.model_files = model_files
         self.problems: list[Problem] = []
 
     def add(self, node_id: str, class_type: str, name: str | None, message: str) -> None:
@@ -249,7 +251,10 @@ class _Checker:
             return
         if value in allowed:
             return
-        if spec.is_model_combo or is_model_file(value):
+        model = spec.is_model_combo or is_model_file(value)
+        if model and not self.model_files and isinstance(value, str) and value:
+            return  # taken as given: only the host it runs on can say
+        if model:
             message = (
                 f"model file '{value}' for {class_type}.{spec.name} is not on the host; "
                 f"available: {_listing(allowed)}"
@@ -291,14 +296,16 @@ def validate_prompt(
     object_info: dict[str, Any],
     *,
     uploaded_files: Collection[str] | None = None,
+    model_files: bool = True,
 ) -> list[Problem]:
     """Every problem found in `prompt` against `object_info`; empty when it looks valid.
 
     Checks node classes, required/unknown inputs (including VHS format widgets), link targets
-    and types, combo choices (naming missing model files), widget types and ranges, and, when
+    and types, combo choices (naming missing model files, unless `model_files` is False: then
+    any model file name is taken as given), widget types and ranges, and, when
     `uploaded_files` is given, that file inputs name uploaded files.
     """
-    return _Checker(prompt, object_info, uploaded_files).run()
+    return _Checker(prompt, object_info, uploaded_files, model_files).run()
 
 
 def check_prompt(
@@ -306,8 +313,11 @@ def check_prompt(
     object_info: dict[str, Any],
     *,
     uploaded_files: Collection[str] | None = None,
+    model_files: bool = True,
 ) -> None:
-    """Raise `WorkflowInvalid` listing every problem, if there are any."""
-    problems = validate_prompt(prompt, object_info, uploaded_files=uploaded_files)
+    """Raise `WorkflowInvalid` listing every problem, if there are any (see `validate_prompt`)."""
+    problems = validate_prompt(
+        prompt, object_info, uploaded_files=uploaded_files, model_files=model_files
+    )
     if problems:
         raise WorkflowInvalid(problems)

@@ -5,7 +5,8 @@ One option per `Param` of the command's mode (`PARAMS`): integers and numbers ca
 host's scheduler list is offered by autocomplete, and the size is text ("832x480"). discord.py
 builds a command's options from its callback's signature, so `job_signature` writes one.
 `overrides` turns the values Discord sends, plus the optional `flags` text in the shared
-syntax, into the engine's typed overrides (keyed by `Param.key`); typed options win.
+syntax, into the engine's typed overrides (keyed by `Param.key`); a parameter set both ways
+is refused.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def scheduler_option(mode: Mode) -> str | None:
 
 
 def overrides(mode: Mode, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The typed overrides from the options given and the `flags` text; options win.
+    """The typed overrides from the options given and the `flags` text.
 
     Raises `ParameterError` for flags that do not parse, text that is not a flag, and a value
     the parameter cannot read (a size that is not WIDTHxHEIGHT).
@@ -132,8 +133,18 @@ def overrides(mode: Mode, values: Mapping[str, Any]) -> dict[str, Any]:
         found.update(parsed.overrides)
     for option in options_for(mode):
         value = values.get(option.name)
-        if value is not None:
-            found[option.param.key] = typed(option.param, value)
+        if value is None:
+            continue
+        if option.param.key in found:  # also in `flags`: which one was meant is a guess
+            raise ParameterError(
+                texts.GIVEN_TWICE.format(
+                    option=option.name,
+                    value=value,
+                    flag=option.param.name,
+                    other=found[option.param.key],
+                )
+            )
+        found[option.param.key] = typed(option.param, value)
     return found
 
 

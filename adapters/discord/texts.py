@@ -106,6 +106,9 @@ FLAGS_ONLY = (
     "`flags` takes only options such as `--steps 20 --seed 7`; put the text “{text}” in `prompt`."
 )
 BAD_VALUE = "{name} {value!r} is not valid: {help}."
+GIVEN_TWICE = (
+    "`{option}:{value}` and `--{flag} {other}` in `flags` set the same thing: give it once."
+)
 CHECKING = "⏳ Checking your files…"
 QUEUED = "✅ Job {job} is queued; its card follows it."
 QUEUED_MANY = "✅ Jobs {job} are queued; their card follows them."

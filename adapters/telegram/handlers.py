@@ -61,6 +61,7 @@ from bot.frontend import (
     default_negative,
     describe_settings,
     details_text,
+    duration_text,
     echo,
     fit,
     pieces,
@@ -234,8 +235,8 @@ class Handlers:
         if isinstance(draft, AwaitPhoto):
             assert message.from_user is not None
             self.pending.put(message.chat_id, message.from_user.id, draft)
-            minutes = max(1, round(self.telegram.talk_wait / 60))
-            await answer(message, texts.AWAIT_PHOTO.format(minutes=minutes))
+            wait = duration_text(self.telegram.talk_wait)  # "1 min", "90 s": never "1 minutes"
+            await answer(message, texts.AWAIT_PHOTO.format(wait=wait))
             return
         await self._submit(message, draft)
 

@@ -85,8 +85,7 @@ ANIMATE_NEEDS_POSE = (
 )
 ALBUM_ITEM_UNUSABLE = "Every album item must be a photo, an image file, a video or a zip."
 AWAIT_PHOTO = (
-    "🎙 Got the audio. Now send the portrait photo (within {minutes} minutes) and I will make "
-    "it talk."
+    "🎙 Got the audio. Now send the portrait photo (within {wait}) and I will make it talk."
 )
 AWAIT_EXPIRED = "The audio you chose for /talk has expired; reply /talk to it again."
 TOO_BIG = (

@@ -16,6 +16,42 @@ if TYPE_CHECKING:
 # are needed, so that `wanbot --help` answers without loading them.
 
 DEFAULT_CONFIG = Path("config.toml")
+# Phones and word processors turn "--" into an em or en dash; the chats accept both (as
+# `bot.flags` does), and so does the command line.
+_DASHES = ("\u2014", "\u2013")
+
+
+class _Once(argparse.Action):
+    """An option that may be given once: of two values, which one was meant is a guess."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        before = getattr(namespace, self.dest, None)
+        if before is not None and before != self.default:
+            parser.error(f"{option_string} is given twice ({before} and {values}): give it once")
+        setattr(namespace, self.dest, values)
+
+
+def normalize_dashes(argv: Sequence[str]) -> list[str]:
+    """`—steps 4` as `--steps 4`: a leading em or en dash before a letter is an option."""
+    out = []
+    for arg in argv:
+        if arg[:1] in _DASHES and arg[1:2].isalpha():
+            arg = "--" + arg[1:]
+        out.append(arg)
+    return out
+
+
+def _add_verbose(parser: argparse.ArgumentParser) -> None:
+    """`-v` before or after the command (`wanbot -v serve`, `wanbot serve -v`)."""
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log debug details"
+    )
 
 
 def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,9 +66,9 @@ def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("prompt", nargs="*", help="what should happen in the video")
     parser.add_argument(
-        "--mode", choices=[m.value for m in Mode], help=f"default: {Mode.I2V.value}"
+        "--mode", choices=[m.value for m in Mode], action=_Once, help=f"default: {Mode.I2V.value}"
     )
-    parser.add_argument("--audio", type=Path, help="speech for InfiniteTalk")
+    parser.add_argument("--audio", type=Path, action=_Once, help="speech for InfiniteTalk")
     parser.add_argument(
         "--pose",
         type=Path,
@@ -47,14 +83,22 @@ def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="face video, zip, image folder or image (repeatable)",
     )
-    parser.add_argument("--background", type=Path, help="background image for WanAnimate")
-    parser.add_argument("--end", type=Path, help="last frame for image to video")
+    parser.add_argument(
+        "--background", type=Path, action=_Once, help="background image for WanAnimate"
+    )
+    parser.add_argument("--end", type=Path, action=_Once, help="last frame for image to video")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
-    parser.add_argument("--host", help="name of the ComfyUI host (default: the first)")
+    parser.add_argument(
+        "--host", action=_Once, help="name of the ComfyUI host (default: the first)"
+    )
     params = parser.add_argument_group("parameters")
     for param in PARAMS:
         params.add_argument(
-            f"--{param.name}", dest=f"flag_{param.key}", metavar=param.metavar, help=param.help
+            f"--{param.name}",
+            dest=f"flag_{param.key}",
+            metavar=param.metavar,
+            help=param.help,
+            action=_Once,
         )
 
 
@@ -99,7 +143,9 @@ def build_parser(*, job_flags: bool = True) -> argparse.ArgumentParser:
         help="continue an archived image-to-video job from its last frame and archive both "
         "joined; words after it are the new prompt",
     )
-    wf = sub.add_parser("workflow", help="print the API-format prompt without a host")
+    wf = sub.add_parser(
+        "workflow", help="print the API-format prompt (checked offline, or on --host NAME)"
+    )
     if job_flags:
         _add_job_arguments(wf)
     wf.set_defaults(usage=wf)
@@ -120,6 +166,8 @@ def build_parser(*, job_flags: bool = True) -> argparse.ArgumentParser:
     init = sub.add_parser("init", help="write a commented config.toml to edit")
     init.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    for command in sub.choices.values():
+        _add_verbose(command)
     return parser
 
 
@@ -161,12 +209,33 @@ def check_usage(args: argparse.Namespace) -> None:
         return
     if args.image is None:
         parser.error("an IMAGE is required")
+    _check_inputs_for_mode(parser, args)
     if args.command == "workflow" and args.mode == "animate" and not args.inputs_dir:
         parser.error(
             "--mode animate needs --inputs-dir DIR: the pose (and face) clip is made from your "
             "files, and the printed prompt names it, so it must be written where you can copy "
             "it to ComfyUI's input folder"
         )
+
+
+# The inputs only one mode uses; given with another mode they would be left out unsaid.
+# (`--end` with another mode is refused by `bot.intake`, as in the chats.)
+_MODE_INPUTS = {
+    "audio": "infinitetalk",
+    "pose": "animate",
+    "face": "animate",
+    "background": "animate",
+}
+
+
+def _check_inputs_for_mode(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    mode = args.mode or "i2v"
+    for name, needs in _MODE_INPUTS.items():
+        if getattr(args, name) and mode != needs:
+            parser.error(
+                f"--{name} is for --mode {needs}, and this job is --mode {mode}: "
+                f"add --mode {needs}, or leave out --{name}"
+            )
 
 
 def flag_overrides(args: argparse.Namespace, mode: Mode) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from bot.runner import (
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError
 from workflows.schema import bundled_object_info
+from workflows.validate import WorkflowInvalid, check_prompt
 
 
 def client_for(host: HostConfig, config: Config) -> ComfyClient:
@@ -170,7 +171,7 @@ async def _generate_one(
         job = await _prepare(args, config, object_info, work, old)
         _print_notes(job)
         setup = HostSetup.of(host, config, object_info)
-        done = await _run(job, client, setup, work / "result.mp4")
+        done = await _run(job, client, setup, work / "result.mp4", config.comfy.fetch_retry_seconds)
         record = await make_record(
             done.video,
             job.request,
@@ -188,7 +189,9 @@ async def _generate_one(
     return [path, await archive_joined(job.request.extends, path)]
 
 
-async def _run(job: PreparedJob, client: ComfyClient, setup: HostSetup, dest: Path) -> RunResult:
+async def _run(
+    job: PreparedJob, client: ComfyClient, setup: HostSetup, dest: Path, fetch_window: float
+) -> RunResult:
     """The run path with a progress bar; a Ctrl-C cancels the prompt on the host.
 
     The bar always ends its line first, so whatever is printed next starts on its own line.
@@ -204,24 +207,38 @@ async def _run(job: PreparedJob, client: ComfyClient, setup: HostSetup, dest: Pa
 
     try:
         return await run_job(
-            job, client, setup, dest, hooks=Hooks(on_event=bar.update, on_cancelled=cancel)
+            job,
+            client,
+            setup,
+            dest,
+            # The bar ends with the GPU work: a fetch's warnings start on their own line.
+            hooks=Hooks(on_event=bar.update, on_generated=bar.close, on_cancelled=cancel),
+            fetch_window=fetch_window,
         )
     finally:
         bar.close()
 
 
 async def workflow(args: argparse.Namespace, config: Config | None) -> int:
-    """Print the API-format prompt offline; every file it names exists for the user.
+    """Print the API-format prompt; every file it names exists for the user.
 
-    Inputs are named by the user's own base file names, or, with `--inputs-dir`, written
-    there as prepared (what `generate` would upload) and named by those files.
+    Without `--host` no host is contacted: the graph is checked against the bundled schema
+    and model file names are taken from the config as given. With `--host NAME` it is checked
+    against that host's live schema, model files included. Inputs are named by the user's
+    own base file names, or, with `--inputs-dir`, written there as prepared (what `generate`
+    would upload) and named by those files.
     """
     if config is None:
         config = parse_config(
             {"comfy": {"hosts": [{"name": "local", "url": "http://127.0.0.1:8188"}]}}
         )
     host = config.host(args.host)
-    object_info = bundled_object_info()
+    live = args.host is not None
+    if live:
+        async with client_for(host, config) as client:
+            object_info = await client.object_info()
+    else:
+        object_info = bundled_object_info()
     folder: Path | None = args.inputs_dir
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="wanbot-") as tmp:
@@ -229,7 +246,10 @@ async def workflow(args: argparse.Namespace, config: Config | None) -> int:
         name_for = _original_names(args) if folder is None else (lambda p: p.name)
         setup = HostSetup.of(host, config, object_info)
         prompt = build_workflow(job, setup, plan_uploads(job, name_for))
-        ensure_runnable(prompt, object_info, host.name)
+        if live:
+            ensure_runnable(prompt, object_info, host.name)
+        else:
+            _check_offline(prompt, object_info)
         if folder is not None:
             written = await asyncio.to_thread(_write_inputs, job, folder)
     _print_notes(job)
@@ -237,6 +257,17 @@ async def workflow(args: argparse.Namespace, config: Config | None) -> int:
         print(f"wrote {path}", file=sys.stderr)
     print_json(prompt)
     return 0
+
+
+def _check_offline(prompt: dict[str, Any], object_info: dict[str, Any]) -> None:
+    """The graph against the bundled schema; names no host, since none was asked."""
+    try:
+        check_prompt(prompt, object_info, model_files=False)
+    except WorkflowInvalid as exc:
+        problems = "; ".join(str(p) for p in exc.problems)
+        raise UserError(
+            f"The workflow does not fit WanBot's bundled node schema: {problems}"
+        ) from None
 
 
 def _original_names(args: argparse.Namespace) -> Callable[[Path], str]:

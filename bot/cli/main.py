@@ -12,7 +12,13 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.cli.args import DEFAULT_CONFIG, build_parser, check_usage, top_level_help
+from bot.cli.args import (
+    DEFAULT_CONFIG,
+    build_parser,
+    check_usage,
+    normalize_dashes,
+    top_level_help,
+)
 from bot.errors import WanBotError
 from comfy.errors import ComfyError, HostError, HostUnavailable, NotComfyUI
 
@@ -24,7 +30,7 @@ log = logging.getLogger("wanbot")
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `wanbot` console script."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = normalize_dashes(sys.argv[1:] if argv is None else argv)
     # The list of commands needs none of the job flags (nor pydantic, nor aiohttp): fast.
     args = build_parser(job_flags=not top_level_help(argv)).parse_args(argv)
     check_usage(args)

@@ -28,6 +28,7 @@ from bot.engine.ledger import Ledger
 from bot.engine.prefetch import Prefetch, Uploads, uploaded
 from bot.engine.store import JobStore
 from bot.errors import UserError
+from bot.fetch import VideoNotFetched
 from bot.intake import PreparedJob
 from bot.logs import JOB_CONTEXT
 from bot.runner import (
@@ -36,7 +37,6 @@ from bot.runner import (
     HostSetup,
     RunResult,
     Submission,
-    VideoIncomplete,
     run_job,
 )
 from comfy.errors import (
@@ -219,6 +219,7 @@ class Runs:
             prompt_id=job.prompt_id,
             hooks=hooks,
             uploaded_ahead=await uploaded(run.uploads),
+            fetch_window=self._config.comfy.fetch_retry_seconds,
         )
 
     async def _on_staged(self, job: Job, submission: Submission) -> None:
@@ -271,7 +272,9 @@ def verdict(exc: Exception, job: Job, host: str) -> tuple[bool, str]:
         # ComfyUI itself failed (a 5xx): worth another run, within `max_attempts`.
         log.warning("job %s: host %s answered with an error: %s", job.id, host, exc)
         return True, f"host {host} answered with an error: {exc}"
-    if isinstance(exc, VideoIncomplete):
+    if isinstance(exc, VideoNotFetched):
+        # The GPU work is done; running it again would only make the same video. The row
+        # keeps the prompt id and host, and `bot.fetch` logged where the output is.
         return False, str(exc)
     if isinstance(exc, ExecutionFailed):
         return False, f"The video could not be made: {exc}"

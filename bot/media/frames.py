@@ -261,6 +261,8 @@ def _prepare(sources: list[Path], dest: Path, fps: float, job: _Job) -> Prepared
     kind = _kind(sources, what)
     cut_at = None
     if kind == "zip":
+        # The zip itself counts against the limit, as a chat's download of it would.
+        check_file_size(sources[0], job.limits.max_input_bytes, f"{what} zip")
         frames = _zip_images(sources[0], job)
     elif kind == "images":
         frames = _file_images(sources, job)

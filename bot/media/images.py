@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +38,19 @@ class PreparedImage:
 
 
 def check_file_size(src: Path, limit: int, what: str) -> int:
-    """The size of `src`; InputError when it is empty or over `limit` bytes."""
+    """The size of `src`; InputError when it is not a regular file, empty or over `limit` bytes.
+
+    A file whose size reads 0 may still have content (`/proc` files): it is measured by
+    reading it, up to just over `limit`.
+    """
     try:
-        size = src.stat().st_size
+        info = src.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(
+                f"The {what} ({src.name}) is not a regular file but a device, pipe or folder: "
+                "please give a file."
+            )
+        size = info.st_size or _measured(src, limit)
     except OSError as exc:
         raise InputError(f"I could not read the {what} you sent. Please send it again.") from exc
     if size == 0:
@@ -50,6 +61,15 @@ def check_file_size(src: Path, limit: int, what: str) -> int:
             f"The {what} is too large ({size_str}); the limit is {limit_str}. "
             "Please send a smaller file."
         )
+    return size
+
+
+def _measured(src: Path, limit: int) -> int:
+    """The bytes `src` gives when read, counted up to `limit + 1` (enough to refuse it)."""
+    size = 0
+    with src.open("rb") as file:
+        while size <= limit and (chunk := file.read(min(1 << 20, limit + 1 - size))):
+            size += len(chunk)
     return size
 
 

@@ -43,12 +43,14 @@ async def wanbot(*args: str | Path, cwd: Path) -> Result:
     return Result(proc.returncode, out.decode(), err.decode())
 
 
-def write_config(tmp_path: Path, url: str, request_timeout: float = 10.0) -> Path:
+def write_config(tmp_path: Path, url: str, request_timeout: float = 10.0, comfy: str = "") -> Path:
+    """A config for one fake host; `comfy`: more `[comfy]` lines."""
     path = tmp_path / "config.toml"
     path.write_text(
         f"""
 [comfy]
 request_timeout = {request_timeout}
+{comfy}
 
 [[comfy.hosts]]
 name = "fake"

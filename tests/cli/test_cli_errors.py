@@ -315,8 +315,11 @@ async def test_a_folder_given_as_a_file_is_called_a_folder(
     folder = tmp_path / "photos"
     folder.mkdir()
     (folder / "a.png").write_bytes(png_bytes(64, 64))
+    # Each with the mode that uses it (an input the mode would not use is a usage error).
+    mode = {"IMAGE": (), "--background": ("--mode", "animate", "--inputs-dir", tmp_path / "in")}
+    mode["--audio"] = ("--mode", "infinitetalk")
     args: Sequence[str | Path] = (
-        (folder, "x") if flag == "IMAGE" else (files["image"], "x", flag, folder)
+        (folder, "x") if flag == "IMAGE" else (files["image"], "x", flag, folder, *mode[flag])
     )
     result = await run("workflow", *args, cwd=tmp_path)
     line = one_line(result)

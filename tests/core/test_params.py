@@ -223,3 +223,24 @@ def test_defaults_come_from_the_table(config: Config) -> None:
             if mode in param.modes and param.key not in skipped:
                 assert getattr(params, param.key) == param.default_for(mode)
     assert resolve_params(Mode.INFINITETALK, {}, config, SCHEDULERS).params.fps == 25.0
+
+
+@pytest.mark.parametrize(
+    ("text", "mode", "fragment"),
+    [
+        ("x --steps 2 --steps 3", Mode.I2V, "--steps is given twice (2 and 3): give it once."),
+        ("x —steps 2 --steps=2", Mode.I2V, "--steps is given twice (2 and 2)"),
+        ("x --colormatch mkl --color-match hm", Mode.ANIMATE, "--color-match is given twice"),
+    ],
+)
+def test_a_flag_given_twice_is_refused(text: str, mode: Mode, fragment: str) -> None:
+    with pytest.raises(ParameterError) as caught:
+        parse_command(text, mode)
+    assert fragment in str(caught.value)
+
+
+def test_split_with_standard_quality_is_refused(config: Config) -> None:
+    with pytest.raises(ParameterError, match="--split applies to --quality fast only"):
+        resolve_params(Mode.I2V, {"split": 3}, config, SCHEDULERS)
+    fast = resolve_params(Mode.I2V, {"split": 3, "quality": "fast"}, config, SCHEDULERS)
+    assert fast.params.split == 3

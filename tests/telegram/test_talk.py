@@ -127,3 +127,18 @@ async def test_a_silent_video_note_is_said_to_have_no_sound(harness: HarnessFact
         reply = await tg.wait_text("no sound")
     assert "not audio I can read" not in reply.fields["text"]
     assert h.comfy.prompts == []
+
+
+@pytest.mark.parametrize(
+    ("talk_wait", "said"), [(60.0, "within 1 min)"), (90.0, "within 1 min 30 s)")]
+)
+async def test_the_wait_for_the_photo_is_said_as_it_is(
+    harness: HarnessFactory, talk_wait: float, said: str
+) -> None:
+    async with harness(talk_wait=talk_wait) as h:
+        audio_doc = h.tg.make_message(
+            document=h.tg.document(wav_bytes(1.0), "audio/x-wav", name="speech.wav")
+        )
+        await h.tg.send_message(text="/talk a man talking --steps 3", reply_to=audio_doc)
+        reply = await h.tg.wait_text("send the portrait photo")
+        assert said in reply.fields["text"]
