@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from bot.app import App
 from fakes.comfy_server import FakeComfy
 from fakes.media import png_bytes
+from fakes.ports import refusing_port
 from fakes.telegram_server import FakeTelegram
 from tests.cli.test_init import refusing_url
 from tests.telegram.conftest import (
@@ -92,14 +92,6 @@ async def test_serve_verbose_logs_no_secret(
         assert log.count(secret) == 0, f"{secret!r} is in the log"
 
 
-def closed_port() -> int:
-    """A local port nothing listens on (Telegram "cannot be reached")."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def read_until(stream: asyncio.StreamReader, needle: str) -> list[str]:
     """Lines from `stream` up to and including the first that contains `needle`."""
     lines: list[str] = []
@@ -114,17 +106,18 @@ async def read_until(stream: asyncio.StreamReader, needle: str) -> list[str]:
 async def test_serve_retries_while_telegram_is_unreachable_and_stops_on_sigterm(
     tmp_path: Path,
 ) -> None:
-    async with FakeComfy(object_info=bundled_object_info()) as comfy:
-        tg = FakeTelegram(token=SECRET_TOKEN)
-        tg.port = closed_port()
-        config = write_config(tmp_path, tg, comfy)
-        proc = await start_wanbot("serve", "--config", config)
-        assert proc.stderr is not None
-        try:
-            lines = await read_until(proc.stderr, "retrying in")
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            out, err = await proc.communicate()
+    with refusing_port() as port:  # Telegram "cannot be reached"
+        async with FakeComfy(object_info=bundled_object_info()) as comfy:
+            tg = FakeTelegram(token=SECRET_TOKEN)
+            tg.port = port
+            config = write_config(tmp_path, tg, comfy)
+            proc = await start_wanbot("serve", "--config", config)
+            assert proc.stderr is not None
+            try:
+                lines = await read_until(proc.stderr, "retrying in")
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                out, err = await proc.communicate()
     log = "".join(lines) + out.decode() + err.decode()
     assert proc.returncode == 0, log
     assert "Traceback" not in log

@@ -25,7 +25,19 @@ def free_port() -> int:
 async def test_webhook_checks_the_secret_and_handles_updates(
     harness: HarnessFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    port = free_port()
+    # The bot binds the port itself; another program may take a free port first, so a taken
+    # one (the bot says so in one line) is a reason to try another, not a failure.
+    for attempt in range(5):
+        try:
+            await serve_a_webhook(harness, free_port())
+            break
+        except ConfigError as exc:
+            if "webhook_port" not in str(exc) or attempt == 4:
+                raise
+    assert not [r for r in caplog.records if r.exc_info], "no traceback for a bad request"
+
+
+async def serve_a_webhook(harness: HarnessFactory, port: int) -> None:
     settings = {
         "mode": "webhook",
         "webhook_url": "https://bot.example.org/hook",
@@ -52,7 +64,6 @@ async def test_webhook_checks_the_secret_and_handles_updates(
                     assert invalid.status == 400
         await tg.wait_text("WanBot turns photos")
         assert tg.of("getUpdates") == []
-    assert not [r for r in caplog.records if r.exc_info], "no traceback for a bad request"
 
 
 async def test_webhook_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
