@@ -139,7 +139,7 @@ class DiscordFrontEnd:
     async def _show_group(self, job: Job, text: str, *, ended: bool) -> bool:
         """A batch's job: its line on the batch's one card; False if not part of a batch."""
         card = job.reply_target.get("card_id")
-        group = self.groups.show(job.reply_target, text, ended=ended)
+        group = self.groups.show(job.batch, text, ended=ended)
         if group is None or card is None:
             return False
         whole, finished = group

@@ -124,7 +124,7 @@ class TelegramFrontEnd:
     async def _show_group(self, job: Job, text: str, *, ended: bool) -> bool:
         """A batch's job: its line on the batch's card (the acknowledgement); False if the
         job is not part of a batch."""
-        card = self.groups.show(job.reply_target, text, ended=ended)
+        card = self.groups.show(job.batch, text, ended=ended)
         ack = job.reply_target.get("ack_message_id")
         if card is None or ack is None:
             return False

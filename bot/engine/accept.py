@@ -17,12 +17,12 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from bot.config import Config
 from bot.engine.admin import Admin
 from bot.engine.admission import Ticket, check_caps, job_count
-from bot.engine.jobs import Job, new_job_id
+from bot.engine.jobs import Batch, Job, new_job_id
 from bot.engine.ledger import Ledger
 from bot.engine.positions import Board
 from bot.engine.quotas import Quotas
@@ -36,8 +36,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Prepare = Callable[[Path], Awaitable[PreparedJob]]
-# One job to make: where it answers (the front end's reply target) and how its files are made.
-Work = tuple[dict[str, Any], Prepare]
+
+
+class Work(NamedTuple):
+    """One job to make: where it answers (the front end's reply target), how its files are
+    made, and its place in a batch if it is one of several."""
+
+    target: dict[str, Any]
+    prepare: Prepare
+    batch: Batch | None = None
 
 
 class Acceptance:
@@ -126,8 +133,8 @@ class Acceptance:
             raise ValueError(f"the ticket holds {ticket.count} jobs, not {len(work)}")
         jobs: list[Job] = []
         try:
-            for target, prepare in work:
-                jobs.append(await self._prepared(ticket.sender, target, prepare))
+            for one in work:
+                jobs.append(await self._prepared(ticket.sender, one))
         except BaseException:
             await _remove_folders(jobs)
             raise
@@ -137,13 +144,13 @@ class Acceptance:
         await _to_the_end(self._commit(ticket, jobs))
         return jobs
 
-    async def _prepared(self, sender: Sender, target: dict[str, Any], prepare: Prepare) -> Job:
+    async def _prepared(self, sender: Sender, work: Work) -> Job:
         job_id = new_job_id()
         job_dir = self._config.storage.jobs / job_id
         try:
             # Its threads (copies, decoding) cannot be stopped and may still write: on a
             # cancel the preparation ends first, then what it wrote is removed.
-            prepared = await _to_the_end(prepare(job_dir))
+            prepared = await _to_the_end(work.prepare(job_dir))
         except asyncio.CancelledError:
             await asyncio.to_thread(shutil.rmtree, job_dir, True)
             raise
@@ -152,7 +159,8 @@ class Acceptance:
             platform=sender.platform,
             user_id=sender.user_id,
             chat_id=sender.chat_id,
-            reply_target=target,
+            reply_target=work.target,
+            batch=work.batch,
             request=prepared.request,
             files=prepared.files,
             work_dir=job_dir,

@@ -1,6 +1,6 @@
 """Before a job is accepted: the caps on what one user and everyone may queue, and the
 expansion of one request into its jobs (`--batch N` with consecutive seeds, one job per
-photo), which share a group in their reply target so a front end can show one card.
+photo), which share a `Batch` group so a front end can show one card.
 
 A request is admitted before any of its files is fetched: a `Ticket` holds its jobs
 against the caps and the quota until they are queued (or refused), so requests that arrive
@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.config import Limits, Queue
+from bot.engine.jobs import Batch
 from bot.engine.scheduler import FairQueue
 from bot.errors import LimitError, ParameterError
 from bot.params import SEED_MAX, random_seed, take_batch
@@ -67,9 +68,9 @@ def check_caps(
         )
 
 
-def expand(orders: Sequence[Order], limits: Limits) -> list[Order]:
+def expand(orders: Sequence[Order], limits: Limits) -> list[tuple[Order, Batch | None]]:
     """One order per job: each order `--batch` times with consecutive seeds. With more than
-    one job, each reply target gets `batch`: the group's id, the job's index and its size."""
+    one job, each gets its place in the batch (one group id, its index, the size)."""
     jobs: list[Order] = []
     for order in orders:
         overrides = dict(order.ask.overrides)
@@ -82,10 +83,7 @@ def expand(orders: Sequence[Order], limits: Limits) -> list[Order]:
             seeded = overrides if count == 1 else {**overrides, "seed": first + index}
             ask = dataclasses.replace(order.ask, overrides=seeded)
             jobs.append(dataclasses.replace(order, ask=ask))
-    if len(jobs) > 1:
-        group = secrets.token_hex(4)
-        jobs = [
-            dataclasses.replace(o, reply_target={**o.reply_target, "batch": [group, i, len(jobs)]})
-            for i, o in enumerate(jobs)
-        ]
-    return jobs
+    if len(jobs) == 1:
+        return [(jobs[0], None)]
+    group = secrets.token_hex(4)
+    return [(o, Batch(group, i, len(jobs))) for i, o in enumerate(jobs)]

@@ -27,7 +27,7 @@ from typing import Any
 from bot.archive import Archive
 from bot.config import Config
 from bot.engine import admission, again
-from bot.engine.accept import Acceptance
+from bot.engine.accept import Acceptance, Work
 from bot.engine.admin import Admin
 from bot.engine.admission import Ticket
 from bot.engine.delivery import Deliveries
@@ -45,7 +45,6 @@ from bot.engine.recovery import recover
 from bot.engine.runs import Runs
 from bot.engine.scheduler import FairQueue
 from bot.engine.store import JobStore
-from bot.groups import single
 from bot.intake import PreparedJob, accept_inputs
 from bot.request import JobRequest, Order, Sender, user_key
 from bot.settings import UserSettings
@@ -194,7 +193,10 @@ class Engine:
                 return await self.submit_all(orders, own)
         jobs = admission.expand(orders, self.config.limits)
         schedulers = await self.schedulers()
-        work = [(order.reply_target, await self._preparer(order, schedulers)) for order in jobs]
+        work = [
+            Work(order.reply_target, await self._preparer(order, schedulers), batch)
+            for order, batch in jobs
+        ]
         return await self._accept.accept(ticket, work)
 
     async def _preparer(self, order: Order, schedulers: list[str]) -> again.Prepare:
@@ -259,8 +261,9 @@ class Engine:
         async with self.admission(sender) as ticket:
             request, prepare = await make(old)
             self._hosts.check_quality(old.mode, request.params.quality)
-            target = single(old.reply_target) if reply_target is None else reply_target
-            return (await self._accept.accept(ticket, [(target, prepare)]))[0]
+            # A re-roll of a batch's job stands alone: the batch is not in the reply target.
+            target = old.reply_target if reply_target is None else reply_target
+            return (await self._accept.accept(ticket, [Work(target, prepare)]))[0]
 
     async def status(self, platform: str, user_id: str) -> QueueStatus:
         """The user's active jobs with positions and ETAs, and the queue's totals."""

@@ -35,6 +35,16 @@ def new_job_id() -> str:
     return secrets.token_hex(5)
 
 
+@dataclass(frozen=True)
+class Batch:
+    """A job's place among the jobs of one request (`--batch N`, an album of photos), which a
+    front end shows on one card: the group's id, the job's index from 0, and how many."""
+
+    group: str
+    index: int
+    size: int
+
+
 @dataclass(eq=False)
 class Job:
     """One row of the `jobs` table. The engine owns the live copy of every active job."""
@@ -64,6 +74,7 @@ class Job:
     gpu_seconds: float | None = None
     delivered: bool = False
     workflow: dict[str, Any] = field(default_factory=dict)
+    batch: Batch | None = None
 
     @property
     def mode(self) -> Mode:

@@ -8,6 +8,7 @@ point leaves a row that says what to do next (see `bot.engine.recovery`). Migrat
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sqlite3
 import time
@@ -19,7 +20,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.engine.jobs import ACTIVE, Job, JobStatus
+from bot.engine.jobs import ACTIVE, Batch, Job, JobStatus
 from bot.errors import StorageError
 from bot.request import FileSet, JobRequest, Mode
 
@@ -142,7 +143,7 @@ class JobStore:
 
     async def add_all(self, jobs: Sequence[Job]) -> None:
         """Insert new jobs in one statement (all of them or none); sets each `job.seq`."""
-        row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         values = [
             value
             for job in jobs
@@ -159,11 +160,12 @@ class JobStore:
                 job.status.value,
                 job.attempts,
                 job.created_at,
+                None if job.batch is None else json.dumps(dataclasses.astuple(job.batch)),
             )
         ]
         async with self._db.execute(
             f"""INSERT INTO jobs (id, platform, user_id, chat_id, reply_target, mode, request,
-                   files, work_dir, status, attempts, created_at)
+                   files, work_dir, status, attempts, created_at, batch)
                 VALUES {", ".join([row] * len(jobs))} RETURNING id, seq""",
             values,
         ) as cursor:
@@ -364,4 +366,5 @@ def _job(row: aiosqlite.Row) -> Job:
         gpu_seconds=row["gpu_seconds"],
         delivered=bool(row["delivered"]),
         workflow=json.loads(row["workflow"]) if row["workflow"] else {},
+        batch=Batch(*json.loads(row["batch"])) if row["batch"] else None,
     )

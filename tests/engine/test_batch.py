@@ -24,8 +24,10 @@ async def test_a_batch_is_n_jobs_with_consecutive_seeds_in_one_group(
         jobs = await world.engine.submit_all([order(world, "alice", batch=3, seed=100)])
         await world.drain()
     assert [j.request.params.seed for j in jobs] == [100, 101, 102]
-    groups = [j.reply_target["batch"] for j in jobs]
-    assert [g[1:] for g in groups] == [[0, 3], [1, 3], [2, 3]] and len({g[0] for g in groups}) == 1
+    places = [(j.batch.index, j.batch.size) for j in jobs if j.batch is not None]
+    assert places == [(0, 3), (1, 3), (2, 3)]
+    assert len({j.batch.group for j in jobs if j.batch is not None}) == 1
+    assert all("batch" not in j.reply_target for j in jobs)
     assert sorted(world.front.delivered_ids()) == sorted(j.id for j in jobs)
 
 

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from bot.engine.jobs import Job, JobStatus
+from bot.engine.jobs import Batch, Job, JobStatus
 from bot.engine.store import JobStore, migrations
 from bot.request import FileSet, InputFiles, Mode
 from tests.factories import make_params, make_request
@@ -111,5 +111,39 @@ async def test_a_database_from_before_the_renames_is_upgraded(tmp_path: Path) ->
         loaded = await store.get("dddd")
         assert loaded is not None
         assert (loaded.work_dir, loaded.progress_step, loaded.progress_steps) == (tmp_path, 3, 20)
+    finally:
+        await store.close()
+
+
+async def test_a_batch_kept_in_the_reply_target_moves_to_the_job(tmp_path: Path) -> None:
+    """Before version 4 a job's batch was a key of its reply target; now it is the job's."""
+    job = _job("eeee", tmp_path)
+    with sqlite3.connect(tmp_path / "db.sqlite") as db:
+        for number, _name, sql in migrations()[:3]:
+            db.executescript(sql + f"\nPRAGMA user_version = {number};")
+        for job_id, target in (
+            ("eeee", {"message_id": 5, "batch": ["g1", 1, 3]}),
+            ("ffff", {"message_id": 6}),
+        ):
+            db.execute(
+                "INSERT INTO jobs (id, platform, user_id, chat_id, reply_target, mode, request, "
+                "files, work_dir, status, created_at) "
+                "VALUES (?, 'test', 'u1', 'c1', ?, 'i2v', ?, ?, ?, 'queued', 1.0)",
+                (job_id, json.dumps(target), job.request.model_dump_json(),
+                 job.files.model_dump_json(), str(tmp_path)),
+            )  # fmt: skip
+    db.close()
+    store = await JobStore.open(tmp_path / "db.sqlite")
+    try:
+        moved, alone = await store.get("eeee"), await store.get("ffff")
+        assert moved is not None and alone is not None
+        assert moved.batch == Batch("g1", 1, 3) and moved.reply_target == {"message_id": 5}
+        assert alone.batch is None and alone.reply_target == {"message_id": 6}
+        pair = [_job("gggg", tmp_path), _job("hhhh", tmp_path)]
+        for index, one in enumerate(pair):
+            one.batch = Batch("g2", index, 2)
+        await store.add_all(pair)
+        loaded = [await store.get(j.id) for j in pair]
+        assert [j.batch for j in loaded if j is not None] == [j.batch for j in pair]
     finally:
         await store.close()
