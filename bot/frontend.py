@@ -42,6 +42,7 @@ from bot.engine.quotas import QuotaError, QuotaView, quota_text
 from bot.errors import ConfigError, InputError, LimitError, ParameterError, UserError
 from bot.flags import ParsedCommand, parse_command
 from bot.groups import GroupCards
+from bot.intake import DEFAULT_PROMPTS, prompt_or_default
 from bot.media.details import details_text
 from bot.media.summary import full_summary, summarize
 from bot.media.units import duration_text, size_text
@@ -53,6 +54,7 @@ from bot.settings import describe as describe_settings
 from workflows.schema import bundled_object_info
 
 __all__ = [
+    "DEFAULT_PROMPTS",
     "PARAMS",
     "Adapter",
     "AdminAPI",
@@ -111,6 +113,7 @@ __all__ = [
     "pieces",
     "plan_delivery",
     "probe",
+    "prompt_or_default",
     "quota_text",
     "scheduler_choices",
     "size_text",

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config
-from bot.errors import InputError
+from bot.errors import InputError, ParameterError
 from bot.media.audio import cut_note, frames_for_duration, prepare_audio
 from bot.media.decode import PixelBudget
 from bot.media.frames import check_matching, frames_for_count, prepare_frames
@@ -70,18 +70,41 @@ def _require_utf8(request: JobRequest) -> None:
             ) from None
 
 
+# A job without a prompt: talking and moving people have a natural default; an image to video
+# needs the user to say what should happen.
+DEFAULT_PROMPTS: dict[Mode, str] = {
+    Mode.INFINITETALK: "a person talking naturally, looking at the camera",
+    Mode.ANIMATE: "a person moving naturally",
+}
+
+
+def prompt_or_default(mode: Mode, typed: str) -> str:
+    """The prompt a job of `mode` runs with: what the user typed, else the mode's default;
+    a `ParameterError` for a mode that needs one (every front end decides this the same)."""
+    text = typed.strip()
+    if text:
+        return text
+    if mode in DEFAULT_PROMPTS:
+        return DEFAULT_PROMPTS[mode]
+    raise ParameterError(
+        "Please add a prompt that says what should happen in the video, for example "
+        "“a cat walking through a garden”."
+    )
+
+
 async def prepare_job(
     ask: Ask, config: Config, schedulers: Sequence[str], work_dir: Path
 ) -> PreparedJob:
     """Validate parameters and inputs, normalize the files into `work_dir`."""
-    require_text("prompt", ask.prompt)
+    prompt = prompt_or_default(ask.mode, ask.prompt)
+    require_text("prompt", prompt)
     _require_inputs(ask.mode, ask.inputs)
     resolved = resolve_params(ask.mode, {**ask.settings, **ask.overrides}, config, schedulers)
     used = [k for k in ask.settings if k not in ask.overrides]
     notes = [f"from your /settings: {', '.join(used)}."] if used else []
     request = JobRequest(
         mode=ask.mode,
-        prompt=ask.prompt,
+        prompt=prompt,
         negative_prompt=resolved.negative_prompt,
         params=resolved.params,
         inputs=ask.inputs,

@@ -40,6 +40,7 @@ from bot.frontend import (
     echo,
     fit,
     pieces,
+    prompt_or_default,
     quota_text,
     user_key,
 )
@@ -52,10 +53,6 @@ log = logging.getLogger(__name__)
 LIST_INPUTS = frozenset({"pose", "face"})
 IMAGE_INPUTS = ("image", "end_image")
 FILE_FIELDS = {"end_image": "end"}  # option name -> `FileSet` field, where they differ
-DEFAULT_PROMPTS = {
-    Mode.INFINITETALK: texts.DEFAULT_TALK_PROMPT,
-    Mode.ANIMATE: texts.DEFAULT_ANIMATE_PROMPT,
-}
 
 
 def incident_ref() -> str:
@@ -148,7 +145,7 @@ class Handlers:
             for name in IMAGE_INPUTS:
                 if name in inputs:
                     files.check_image(inputs[name])
-            text = prompt.strip() or DEFAULT_PROMPTS.get(mode, "")
+            text = prompt_or_default(mode, prompt)
             # Everything that needs no file (blocks, drain, caps, quota) before the download.
             async with self.engine.admission(self._sender(interaction), [overrides]) as ticket:
                 await interaction.response.defer(ephemeral=True, thinking=True)

@@ -15,7 +15,7 @@ from discord import app_commands, ui
 
 from adapters.discord import files, texts
 from adapters.discord.handlers import Handlers, guarded
-from bot.frontend import Mode, UserError
+from bot.frontend import DEFAULT_PROMPTS, Mode, UserError
 
 MENU = "Talking video"
 MODAL_TIMEOUT = 900.0  # seconds a modal waits for its submission
@@ -57,7 +57,7 @@ class TalkingVideo(ui.Modal, title=MENU):
             custom_id="prompt",
             required=False,
             max_length=PROMPT_LIMIT,
-            placeholder=texts.DEFAULT_TALK_PROMPT,
+            placeholder=DEFAULT_PROMPTS[Mode.INFINITETALK],
         )
         if image is None:
             self.add_item(

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from telegram import Message
 
 from adapters.telegram import texts
-from bot.frontend import InputError, Mode, parse_command
+from bot.frontend import InputError, Mode, ParameterError, parse_command, prompt_or_default
 
 Kind = Literal["image", "audio", "video", "zip"]
 
@@ -25,7 +25,6 @@ JOB_COMMANDS = {"i2v": Mode.I2V, "talk": Mode.INFINITETALK, "animate": Mode.ANIM
 ALIASES = {"infinitetalk": "talk", "wananimate": "animate", "video": "i2v"}
 # An album item captioned with this word starts the face images (WanAnimate).
 FACE_MARKER = "face"
-DEFAULT_TALK_PROMPT = "a person talking naturally, looking at the camera"
 ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed", "application/x-zip"})
 
 
@@ -170,13 +169,10 @@ def speech_of(message: Message | None) -> FileRef | None:
 
 def _words(command: Command, mode: Mode) -> tuple[str, dict[str, Any]]:
     parsed = parse_command(command.args, mode)
-    prompt = parsed.prompt
-    if not prompt:
-        if mode is Mode.INFINITETALK:
-            prompt = DEFAULT_TALK_PROMPT
-        else:
-            raise InputError(texts.NEED_PROMPT.format(command=command.name))
-    return prompt, parsed.overrides
+    try:
+        return prompt_or_default(mode, parsed.prompt), parsed.overrides
+    except ParameterError:
+        raise InputError(texts.NEED_PROMPT.format(command=command.name)) from None
 
 
 def draft_from_message(message: Message, command: Command) -> Draft | AwaitPhoto:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.discord import texts
+from bot.frontend import DEFAULT_PROMPTS, Mode
 from fakes.discord_objects import EPHEMERAL
 from fakes.media import mp4_bytes, png_bytes
 from tests.discord.conftest import Harness, HarnessFactory, answer_to, is_video
@@ -27,7 +27,7 @@ async def test_animate_with_a_pose_video(harness: HarnessFactory) -> None:
     assert "queued" in answer["content"] and answer["flags"] & EPHEMERAL
     assert "WanVideoAnimateEmbeds" in classes(h)
     assert any(name.endswith(".mp4") for name in h.comfy.uploads)  # the packed pose clip
-    assert texts.DEFAULT_ANIMATE_PROMPT in video.payload["content"]
+    assert DEFAULT_PROMPTS[Mode.ANIMATE] in video.payload["content"]
     (prompt,) = h.comfy.prompts
     embeds = next(n for n in prompt.values() if n["class_type"] == "WanVideoAnimateEmbeds")
     assert embeds["inputs"]["pose_strength"] == 2.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import wave
 
-from adapters.discord import texts
+from bot.frontend import DEFAULT_PROMPTS, Mode
 from fakes.media import png_bytes, wav_bytes
 from tests.discord.conftest import Harness, HarnessFactory, answer_to, is_video
 
@@ -29,7 +29,7 @@ async def test_talk_with_a_portrait_and_speech(harness: HarnessFactory) -> None:
         await h.engine.drain()
     assert "queued" in answer["content"]
     assert_infinitetalk(h)
-    assert texts.DEFAULT_TALK_PROMPT in video.payload["content"]  # no prompt given
+    assert DEFAULT_PROMPTS[Mode.INFINITETALK] in video.payload["content"]  # no prompt given
     assert [c.endpoint for c in fake.calls].count("download_attachment") == 2
 
 

@@ -4,6 +4,7 @@ and on a voice message replying to a photo (the modal asks only for the prompt).
 from __future__ import annotations
 
 from adapters.discord import texts
+from bot.frontend import DEFAULT_PROMPTS, Mode
 from fakes.discord_objects import EPHEMERAL
 from fakes.media import png_bytes, wav_bytes
 from tests.discord.conftest import HarnessFactory, answer_to, is_video
@@ -47,7 +48,7 @@ async def test_on_a_voice_message_replying_to_a_photo_only_the_prompt_is_asked(
         video = await fake.wait_for("create_message", is_video)
         await h.engine.drain()
     assert [c["component"]["type"] for c in modal["components"]] == [TEXT_INPUT]
-    assert texts.DEFAULT_TALK_PROMPT in video.payload["content"]
+    assert DEFAULT_PROMPTS[Mode.INFINITETALK] in video.payload["content"]
     assert len(fake.of("download_attachment")) == 2  # the photo and the voice message
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+from bot.frontend import DEFAULT_PROMPTS, Mode
 from fakes.media import mp4_bytes, png_bytes, probe
 from tests.telegram.conftest import Harness, HarnessFactory
 
@@ -120,3 +121,32 @@ async def test_zip_captioned_animate_replying_to_the_photo(harness: HarnessFacto
         )
         await tg.wait_for("sendVideo")
         assert probe(pose_clip(h)).frames == 5
+
+
+async def test_animate_without_a_prompt_runs_with_the_default_as_on_discord(
+    harness: HarnessFactory,
+) -> None:
+    async with harness() as h:
+        tg = h.tg
+        clip = tg.make_message(video=tg.video(mp4_bytes(width=160, height=96, frames=12)))
+        await tg.send_message(
+            photo=tg.photo(png_bytes(320, 480), 320, 480),
+            caption="/animate --steps 3",
+            reply_to=clip,
+        )
+        video = await tg.wait_for("sendVideo")
+        await h.engine.drain()
+    assert DEFAULT_PROMPTS[Mode.ANIMATE] in str(video.fields["caption"])
+    nodes = h.comfy.prompts[-1]
+    texts = [n["inputs"].get("positive_prompt") for n in nodes.values()]
+    assert DEFAULT_PROMPTS[Mode.ANIMATE] in texts
+
+
+async def test_image_to_video_without_a_prompt_is_asked_for_one_before_any_download(
+    harness: HarnessFactory,
+) -> None:
+    async with harness() as h:
+        tg = h.tg
+        await tg.send_message(photo=tg.photo(png_bytes(320, 240), 320, 240), caption="/i2v")
+        refusal = await tg.wait_text("Add a prompt")
+    assert refusal.method == "sendMessage" and tg.of("getFile") == []
