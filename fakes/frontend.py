@@ -36,6 +36,8 @@ class RecordingFrontEnd:
         self.deliveries: list[Delivery] = []
         self.delivery_attempts = 0
         self.remember_deliveries = True
+        # Fail this many deliveries after the video went out (a card edit that fails).
+        self.fail_after_sending = 0
         self._tick = asyncio.Event()
 
     # -- FrontEnd ---------------------------------------------------------------------------
@@ -52,7 +54,11 @@ class RecordingFrontEnd:
             raise ConnectionError("fake platform refused the upload")
         assert result.video.exists(), result.video
         self.deliveries.append(Delivery(job.id, result))
+        await result.sent()
         self._changed()
+        if self.fail_after_sending > 0:
+            self.fail_after_sending -= 1
+            raise ConnectionError("fake platform failed after the video was sent")
 
     async def was_delivered(self, job: Job) -> bool:
         return self.remember_deliveries and job.id in self.delivered_ids()

@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 MESSAGE_LIMIT = 2000
 FINAL = (JobFinished, JobFailed, JobCancelled)
-DELIVERED_MARK = "discord-delivered"
 # Discord can over-report `attachment_size_limit`: on 413 the limit steps down this much.
 STEP_DOWN = 0.75
 SEND_ATTEMPTS = 3
@@ -188,7 +187,7 @@ class DiscordFrontEnd:
             size = await asyncio.to_thread(os.path.getsize, plan.path)
             log.info("job %s: Discord refused %d bytes; fitting it smaller", job.id, size)
             limit = int(min(limit, size) * STEP_DOWN)
-        await asyncio.to_thread(_mark_delivered, job.work_dir)
+        await result.sent()  # the engine records it: nothing is sent twice
         self._delivered.add(job.id)
         self._hosts.pop(job.id, None)
         self._interactions.pop(job.id, None)
@@ -276,9 +275,6 @@ class DiscordFrontEnd:
             fail_if_not_exists=False,
         )
 
-    async def was_delivered(self, job: Job) -> bool:
-        return await asyncio.to_thread(_is_delivered, job.work_dir)
-
     def _archive_name(self, video: Path) -> str:
         try:
             return video.resolve().relative_to(self.config.storage.outputs.resolve()).as_posix()
@@ -297,12 +293,3 @@ class Card:
     target: dict[str, Any]
     message: discord.Message | None
     note: str | None
-
-
-def _mark_delivered(folder: Path) -> None:
-    if folder.is_dir():
-        (folder / DELIVERED_MARK).touch()
-
-
-def _is_delivered(folder: Path) -> bool:
-    return (folder / DELIVERED_MARK).exists()

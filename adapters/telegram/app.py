@@ -97,9 +97,6 @@ class TelegramBot:
     async def deliver(self, job: Job, result: JobResult) -> None:
         await self.frontend.deliver(job, result)
 
-    async def was_delivered(self, job: Job) -> bool:
-        return await self.frontend.was_delivered(job)
-
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:

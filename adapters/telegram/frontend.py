@@ -42,7 +42,6 @@ CAPTION_LIMIT = 1024  # characters in a Telegram media caption
 
 PLATFORM = "telegram"
 FINAL = (JobFinished, JobFailed, JobCancelled)
-DELIVERED_MARK = "telegram-delivered"
 SEND_ATTEMPTS = 3
 
 
@@ -170,7 +169,7 @@ class TelegramFrontEnd:
                 message_thread_id=thread_of(target),
                 reply_markup=result_buttons(job),
             )
-        await asyncio.to_thread(_mark_delivered, job.work_dir)
+        await result.sent()  # the engine records it: nothing is sent twice
         self._delivered.add(job.id)
         self._hosts.pop(job.id, None)
         done = texts.DELIVERY_DONE.format(job=job.id)
@@ -227,9 +226,6 @@ class TelegramFrontEnd:
                 await asyncio.sleep(retry_seconds(exc))
         return None
 
-    async def was_delivered(self, job: Job) -> bool:
-        return await asyncio.to_thread(_is_delivered, job.work_dir)
-
     def _archive_name(self, video: Path) -> str:
         try:
             return video.resolve().relative_to(self.config.storage.outputs.resolve()).as_posix()
@@ -238,12 +234,3 @@ class TelegramFrontEnd:
 
     async def close(self) -> None:
         await self.editor.close()
-
-
-def _mark_delivered(folder: Path) -> None:
-    if folder.is_dir():
-        (folder / DELIVERED_MARK).touch()
-
-
-def _is_delivered(folder: Path) -> bool:
-    return (folder / DELIVERED_MARK).exists()

@@ -1,7 +1,7 @@
 """After the GPU work: archive a job's video, learn its speed, hand it to the front end.
 
-`delivered` is committed right after a front end took the result, so after a restart a job
-still marked "delivering" is only sent again when its front end says it never got it.
+`delivered` is committed the moment the platform has the video (the front end calls
+`JobResult.sent`), so neither a failure after that (a card edit) nor a restart sends it twice.
 """
 
 from __future__ import annotations
@@ -71,14 +71,21 @@ class Deliveries:
         await self.deliver(job)
 
     async def deliver(self, job: Job) -> None:
-        """Hand the result to the front end; `delivered` is committed right after it worked."""
+        """Hand the result to the front end, a few times if it fails before the video is
+        sent; once `sent` is committed, the job is done whatever follows."""
         assert job.output is not None
+
+        async def sent() -> None:
+            job.delivered = True
+            await self._store.update(job, "delivered")
+
         result = JobResult(
             video=job.output,
             json=job.output.with_suffix(".json"),
             gpu_seconds=job.gpu_seconds or 0.0,
             host=job.host or "",
             request=job.request,
+            sent=sent,
         )
         frontend = self._ledger.frontend(job)
         for attempt in range(DELIVERY_ATTEMPTS if frontend is not None else 0):
@@ -88,9 +95,15 @@ class Deliveries:
             try:
                 await frontend.deliver(job, result)  # type: ignore[union-attr]
             except Exception as exc:
+                if job.delivered:  # the video went out; what failed came after it
+                    log.warning("job %s was sent, then its front end failed: %s", job.id, exc)
+                    break
                 log.warning("delivery %d of job %s failed: %s", attempt + 1, job.id, exc)
                 self._ledger.delivery_failed(job)
                 continue
+            await self._done(job, result)
+            return
+        if job.delivered:
             await self._done(job, result)
             return
         if frontend is None:
@@ -102,10 +115,11 @@ class Deliveries:
         )
 
     async def redeliver(self, job: Job) -> None:
-        """After a restart: deliver a "delivering" job unless its front end already has it."""
+        """After a restart: deliver a "delivering" job unless it was sent (as committed, or
+        as a front end that can read its platform's history says)."""
         frontend = self._ledger.frontend(job)
         try:
-            sent = frontend is not None and await frontend.was_delivered(job)
+            sent = job.delivered or (frontend is not None and await frontend.was_delivered(job))
         except Exception:
             log.exception("was_delivered failed for job %s", job.id)
             sent = False

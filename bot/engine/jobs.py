@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -89,15 +90,25 @@ class Job:
         return self.request.params.frames
 
 
+async def _nothing() -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class JobResult:
-    """A finished video, as handed to `FrontEnd.deliver`."""
+    """A finished video, as handed to `FrontEnd.deliver`.
+
+    The front end awaits `sent()` as soon as the platform has accepted the video, before
+    anything else (buttons, card edits): the engine commits it, so a later failure is not
+    answered with a second video, nor is a restart.
+    """
 
     video: Path
     json: Path
     gpu_seconds: float
     host: str
     request: JobRequest
+    sent: Callable[[], Awaitable[None]] = _nothing
 
 
 @dataclass(frozen=True)

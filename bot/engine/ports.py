@@ -26,12 +26,15 @@ class FrontEnd(Protocol):
         """
 
     async def deliver(self, job: Job, result: JobResult) -> None:
-        """Send the finished video. Raise if it could not be sent: the engine retries a few
-        times, then marks the job failed and sends `JobFailed` through `on_event`."""
+        """Send the finished video and `await result.sent()` the moment the platform has it.
+        Raise if it could not be sent: the engine retries a few times, then marks the job
+        failed and sends `JobFailed` through `on_event`. Once `sent` was awaited, nothing is
+        sent again, whatever follows (a failed card edit, a restart)."""
 
     async def was_delivered(self, job: Job) -> bool:
-        """After a restart, for a job that was being delivered: True if the platform can tell
-        it was already sent (so it is not sent twice). Return False when unknown."""
+        """After a restart, for a job that was being delivered and not recorded as sent: True
+        if the platform's own history shows it was (so it is not sent twice). The chat front
+        ends cannot read theirs and answer False, the default."""
         return False
 
 

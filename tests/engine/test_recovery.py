@@ -110,3 +110,32 @@ async def test_delivery_retries_then_fails_with_a_message(engine_world: WorldFac
         assert stored is not None and stored.status is JobStatus.FAILED
         assert "could not be sent" in (stored.error or "")
         assert world.front.events_of(job.id, JobStarted)
+
+
+async def test_a_failure_after_the_video_went_out_does_not_send_it_again(
+    engine_world: WorldFactory,
+) -> None:
+    async with engine_world(hosts=1) as world:
+        world.front.fail_after_sending = 3
+        job = await world.submit("alice")
+        await world.drain()
+        stored = await world.store.get(job.id)
+    assert world.front.delivered_ids() == [job.id] and world.front.delivery_attempts == 1
+    assert stored is not None and stored.status is JobStatus.DONE and stored.delivered
+
+
+async def test_a_send_recorded_before_a_crash_is_not_repeated(engine_world: WorldFactory) -> None:
+    """The engine holds the record: no front end needs to remember what it sent."""
+    async with engine_world(hosts=1) as world:
+        job = await world.submit("alice")
+        await world.drain()
+        stored = await world.store.get(job.id)
+        assert stored is not None
+        stored.status = JobStatus.DELIVERING  # sent and recorded, then the process died
+        await world.store.update(stored, "status")
+        forgetful = RecordingFrontEnd()
+        forgetful.remember_deliveries = False
+        await world.restart(forgetful)
+        await world.drain()
+        done = await world.store.get(job.id)
+    assert forgetful.delivered_ids() == [] and done is not None and done.status is JobStatus.DONE
