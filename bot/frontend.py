@@ -50,7 +50,7 @@ from bot.media.video import DeliveryPlan, plan_delivery, probe, thumbnail
 from bot.params import PARAMS, Param, default_negative, find_param, scheduler_choices
 from bot.replies import echo, fit, pieces
 from bot.request import Ask, FileSet, InputFiles, Mode, Order, Sender, user_key
-from bot.settings import describe as describe_settings
+from bot.user_defaults import describe as describe_user_defaults
 from workflows.schema import bundled_object_info
 
 __all__ = [
@@ -95,13 +95,13 @@ __all__ = [
     "QuotasAPI",
     "Refused",
     "Sender",
-    "SettingsAPI",
     "Ticket",
+    "UserDefaultsAPI",
     "UserError",
     "bundled_object_info",
     "config_problems",
     "default_negative",
-    "describe_settings",
+    "describe_user_defaults",
     "details_text",
     "duration_text",
     "echo",
@@ -140,8 +140,8 @@ class AdminAPI(Protocol):
     def blocked(self) -> list[Blocked]: ...
 
 
-class SettingsAPI(Protocol):
-    """A user's own defaults (`bot.settings.UserSettings`), by "platform:user_id"."""
+class UserDefaultsAPI(Protocol):
+    """A user's own defaults (`bot.user_defaults.UserDefaults`), by "platform:user_id"."""
 
     async def get(self, user: str) -> dict[str, str]: ...
 
@@ -167,7 +167,7 @@ class EngineAPI(Protocol):
         ...
 
     @property
-    def settings(self) -> SettingsAPI:
+    def user_defaults(self) -> UserDefaultsAPI:
         """Each user's own defaults (`/settings`)."""
         ...
 

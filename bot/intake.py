@@ -99,8 +99,8 @@ async def prepare_job(
     prompt = prompt_or_default(ask.mode, ask.prompt)
     require_text("prompt", prompt)
     _require_inputs(ask.mode, ask.inputs)
-    resolved = resolve_params(ask.mode, {**ask.settings, **ask.overrides}, config, schedulers)
-    used = [k for k in ask.settings if k not in ask.overrides]
+    resolved = resolve_params(ask.mode, {**ask.user_defaults, **ask.overrides}, config, schedulers)
+    used = [k for k in ask.user_defaults if k not in ask.overrides]
     notes = [f"from your /settings: {', '.join(used)}."] if used else []
     request = JobRequest(
         mode=ask.mode,

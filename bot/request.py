@@ -70,7 +70,7 @@ class Ask:
     inputs: InputFiles
     overrides: dict[str, Any] = field(default_factory=dict)  # typed flag values (`bot.flags`)
     # The user's own defaults (`/settings`), typed like `overrides`, which win over them.
-    settings: dict[str, Any] = field(default_factory=dict)
+    user_defaults: dict[str, Any] = field(default_factory=dict)
 
 
 def user_key(platform: str, user_id: str) -> str:

@@ -35,7 +35,7 @@ from bot.frontend import (
     Ticket,
     UserError,
     default_negative,
-    describe_settings,
+    describe_user_defaults,
     details_text,
     echo,
     fit,
@@ -227,10 +227,10 @@ class Handlers:
             if not self.allowed(interaction):
                 raise UserError(texts.NOT_ALLOWED)
             user = user_key(PLATFORM, str(interaction.user.id))
-            mine = self.engine.settings
+            mine = self.engine.user_defaults
             text = (values or "").strip()
             changed = await (mine.change(user, text) if text else mine.get(user))
-            await say(interaction, texts.settings_text(describe_settings(changed)))
+            await say(interaction, texts.settings_text(describe_user_defaults(changed)))
 
         await guarded(interaction, work)
 

@@ -59,7 +59,7 @@ from bot.frontend import (
     Sender,
     UserError,
     default_negative,
-    describe_settings,
+    describe_user_defaults,
     details_text,
     duration_text,
     echo,
@@ -353,9 +353,9 @@ class Handlers:
         assert message.from_user is not None
         user = user_key(PLATFORM, str(message.from_user.id))
         args = command.args.strip()
-        mine = self.engine.settings
+        mine = self.engine.user_defaults
         values = await (mine.change(user, args) if args else mine.get(user))
-        await answer(message, texts.settings_text(describe_settings(values)))
+        await answer(message, texts.settings_text(describe_user_defaults(values)))
 
     async def _cancel(self, message: Message, command: Command) -> None:
         assert message.from_user is not None

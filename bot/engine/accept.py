@@ -98,7 +98,7 @@ class Acceptance:
     async def _hold(self, sender: Sender, count: int) -> Ticket:
         user = sender.user
         admin = self.is_admin(sender)
-        self._admin.check(user)
+        self._admin.refuse_barred(user)
         # The quota first (it says when to try again), then the caps, checked and held in one
         # step with nothing awaited between.
         await self._quotas.reserve(sender.platform, sender.user_id, count, exempt=admin)

@@ -80,7 +80,7 @@ class Admin:
         blocked = json.loads(await self._store.meta(BLOCKED_KEY) or "[]")
         self._blocked = {b["user"]: Blocked(**b) for b in blocked}
 
-    def check(self, user: str) -> None:
+    def refuse_barred(self, user: str) -> None:
         """Raise `Refused` if `user` may not start a job now."""
         if user in self._blocked:
             raise Refused("Sorry, you cannot use this bot. Ask its operator if this is a mistake.")

@@ -47,7 +47,7 @@ from bot.engine.scheduler import FairQueue
 from bot.engine.store import JobStore
 from bot.intake import PreparedJob, accept_inputs
 from bot.request import JobRequest, Order, Sender, user_key
-from bot.settings import UserSettings
+from bot.user_defaults import UserDefaults
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class Engine:
         )
         self._dispatcher.bind(self._runs, self._prefetch)
         self.admin = Admin(config, store, self._hosts, self._wake)
-        self.settings = UserSettings(store, config, self.schedulers)
+        self.user_defaults = UserDefaults(store, config, self.schedulers)
         self.quotas = Quotas(store, config.quotas, self._admins)
         self._accept = Acceptance(
             config, store, self._queue, self._ledger, self._board, self.admin, self.quotas,
@@ -200,8 +200,8 @@ class Engine:
         return await self._accept.accept(ticket, work)
 
     async def _preparer(self, order: Order, schedulers: list[str]) -> again.Prepare:
-        mine = await self.settings.for_job(order.sender.user, order.ask.mode)
-        ask = dataclasses.replace(order.ask, settings=mine)
+        mine = await self.user_defaults.for_job(order.sender.user, order.ask.mode)
+        ask = dataclasses.replace(order.ask, user_defaults=mine)
         default = getattr(self.config.defaults, ask.mode.value).quality
         self._hosts.check_quality(ask.mode, {**mine, **ask.overrides}.get("quality", default))
 

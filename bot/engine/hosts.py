@@ -136,7 +136,7 @@ class HostPool:
         for host_config in self._config.comfy.hosts:
             client = self._factory(host_config, client_id)
             self.hosts[host_config.name] = Host(host_config, client, SchemaCache(ttl))
-        await asyncio.gather(*(self.check(host) for host in self.hosts.values()))
+        await asyncio.gather(*(self.probe(host) for host in self.hosts.values()))
         self._loops = [
             asyncio.create_task(self._watch(host), name=f"health-{host.name}")
             for host in self.hosts.values()
@@ -178,7 +178,7 @@ class HostPool:
         self._change.set()
         self._change = asyncio.Event()
 
-    async def check(self, host: Host) -> bool:
+    async def probe(self, host: Host) -> bool:
         """One health check; updates `host.up` and calls back on a change."""
         try:
             # Not `asyncio.wait_for`: on Python 3.11 it swallows a cancellation that arrives
@@ -258,6 +258,6 @@ class HostPool:
         while True:
             await asyncio.sleep(interval)
             try:
-                await self.check(host)
+                await self.probe(host)
             except Exception:
                 log.exception("health check of host %s failed", host.name)

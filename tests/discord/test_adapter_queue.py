@@ -128,7 +128,7 @@ async def test_a_long_setting_is_stored_and_echoed_short(harness: HarnessFactory
         shown = await answer_to(
             fake, await fake.slash("settings", values=f"steps 3 neg {negative}")
         )
-        stored = await h.engine.settings.get(f"discord:{ALICE}")
+        stored = await h.engine.user_defaults.get(f"discord:{ALICE}")
     assert stored == {"steps": "3", "neg": negative}
     assert shown["content"].startswith("Your defaults: steps 3, neg blurry,blurry,")
     assert "…" in shown["content"] and len(shown["content"]) <= 2000

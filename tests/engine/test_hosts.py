@@ -81,7 +81,7 @@ async def test_a_health_check_cancelled_as_it_answers_stops(tmp_path: Path) -> N
     config = make_config(tmp_path, ["http://127.0.0.1:9"])
     async with GatedClient(config.comfy.hosts[0].url) as client:
         host = Host(config.comfy.hosts[0], client, SchemaCache(60.0))
-        check = asyncio.create_task(HostPool(config).check(host))
+        check = asyncio.create_task(HostPool(config).probe(host))
         await client.asked.wait()
         client.gate.set()
         check.cancel()  # in the same step as the answer arrives

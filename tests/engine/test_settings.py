@@ -12,7 +12,7 @@ async def test_a_users_defaults_apply_to_their_jobs_only_and_flags_win(
     engine_world: WorldFactory,
 ) -> None:
     async with engine_world(hosts=1) as world:
-        mine = world.engine.settings
+        mine = world.engine.user_defaults
         assert await mine.change("test:alice", "steps 12 --cfg 4.5") == {
             "steps": "12",
             "cfg": "4.5",
@@ -36,7 +36,7 @@ async def test_a_users_defaults_apply_to_their_jobs_only_and_flags_win(
 
 async def test_bad_settings_are_refused_and_reset_clears(engine_world: WorldFactory) -> None:
     async with engine_world(hosts=1) as world:
-        mine = world.engine.settings
+        mine = world.engine.user_defaults
         await mine.change("test:alice", "steps 20")
         with pytest.raises(ParameterError, match="steps 1000 is out of range"):
             await mine.change("test:alice", "steps 1000")

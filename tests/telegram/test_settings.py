@@ -58,7 +58,7 @@ async def test_a_long_setting_is_stored_and_echoed_short(harness: HarnessFactory
         tg = h.tg
         await tg.send_message(user_id=ALICE, text=f"/settings steps 3 neg {negative}")
         shown = await tg.wait_for("sendMessage", says("Your defaults"))
-        stored = await h.engine.settings.get(f"telegram:{ALICE}")
+        stored = await h.engine.user_defaults.get(f"telegram:{ALICE}")
         await tg.send_message(user_id=ALICE, text="/extend " + "f" * 4080)
         unknown = await tg.wait_for("sendMessage", says("There is no job"))
     assert stored == {"steps": "3", "neg": negative}

@@ -75,7 +75,7 @@ def describe(values: Mapping[str, str]) -> str:
     return ", ".join(f"{name} {echo(value, VALUE_ECHO)}" for name, value in values.items())
 
 
-class UserSettings:
+class UserDefaults:
     """The engine's part: read, change and apply a user's defaults."""
 
     def __init__(
