@@ -199,6 +199,17 @@ def take_batch(overrides: dict[str, Any], limits: Limits) -> int:
     return count
 
 
+def batch_seeds(count: int, given: int | None) -> list[int | None]:
+    """The seeds of `count` jobs of one request: consecutive from `given` (or a random one)
+    for a batch; one job keeps `given` (None: drawn when it is resolved)."""
+    if count == 1:
+        return [given]
+    first = random_seed() if given is None else int(given)
+    if first + count - 1 > SEED_MAX:
+        raise ParameterError(f"seed {first} leaves no room for {count} seeds after it.")
+    return [first + index for index in range(count)]
+
+
 def random_seed() -> int:
     return secrets.randbelow(SEED_RANDOM)
 

@@ -18,18 +18,11 @@ from bot.archive import Archive, ArchiveRecord, archive_joined, make_record
 from bot.cli.args import flag_overrides, job_ask
 from bot.cli.progress import ProgressBar
 from bot.config import Config, HostConfig, parse_config
+from bot.engine.again import again_request, extended_request, from_last_frame
 from bot.errors import UserError
 from bot.flags import convert_flag
 from bot.intake import PreparedJob, prepare_job, prepare_request
-from bot.media.joins import last_frame
-from bot.params import (
-    SEED_MAX,
-    random_seed,
-    resolve_again,
-    scheduler_choices,
-    take_batch,
-)
-from bot.request import InputFiles, Lineage, Mode
+from bot.params import batch_seeds, random_seed, scheduler_choices, take_batch
 from bot.runner import (
     Hooks,
     HostSetup,
@@ -63,40 +56,25 @@ async def _prepare(
     record: ArchiveRecord | None = None,
 ) -> PreparedJob:
     schedulers = scheduler_choices(object_info)
-    if record is not None and args.extend_json is not None:
-        record = await _extension(args, record, work)
-    if record is not None:
-        request = record.request
-        for path in request.inputs.all():
-            if not path.exists():
-                raise UserError(f"{path}, an input of the archived job, is no longer there.")
-        # Checked against today's limits, whether or not options change anything.
-        overrides = flag_overrides(args, request.mode)
-        again = resolve_again(request, overrides, config, schedulers)
-        update = {"params": again.params, "negative_prompt": again.negative_prompt}
-        request = request.model_copy(update={**update, "notes": again.notes})
-        return await prepare_request(request, config, work)
-    return await prepare_job(job_ask(args), config, schedulers, work)
-
-
-async def _extension(args: argparse.Namespace, record: ArchiveRecord, work: Path) -> ArchiveRecord:
-    """The record's request turned into its continuation: the last frame of its video as the
-    start image, the new prompt (the words after --extend) or its own, a new seed."""
-    video = Path(args.extend_json).with_suffix(".mp4")
-    if record.request.mode is not Mode.I2V:
-        raise UserError("Only image-to-video jobs can be extended.")
-    if not video.is_file():
-        raise UserError(f"{video}, the video of that record, is not there.")
-    frame = await last_frame(video, work / "from" / "last.png")
-    words = ([str(args.image)] if args.image else []) + list(args.prompt)
-    lineage = Lineage(job_id=record.job_id or video.stem, video=video.resolve())
-    update = {
-        "prompt": " ".join(words).strip() or record.request.prompt,
-        "inputs": InputFiles(image=frame),
-        "extends": lineage,
-        "params": record.request.params.model_copy(update={"seed": random_seed()}),
-    }
-    return record.model_copy(update={"request": record.request.model_copy(update=update)})
+    if record is None:
+        return await prepare_job(job_ask(args), config, schedulers, work)
+    overrides = flag_overrides(args, record.request.mode)
+    if args.extend_json is not None:
+        # The same operation as the chats' Extend: a new seed unless one is given.
+        video = Path(args.extend_json).with_suffix(".mp4")
+        words = " ".join(([str(args.image)] if args.image else []) + list(args.prompt))
+        origin = record.job_id or video.stem
+        request = extended_request(
+            record.request, video, origin, words, {"seed": random_seed(), **overrides},
+            config, schedulers,
+        )  # fmt: skip
+        return await prepare_request(await from_last_frame(request, work), config, work)
+    for path in record.request.inputs.all():
+        if not path.exists():
+            raise UserError(f"{path}, an input of the archived job, is no longer there.")
+    # Checked against today's limits, whether or not options change anything.
+    request = again_request(record.request, overrides, config, schedulers)
+    return await prepare_request(request, config, work)
 
 
 def _print_notes(job: PreparedJob) -> None:
@@ -136,18 +114,15 @@ def _jobs(args: argparse.Namespace, config: Config) -> list[argparse.Namespace]:
             words and Path(words[0]).suffix.lower() in IMAGE_SUFFIXES and Path(words[0]).is_file()
         ):
             images.append(Path(words.pop(0)))
-    if count > 1:
-        seed = args.flag_seed
-        first = convert_flag("seed", seed)[1] if seed is not None else random_seed()
-        if first + count - 1 > SEED_MAX:
-            raise UserError(f"--seed {first} leaves no room for {count} consecutive seeds.")
+    given_seed = None if args.flag_seed is None else convert_flag("seed", args.flag_seed)[1]
+    seeds = batch_seeds(count, given_seed)
     jobs = []
     for image in images or [None]:
-        for index in range(count):
+        for seed in seeds:
             one = argparse.Namespace(**vars(args))
             one.image, one.prompt, one.flag_batch = image, words, None
-            if count > 1:
-                one.flag_seed = str(first + index)
+            if seed is not None:
+                one.flag_seed = str(seed)
             jobs.append(one)
     return jobs
 

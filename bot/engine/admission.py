@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from bot.config import Limits, Queue
 from bot.engine.jobs import Batch
 from bot.engine.scheduler import FairQueue
-from bot.errors import LimitError, ParameterError
-from bot.params import SEED_MAX, random_seed, take_batch
+from bot.errors import LimitError
+from bot.params import batch_seeds, take_batch
 from bot.request import Order, Sender
 
 
@@ -76,11 +76,8 @@ def expand(orders: Sequence[Order], limits: Limits) -> list[tuple[Order, Batch |
         overrides = dict(order.ask.overrides)
         count = take_batch(overrides, limits)
         given = overrides.get("seed")
-        first = random_seed() if given is None else int(given)
-        if count > 1 and first + count - 1 > SEED_MAX:
-            raise ParameterError(f"seed {first} leaves no room for {count} seeds after it.")
-        for index in range(count):
-            seeded = overrides if count == 1 else {**overrides, "seed": first + index}
+        for seed in batch_seeds(count, None if given is None else int(given)):
+            seeded = overrides if seed is None else {**overrides, "seed": seed}
             ask = dataclasses.replace(order.ask, overrides=seeded)
             jobs.append(dataclasses.replace(order, ask=ask))
     if len(jobs) == 1:

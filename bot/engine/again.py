@@ -2,13 +2,15 @@
 clip continued from its last frame with the same or a new prompt, delivered joined to it).
 
 Both are checked against today's limits, and only the job's owner (or an admin) may ask; the
-same rule says which job a user may cancel.
+same rule says which job a user may cancel. `wanbot generate --from` and `--extend` make their
+requests with the same operations (`again_request`, `extended_request`, `from_last_frame`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bot.config import Config
 from bot.engine.jobs import Job, JobStatus
@@ -56,7 +58,7 @@ def cancellable(job: Job | None, job_id: str, user: str, admin: bool) -> Job:
 async def reroll(old: Job, config: Config, schedulers: Sequence[str]) -> tuple[JobRequest, Prepare]:
     """The same inputs and parameters with a new seed."""
     await require_inputs(old, config.storage.keep_job_files_days)
-    request = _again(old.request, config, schedulers)
+    request = again_request(old.request, {"seed": random_seed()}, config, schedulers)
 
     async def prepare(job_dir: Path) -> PreparedJob:
         return await accept_request(job_dir, request, config)
@@ -68,31 +70,60 @@ async def extend(
     old: Job, prompt: str | None, config: Config, schedulers: Sequence[str]
 ) -> tuple[JobRequest, Prepare]:
     """The clip continued from its last frame (with `prompt`, or the old one)."""
-    if old.mode is not Mode.I2V:
-        raise UserError("Only image-to-video clips can be extended.")
     video = old.output
     if old.status is not JobStatus.DONE or video is None or not video.exists():
-        raise InputError(
-            f"The video of job {old.id} is not in the archive (any more), so it cannot be "
-            "extended. Extend a finished video, or make a new one."
-        )
-    text = (prompt or "").strip() or old.request.prompt
-    require_text("prompt", text)
-    base = old.request.model_copy(update={"prompt": text, "notes": []})
-    request = _again(base, config, schedulers).model_copy(
-        update={"extends": Lineage(job_id=old.id, video=video)}
-    )
+        video = None
+    overrides = {"seed": random_seed()}
+    request = extended_request(old.request, video, old.id, prompt, overrides, config, schedulers)
 
     async def prepare(job_dir: Path) -> PreparedJob:
-        frame = await last_frame(video, job_dir / "from" / "last.png")
-        inputs = InputFiles(image=frame)
-        return await accept_request(job_dir, request.model_copy(update={"inputs": inputs}), config)
+        started = await from_last_frame(request, job_dir)
+        return await accept_request(job_dir, started, config)
 
     return request, prepare
 
 
-def _again(request: JobRequest, config: Config, schedulers: Sequence[str]) -> JobRequest:
-    # Checked against today's limits: they may have been lowered since.
-    again = resolve_again(request, {"seed": random_seed()}, config, schedulers)
+def again_request(
+    request: JobRequest, overrides: dict[str, Any], config: Config, schedulers: Sequence[str]
+) -> JobRequest:
+    """An earlier request made again (a re-roll, `wanbot generate --from`): its parameters
+    with `overrides` on top, checked against today's limits (they may have been lowered);
+    the notes are only about what changed now."""
+    again = resolve_again(request, overrides, config, schedulers)
     update = {"params": again.params, "negative_prompt": again.negative_prompt}
-    return request.model_copy(update=update)
+    return request.model_copy(update={**update, "notes": again.notes})
+
+
+def extended_request(
+    request: JobRequest,
+    video: Path | None,
+    origin: str,
+    prompt: str | None,
+    overrides: dict[str, Any],
+    config: Config,
+    schedulers: Sequence[str],
+) -> JobRequest:
+    """`request` continued: the same parameters (with `overrides`), `prompt` or its own, to be
+    started from the last frame of `video` (the clip of `origin`, a job id); `from_last_frame`
+    fetches that frame. `video` None: the clip is not in the archive (any more)."""
+    if request.mode is not Mode.I2V:
+        raise UserError("Only image-to-video clips can be extended.")
+    if video is None or not video.is_file():
+        raise InputError(
+            f"The video of job {origin} is not in the archive (any more), so it cannot be "
+            "extended. Extend a finished video, or make a new one."
+        )
+    text = (prompt or "").strip() or request.prompt
+    require_text("prompt", text)
+    base = request.model_copy(update={"prompt": text})
+    lineage = Lineage(job_id=origin, video=video.resolve())
+    return again_request(base, overrides, config, schedulers).model_copy(
+        update={"extends": lineage}
+    )
+
+
+async def from_last_frame(request: JobRequest, work_dir: Path) -> JobRequest:
+    """An extension's request with the last frame of the clip it continues as its image."""
+    assert request.extends is not None
+    frame = await last_frame(request.extends.video, work_dir / "from" / "last.png")
+    return request.model_copy(update={"inputs": InputFiles(image=frame)})

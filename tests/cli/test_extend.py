@@ -37,3 +37,26 @@ async def test_extend_archives_the_continuation_and_the_joined_video(tmp_path: P
         != data["request"]["params"]["seed"]
     )
     assert wrong.code == 2 and "either --from or --extend" in wrong.err
+
+
+async def test_the_cli_refuses_what_the_chats_refuse_in_the_same_words(tmp_path: Path) -> None:
+    """--extend, --batch and --from go through the engine's own operations."""
+    image = tmp_path / "cat.png"
+    image.write_bytes(png_bytes(320, 240))
+    async with FakeComfy(object_info=bundled_object_info(), scale=1.0) as fake:
+        config = write_config(tmp_path, fake.url)
+        common = ("--steps", "3", "--frames", "5", "--config", config)
+        first = await wanbot("generate", image, "a cat", *common, cwd=tmp_path)
+        record = Path(first.out.strip()).with_suffix(".json")
+        Path(first.out.strip()).unlink()
+        gone = await wanbot("generate", "--extend", record, *common, cwd=tmp_path)
+        seeds = await wanbot(
+            "generate", image, "a cat", "--seed", str(2**64 - 1), "--batch", "2", *common,
+            cwd=tmp_path,
+        )  # fmt: skip
+    origin = json.loads(record.read_text())["job_id"] or record.stem
+    assert gone.code == 1 and gone.err.strip().endswith(
+        f"The video of job {origin} is not in the archive (any more), so it cannot be "
+        "extended. Extend a finished video, or make a new one."
+    )
+    assert seeds.code == 1 and "seed 18446744073709551615 leaves no room for 2 seeds" in seeds.err
