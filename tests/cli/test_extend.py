@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -48,7 +49,7 @@ async def test_the_cli_refuses_what_the_chats_refuse_in_the_same_words(tmp_path:
         common = ("--steps", "3", "--frames", "5", "--config", config)
         first = await wanbot("generate", image, "a cat", *common, cwd=tmp_path)
         record = Path(first.out.strip()).with_suffix(".json")
-        Path(first.out.strip()).unlink()
+        await asyncio.to_thread(Path(first.out.strip()).unlink)
         gone = await wanbot("generate", "--extend", record, *common, cwd=tmp_path)
         seeds = await wanbot(
             "generate", image, "a cat", "--seed", str(2**64 - 1), "--batch", "2", *common,
