@@ -47,9 +47,10 @@ from bot.media.details import details_text
 from bot.media.summary import full_summary, summarize
 from bot.media.units import duration_text, size_text
 from bot.media.video import DeliveryPlan, plan_delivery, probe, thumbnail
-from bot.params import PARAMS, Param, default_negative, find_param, scheduler_choices
+from bot.params import PARAMS, Param, find_param, scheduler_choices
 from bot.replies import echo, fit, pieces
 from bot.request import Ask, FileSet, InputFiles, Mode, Order, Sender, user_key
+from bot.resolve import default_negative
 from bot.user_defaults import describe as describe_user_defaults
 from workflows.schema import bundled_object_info
 

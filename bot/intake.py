@@ -17,19 +17,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import shutil
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.config import Config
 from bot.errors import InputError, ParameterError
 from bot.media.audio import cut_note, frames_for_duration, prepare_audio
-from bot.media.decode import PixelBudget
+from bot.media.decode import Fit, PixelBudget
 from bot.media.frames import check_matching, frames_for_count, prepare_frames
-from bot.media.images import prepare_image
-from bot.params import require_text, resolve_params
-from bot.request import Ask, FileSet, InputFiles, JobRequest, Mode
+from bot.media.images import PreparedImage, prepare_image
+from bot.params import require_text
+from bot.request import Ask, FileSet, InputFiles, JobRequest, Mode, Params
+from bot.resolve import resolve_params
 
 FACE_SIZE = 512  # WanAnimate's face encoder works on 512x512 crops
 
@@ -114,101 +115,115 @@ async def prepare_job(
 
 
 async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -> PreparedJob:
-    """Normalize the files of an already resolved request (also used to re-run an archive)."""
+    """Normalize the files of an already resolved request (also used to re-run an archive):
+    the image (and end frame) for every mode, then what the mode adds."""
     _require_utf8(request)
     _require_inputs(request.mode, request.inputs)
     await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
-    params = request.params.model_copy()
-    notes = list(request.notes)
-    limits = config.limits
-    budget = PixelBudget(limits.max_total_pixels)  # one for all of the job's images
-    image = await prepare_image(
-        request.inputs.image,
-        work_dir / "image.png",
-        width=params.width,
-        height=params.height,
-        follow_orientation=not params.size_from_user,
-        fit=config.delivery.image_fit,
-        limits=limits,
-        budget=budget,
-    )
+    job = _Preparing(request, config, work_dir, request.params.model_copy(), list(request.notes))
+    await _prepare_images(job)
+    extra = _BY_MODE.get(request.mode)
+    if extra is not None:
+        await extra(job)
+    final = request.model_copy(update={"params": job.params, "notes": job.notes})
+    return PreparedJob(final, FileSet[Path](**job.files))
+
+
+@dataclass
+class _Preparing:
+    """A request's files on their way into `work_dir`, and what preparing them changed."""
+
+    request: JobRequest
+    config: Config
+    work_dir: Path
+    params: Params
+    notes: list[str]
+    files: dict[str, Any] = field(default_factory=dict)
+    budget: PixelBudget = field(init=False)  # one for all of the job's images
+
+    def __post_init__(self) -> None:
+        self.budget = PixelBudget(self.config.limits.max_total_pixels)
+
+    async def image(
+        self, source: Path, name: str, *, follow_orientation: bool = False, fit: Fit | None = None
+    ) -> PreparedImage:
+        """`source` at the video's size as `name` in the work folder."""
+        return await prepare_image(
+            source,
+            self.work_dir / name,
+            width=self.params.width,
+            height=self.params.height,
+            follow_orientation=follow_orientation,
+            fit=fit or self.config.delivery.image_fit,
+            limits=self.config.limits,
+            budget=self.budget,
+        )
+
+
+async def _prepare_images(job: _Preparing) -> None:
+    """The image (whose orientation may choose the size) and the end frame, if any."""
+    inputs, params = job.request.inputs, job.params
+    image = await job.image(inputs.image, "image.png", follow_orientation=not params.size_from_user)
     if (image.width, image.height) != (params.width, params.height):
-        notes.append(f"size {image.width}x{image.height} chosen to follow the photo's orientation.")
+        job.notes.append(
+            f"size {image.width}x{image.height} chosen to follow the photo's orientation."
+        )
         params.width, params.height = image.width, image.height
-    files: dict[str, Any] = {"image": image.path}
-    if request.inputs.end is not None:
-        end = await prepare_image(
-            request.inputs.end,
-            work_dir / "end.png",
-            width=params.width,
-            height=params.height,
-            follow_orientation=False,  # the first frame has decided the size
-            fit=config.delivery.image_fit,
-            limits=limits,
-            budget=budget,
+    job.files["image"] = image.path
+    if inputs.end is not None:
+        # The first frame has decided the size.
+        job.files["end"] = (await job.image(inputs.end, "end.png")).path
+
+
+async def _prepare_talk(job: _Preparing) -> None:
+    """InfiniteTalk: the speech as 16 kHz WAV; the video is as long as it."""
+    assert job.request.inputs.audio is not None
+    limits = job.config.limits
+    audio = await prepare_audio(job.request.inputs.audio, job.work_dir / "audio.wav", limits=limits)
+    if audio.was_cut:
+        job.notes.append(cut_note(audio, limits.max_audio_seconds))
+    job.params.frames = frames_for_duration(audio.duration, job.params.fps)
+    job.files["audio"] = audio.path
+
+
+async def _prepare_animate(job: _Preparing) -> None:
+    """WanAnimate: the pose frames (and face frames) as clips, the background; the video is as
+    long as the pose clip allows."""
+    inputs, params, limits = job.request.inputs, job.params, job.config.limits
+    pose = await prepare_frames(
+        inputs.pose, job.work_dir / "pose.mp4", width=params.width, height=params.height,
+        fps=params.fps, limits=limits, what="pose", fit=job.config.delivery.image_fit,
+        budget=job.budget,
+    )  # fmt: skip
+    if pose.was_cut:
+        job.notes.append(f"the pose video was cut to its first {pose.count} frames.")
+    frames = frames_for_count(pose.count, limits.max_frames)
+    if frames != pose.count:
+        why = (
+            "Wan needs 4n+1 frames"
+            if pose.count <= limits.max_frames
+            else f"the limit is {limits.max_frames} frames"
         )
-        files["end"] = end.path
+        job.notes.append(f"using the first {frames} of the {pose.count} pose frames ({why}).")
+    params.frames = frames
+    job.files["pose"] = [pose.path]
+    if inputs.face:
+        face = await prepare_frames(
+            inputs.face, job.work_dir / "face.mp4", width=FACE_SIZE, height=FACE_SIZE,
+            fps=params.fps, limits=limits, what="face", budget=job.budget,
+        )  # fmt: skip
+        await check_matching(pose, face)
+        job.files["face"] = [face.path]
+    if inputs.background is not None:
+        background = await job.image(inputs.background, "background.png", fit="crop")
+        job.files["background"] = background.path
 
-    if request.mode is Mode.INFINITETALK:
-        assert request.inputs.audio is not None
-        audio = await prepare_audio(request.inputs.audio, work_dir / "audio.wav", limits=limits)
-        if audio.was_cut:
-            notes.append(cut_note(audio, limits.max_audio_seconds))
-        params.frames = frames_for_duration(audio.duration, params.fps)
-        files["audio"] = audio.path
 
-    if request.mode is Mode.ANIMATE:
-        pose = await prepare_frames(
-            request.inputs.pose,
-            work_dir / "pose.mp4",
-            width=params.width,
-            height=params.height,
-            fps=params.fps,
-            limits=limits,
-            what="pose",
-            fit=config.delivery.image_fit,
-            budget=budget,
-        )
-        if pose.was_cut:
-            notes.append(f"the pose video was cut to its first {pose.count} frames.")
-        frames = frames_for_count(pose.count, limits.max_frames)
-        if frames != pose.count:
-            why = (
-                "Wan needs 4n+1 frames"
-                if pose.count <= limits.max_frames
-                else f"the limit is {limits.max_frames} frames"
-            )
-            notes.append(f"using the first {frames} of the {pose.count} pose frames ({why}).")
-        params.frames = frames
-        files["pose"] = [pose.path]
-        if request.inputs.face:
-            face = await prepare_frames(
-                request.inputs.face,
-                work_dir / "face.mp4",
-                width=FACE_SIZE,
-                height=FACE_SIZE,
-                fps=params.fps,
-                limits=limits,
-                what="face",
-                budget=budget,
-            )
-            await check_matching(pose, face)
-            files["face"] = [face.path]
-        if request.inputs.background is not None:
-            background = await prepare_image(
-                request.inputs.background,
-                work_dir / "background.png",
-                width=params.width,
-                height=params.height,
-                follow_orientation=False,
-                fit="crop",
-                limits=limits,
-                budget=budget,
-            )
-            files["background"] = background.path
-
-    final = request.model_copy(update={"params": params, "notes": notes})
-    return PreparedJob(final, FileSet[Path](**files))
+# What each mode prepares beyond the image (image to video: nothing).
+_BY_MODE: dict[Mode, Callable[[_Preparing], Awaitable[None]]] = {
+    Mode.INFINITETALK: _prepare_talk,
+    Mode.ANIMATE: _prepare_animate,
+}
 
 
 def _copy(src: Path, dest: Path) -> Path:

@@ -15,9 +15,10 @@ from typing import Any, Protocol
 from bot.config import Config
 from bot.errors import ParameterError, UserError
 from bot.flags import convert_flag, lookup_flag
-from bot.params import PARAMS, resolve_params
+from bot.params import PARAMS
 from bot.replies import echo
 from bot.request import Mode
+from bot.resolve import resolve_params
 
 RESET_WORDS = frozenset({"reset", "clear", "none", "off"})
 VALUE_ECHO = 80  # characters of each value shown back; every setting fits a message then

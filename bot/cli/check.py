@@ -18,8 +18,9 @@ from bot.config import Config, HostConfig
 from bot.engine.lock import is_held
 from bot.errors import UserError
 from bot.logs import redact
-from bot.params import resolve_params, scheduler_choices
+from bot.params import scheduler_choices
 from bot.request import InputFiles, JobRequest, Mode
+from bot.resolve import resolve_params
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError, HostUnavailable
 from workflows.builder import build_prompt, missing_for_fast

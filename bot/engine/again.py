@@ -18,9 +18,10 @@ from bot.engine.retention import require_inputs
 from bot.errors import InputError, UserError
 from bot.intake import PreparedJob, accept_request
 from bot.media.joins import last_frame
-from bot.params import random_seed, require_text, resolve_again
+from bot.params import random_seed, require_text
 from bot.replies import echo
 from bot.request import InputFiles, JobRequest, Lineage, Mode
+from bot.resolve import resolve_again
 
 Prepare = Callable[[Path], Awaitable[PreparedJob]]
 

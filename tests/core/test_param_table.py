@@ -6,8 +6,9 @@ import pytest
 
 from bot.config import Config, parse_config
 from bot.errors import ParameterError
-from bot.params import PARAMS, resolve_params, scheduler_choices
+from bot.params import PARAMS, scheduler_choices
 from bot.request import COLOR_MATCH_CHOICES, Mode
+from bot.resolve import resolve_params
 from workflows.schema import bundled_object_info
 
 SCHEDULERS = ["unipc", "dpm++", "dpm++_sde", "euler"]

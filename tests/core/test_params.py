@@ -8,15 +8,9 @@ from bot.config import Config, parse_config
 from bot.errors import ParameterError
 from bot.flags import parse_command
 from bot.intake import prepare_job, prepare_request
-from bot.params import (
-    DEFAULT_NEGATIVE,
-    JOB_COUNT,
-    PARAMS,
-    find_param,
-    resolve_again,
-    resolve_params,
-)
+from bot.params import DEFAULT_NEGATIVE, JOB_COUNT, PARAMS, find_param
 from bot.request import Ask, InputFiles, Mode
+from bot.resolve import resolve_again, resolve_params
 from tests.factories import make_params, make_request
 
 SCHEDULERS = ["unipc", "dpm++", "dpm++_sde", "euler"]

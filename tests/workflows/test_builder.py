@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from bot.config import Config, parse_config
-from bot.params import SEED_MAX, resolve_params
+from bot.params import SEED_MAX
 from bot.request import InputFiles, JobRequest
+from bot.resolve import resolve_params
 from tests.factories import make_request
 from tests.workflows import full_object_info
 from workflows.builder import (

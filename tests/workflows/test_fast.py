@@ -9,8 +9,8 @@ import pytest
 
 from bot.config import Config, parse_config
 from bot.errors import ConfigError, ParameterError
-from bot.params import resolve_again, resolve_params
 from bot.request import InputFiles, JobRequest, Mode
+from bot.resolve import resolve_again, resolve_params
 from fakes.comfy_validation import with_models
 from tests.factories import make_request
 from tests.workflows import full_object_info
