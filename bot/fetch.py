@@ -31,6 +31,15 @@ FIRST_BACKOFF = 0.25  # seconds before the 2nd try; doubles after each failure
 MAX_BACKOFF = 30.0
 
 
+MADE_NOT_FETCHED = "The video was made, but it could not be"
+
+
+def made_not_fetched(error: str | None) -> bool:
+    """Whether a failed job's error says its video was made but not fetched (so fetching it
+    again, not running it again, is what can still deliver it)."""
+    return (error or "").startswith(MADE_NOT_FETCHED)
+
+
 class VideoNotFetched(WanBotError):
     """The prompt finished, but its video could not be fetched from the host in time."""
 
@@ -40,9 +49,10 @@ class VideoNotFetched(WanBotError):
         self.host = host
         self.prompt_id = prompt_id
         super().__init__(
-            f"The video was made, but it could not be {self.what} from the GPU host {host} "
+            f"{MADE_NOT_FETCHED} {self.what} from the GPU host {host} "
             f"({tries} {'try' if tries == 1 else 'tries'}; prompt {prompt_id}). "
-            "Please try again later."
+            "An admin can fetch it again once the host answers (/refetch); else please "
+            "send the job again later."
         )
 
 

@@ -28,7 +28,7 @@ from bot.archive import Archive
 from bot.config import Config
 from bot.engine import admission, again
 from bot.engine.accept import Acceptance, Work
-from bot.engine.admin import Admin
+from bot.engine.admin import Admin, AdminError
 from bot.engine.admission import Ticket
 from bot.engine.delivery import Deliveries
 from bot.engine.dispatch import Dispatcher
@@ -45,6 +45,7 @@ from bot.engine.recovery import recover
 from bot.engine.runs import Runs
 from bot.engine.scheduler import FairQueue
 from bot.engine.store import JobStore
+from bot.fetch import made_not_fetched
 from bot.intake import PreparedJob, accept_inputs
 from bot.request import JobRequest, Order, Sender, user_key
 from bot.user_defaults import UserDefaults
@@ -294,6 +295,30 @@ class Engine:
             await self._runs.halt(job)
         self._ledger.emit(job, JobCancelled(by_admin=job.user != user))
         self._ledger.retire(job)
+        return job
+
+    async def refetch(self, job_id: str, by: str) -> Job:
+        """Fetch again the video of a job that was made but could not be fetched (an admin's
+        retry once its host answers again): it follows the same prompt on the same host, so
+        nothing runs twice, and is delivered as usual. `by` is the admin, for the log."""
+        job = self._ledger.get(job_id) or await self._store.get(job_id)
+        if job is None:
+            raise AdminError(f"There is no job {job_id}.")
+        if job.status is not JobStatus.FAILED or not made_not_fetched(job.error):
+            raise AdminError(
+                f"Job {job_id} is {job.status.value}; only a video that was made but could not "
+                "be fetched can be fetched again."
+            )
+        host = self._hosts.hosts.get(job.host or "")
+        if host is None or not host.up or not job.prompt_id:
+            raise AdminError(
+                f"The host of job {job_id} ({job.host}) is not up now; try again once it answers."
+            )
+        log.info("admin %s: fetching job %s again from %s", by, job.id, host.name)
+        job.status, job.error, job.finished_at = JobStatus.RUNNING, None, None
+        await self._store.update(job, "status", "error", "finished_at")
+        self._ledger.track(job)
+        self._runs.start(job, host, reattach=True)
         return job
 
     async def get(self, job_id: str) -> Job | None:

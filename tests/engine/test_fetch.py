@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from bot.engine.admin import AdminError
 from bot.engine.events import JobFailed
 from bot.engine.jobs import Job, JobStatus
 from fakes.comfy_faults import Fault
@@ -79,3 +80,24 @@ async def test_a_fetch_that_keeps_failing_fails_the_job_and_keeps_its_prompt(
         assert stored is not None and stored.status is JobStatus.FAILED
         assert (stored.host, stored.prompt_id) == ("gpu-1", prompt_id)  # to fetch it later
         assert world.engine.hosts["gpu-1"].up  # the host was not blamed for a busy moment
+
+
+async def test_an_admin_fetches_a_made_video_again_without_running_it_again(
+    engine_world: WorldFactory,
+) -> None:
+    async with engine_world(comfy={"hold": True}) as world:
+        world.config.comfy.fetch_retry_seconds = 0.3
+        job = await _run_with_faults(world, view=[Fault.ERROR] * 1000)
+        fake = world.fakes[0]
+        assert world.front.delivered_ids() == []
+        other = await world.submit("bob")
+        fake.view_faults = []  # the host answers again
+        await world.drain()
+        with pytest.raises(AdminError, match="only a video that was made"):
+            await world.engine.refetch(other.id, by="test:root")
+        again = await world.engine.refetch(job.id, by="test:root")
+        await world.drain()
+        stored = await world.store.get(job.id)
+    assert again.id == job.id and world.front.delivered_ids() == [other.id, job.id]
+    assert stored is not None and stored.status is JobStatus.DONE
+    assert _posts(fake) == 2  # one per job: the refetched one was not run again
