@@ -63,6 +63,9 @@ class HostConfig(_Strict):
     preset: HardwarePreset = HardwarePreset.RTX4090
     hardware: dict[str, Any] = Field(default_factory=dict)
     models: ModelOverrides = Field(default_factory=ModelOverrides)
+    # Previews while sampling (ComfyUI's `preview_method`): "latent2rgb" needs nothing more,
+    # "taesd" the TAE files (taew2_1.safetensors) in the host's models/vae_approx.
+    preview: Literal["latent2rgb", "taesd", "none"] = "latent2rgb"
 
     def resolved_hardware(self) -> Hardware:
         """The preset's values with this host's `hardware` table on top."""
@@ -236,6 +239,8 @@ class Queue(_Strict):
     admins: list[str] = Field(default_factory=list)
     max_attempts: int = Field(default=3, ge=1)
     progress_interval: float = Field(default=3.0, ge=0)
+    # Seconds between two preview images of one job sent to its front end (the newest wins).
+    preview_interval: float = Field(default=5.0, ge=0)
     affinity_max_wait: float = Field(default=120.0, ge=0)
     health_interval: float = Field(default=10.0, gt=0)
     default_seconds_per_frame: float = Field(default=4.0, gt=0)

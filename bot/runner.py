@@ -63,11 +63,18 @@ class HostSetup:
     models: Models
     hardware: Hardware
     object_info: dict[str, Any]
+    preview: str = "none"  # ComfyUI's preview_method for this host's prompts
 
     @classmethod
     def of(cls, host: HostConfig, config: Config, object_info: dict[str, Any]) -> HostSetup:
         models = host.resolved_models(config.models)
-        return cls(host.name, models, host.resolved_hardware(), object_info)
+        return cls(host.name, models, host.resolved_hardware(), object_info, host.preview)
+
+    @property
+    def extra_data(self) -> dict[str, Any]:
+        """What a prompt for this host carries beside its graph: the preview method, unless
+        previews are off (then nothing, and the host sends none)."""
+        return {} if self.preview == "none" else {"preview_method": self.preview}
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,7 @@ class Submission:
     prompt_id: str
     workflow: dict[str, Any]
     uploaded: FileSet[str]
+    extra_data: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 async def _nothing(_: object) -> None:
@@ -261,7 +269,7 @@ async def stage_job(
             # The host stored a file under another name: bind the workflow to that name.
             uploaded = plan_uploads(job, stored.__getitem__)
             workflow = build_workflow(job, setup, uploaded, prefix)
-    return Submission(str(uuid.uuid4()), workflow, uploaded)
+    return Submission(str(uuid.uuid4()), workflow, uploaded, setup.extra_data)
 
 
 async def send(client: ComfyClient, submission: Submission) -> Submission:
@@ -269,7 +277,9 @@ async def send(client: ComfyClient, submission: Submission) -> Submission:
 
     A ComfyUI too old to take the client's id answers with its own: that one is returned.
     """
-    prompt_id = await client.submit(submission.workflow, prompt_id=submission.prompt_id)
+    prompt_id = await client.submit(
+        submission.workflow, prompt_id=submission.prompt_id, extra_data=submission.extra_data
+    )
     if prompt_id == submission.prompt_id:
         return submission
     log.warning("host %s filed prompt %s as %s", client.base_url, submission.prompt_id, prompt_id)

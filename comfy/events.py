@@ -39,7 +39,16 @@ class Progress:
     node: str | None
 
 
-ComfyEvent = Started | Cached | Executing | Progress
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """A preview image of what the sampler is making (JPEG or PNG bytes)."""
+
+    prompt_id: str
+    image: bytes
+    mime: str
+
+
+ComfyEvent = Started | Cached | Executing | Progress | Preview
 
 HistoryEntry = dict[str, Any]
 
@@ -53,6 +62,8 @@ def parse_event(kind: str, data: dict[str, Any]) -> ComfyEvent | None:
         return Cached(prompt_id, tuple(str(n) for n in data.get("nodes") or ()))
     if kind == "executing" and data.get("node") is not None:
         return Executing(prompt_id, str(data["node"]))
+    if kind == "preview":  # made by the listener from a binary frame
+        return Preview(prompt_id, bytes(data["image"]), str(data["mime"]))
     if kind == "progress":
         node = data.get("node")
         return Progress(

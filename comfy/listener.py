@@ -2,10 +2,11 @@
 
 The listener keeps a single `/ws` connection open, reconnecting with backoff, and hands each
 JSON message to the queues subscribed to its `prompt_id`. It never interprets messages beyond
-routing; `ComfyClient.follow` does that. After every reconnect it tells all subscribers to
-reconcile with `/history`, since anything sent while the socket was down is lost. It gives up
-after `connect_window` seconds when the socket never opened, and after `reconnect_window`
-when an open one stays gone.
+routing; `ComfyClient.follow` does that. Binary preview frames (`comfy.previews`) become
+`preview` messages of the prompt they name, or of the prompt executing when they do not.
+After every reconnect it tells all subscribers to reconcile with `/history`, since anything
+sent while the socket was down is lost. It gives up after `connect_window` seconds when the
+socket never opened, and after `reconnect_window` when an open one stays gone.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import aiohttp
 
 from comfy.errors import AuthError, ComfyError, HostUnavailable
+from comfy.previews import parse_preview
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,11 @@ MAX_BACKOFF = 2.0
 # arrive before `submit` has even returned its id.
 BACKLOG_PROMPTS = 64
 BACKLOG_MESSAGES = 512
+# The first message on a socket: ComfyUI then names the prompt in every preview (event 4).
+FEATURE_FLAGS = {"type": "feature_flags", "data": {"supports_preview_metadata": True}}
+# Messages after which a prompt is executing on the host, and after which it is not.
+RUNNING = frozenset({"execution_start", "executing", "progress"})
+ENDED = frozenset({"execution_success", "execution_error", "execution_interrupted"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +79,17 @@ class EventListener:
         self._connected = asyncio.Event()
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._backlog: OrderedDict[str, list[Message]] = OrderedDict()
+        self._executing: str | None = None  # the prompt that previews without an id are of
+        # The newest preview of each prompt nobody follows yet (older ones are worth nothing).
+        self._early_previews: OrderedDict[str, Message] = OrderedDict()
 
     def subscribe(self, prompt_id: str) -> asyncio.Queue[Delivery]:
         queue: asyncio.Queue[Delivery] = asyncio.Queue()
         for message in self._backlog.pop(prompt_id, []):
             queue.put_nowait(message)
+        early = self._early_previews.pop(prompt_id, None)
+        if early is not None:
+            queue.put_nowait(early)
         self._subscribers.setdefault(prompt_id, set()).add(queue)
         return queue
 
@@ -142,6 +155,11 @@ class EventListener:
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             self._ws = ws
+            self._executing = None
+            try:
+                await ws.send_json(FEATURE_FLAGS)
+            except (aiohttp.ClientError, ConnectionError, RuntimeError) as exc:
+                log.warning("ComfyUI websocket failed: %s", exc)
             self._connected.set()
             if ever_connected:
                 self._broadcast(Reconcile())
@@ -162,7 +180,26 @@ class EventListener:
         async for msg in ws:
             if msg.type == aiohttp.WSMsgType.TEXT:
                 self._route(msg.data)
-            # Binary frames are previews (event type, image format, bytes): not needed.
+            elif msg.type == aiohttp.WSMsgType.BINARY:
+                self._route_preview(msg.data)
+
+    def _route_preview(self, frame: bytes) -> None:
+        """A preview goes to its prompt's followers; of a prompt nobody follows yet, only the
+        newest is kept for its first follower."""
+        preview = parse_preview(frame)
+        prompt_id = None if preview is None else preview.prompt_id or self._executing
+        if preview is None or prompt_id is None:
+            return
+        message = Message("preview", {"prompt_id": prompt_id, "image": preview.image,
+                                      "mime": preview.mime})  # fmt: skip
+        queues = self._subscribers.get(prompt_id)
+        if not queues:
+            self._early_previews[prompt_id] = message
+            self._early_previews.move_to_end(prompt_id)
+            while len(self._early_previews) > BACKLOG_PROMPTS:
+                self._early_previews.popitem(last=False)
+        for queue in queues or ():
+            queue.put_nowait(message)
 
     def _route(self, raw: str) -> None:
         try:
@@ -177,6 +214,7 @@ class EventListener:
         prompt_id = data.get("prompt_id")
         if prompt_id is None:
             return
+        self._follow_execution(kind, str(prompt_id), data)
         message = Message(kind, data)
         queues = self._subscribers.get(str(prompt_id))
         if queues:
@@ -184,6 +222,13 @@ class EventListener:
                 queue.put_nowait(message)
         else:
             self._keep(str(prompt_id), message)
+
+    def _follow_execution(self, kind: str, prompt_id: str, data: dict[str, Any]) -> None:
+        """Which prompt runs now (ComfyUI runs one at a time), for previews without an id."""
+        if kind in RUNNING and not (kind == "executing" and data.get("node") is None):
+            self._executing = prompt_id
+        elif prompt_id == self._executing and (kind in ENDED or kind == "executing"):
+            self._executing = None
 
     def _keep(self, prompt_id: str, message: Message) -> None:
         backlog = self._backlog.setdefault(prompt_id, [])

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import struct
 import time
 import uuid
 from collections.abc import Callable
@@ -25,15 +24,11 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from fakes import media
 from fakes.comfy_faults import Fault, answer_fault
 from fakes.comfy_state import ComfyState, Job, Request
 from fakes.comfy_validation import validate_prompt, with_input_folder
 from fakes.fake_jobs import JobRunner
 from fakes.forms import read_form
-
-PREVIEW_IMAGE = 1  # protocol.BinaryEventTypes.PREVIEW_IMAGE
-PNG_FORMAT = 2
 
 
 class FakeComfy(ComfyState):
@@ -157,13 +152,6 @@ class FakeComfy(ComfyState):
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await ws.send_str(json.dumps({"type": kind, "data": data}))
 
-    async def send_preview(self, client_id: str | None) -> None:
-        ws = self.sockets.get(client_id or "")
-        if ws is not None and not ws.closed:
-            frame = struct.pack(">II", PREVIEW_IMAGE, PNG_FORMAT) + media.png_bytes(8, 8)
-            with contextlib.suppress(ConnectionError, RuntimeError):
-                await ws.send_bytes(frame)
-
     async def broadcast_status(self) -> None:
         for sid in list(self.sockets):
             await self.send(sid, "status", {"status": self._exec_info()})
@@ -251,13 +239,24 @@ class FakeComfy(ComfyState):
         self.changed()
         try:
             await self.send(sid, "status", {"status": self._exec_info(), "sid": sid})
+            first = True
             async for msg in ws:
                 if msg.type == WSMsgType.ERROR:
                     break
+                if first and msg.type == WSMsgType.TEXT:
+                    self._feature_flags(sid, msg.data)
+                first = False
         finally:
             if self.sockets.get(sid) is ws:
                 del self.sockets[sid]
         return ws
+
+    def _feature_flags(self, sid: str, text: str) -> None:
+        """A client's first message may announce what it supports (like ComfyUI's server)."""
+        with contextlib.suppress(ValueError, AttributeError):
+            data = json.loads(text)
+            if data.get("type") == "feature_flags":
+                self.socket_flags[sid] = dict(data.get("data") or {})
 
     async def _system_stats(self, request: web.Request) -> web.Response:
         system = {"os": "linux", "comfyui_version": "0.33.0", "python_version": "3.11.7"}

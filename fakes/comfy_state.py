@@ -79,6 +79,9 @@ class ComfyState:
         # host slow to answer). It takes it even if the client went away, as ComfyUI does.
         self.prompt_gate: asyncio.Event | None = None
         self.sockets: dict[str, web.WebSocketResponse] = {}
+        # What each client announced in its first `feature_flags` message, by client id.
+        self.socket_flags: dict[str, dict[str, Any]] = {}
+        self.previews_sent = 0
         self.refuse_ws = False
         # While set, /ws never answers the upgrade (until the fake closes).
         self.stall_ws = False

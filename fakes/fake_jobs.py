@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from fakes import media
+from fakes.comfy_previews import send_previews
 
 if TYPE_CHECKING:
     from fakes.comfy_server import FakeComfy, Job
@@ -98,8 +99,7 @@ class JobRunner:
             await self._check_interrupt(job, messages, node_id, executed)
             progress = {"value": step, "max": steps, "prompt_id": job.prompt_id, "node": node_id}
             await self.fake.send(job.client_id, "progress", progress)
-            if step <= 2:
-                await self.fake.send_preview(job.client_id)
+            await send_previews(self.fake, job, node_id, step)
             if step == 1:
                 if self.fake.drop_ws_mid_job:
                     await self.fake.drop_websockets()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.engine.events import JobEvent
+from bot.engine.events import JobEvent, JobPreview
 from bot.engine.jobs import Job, JobResult
 
 E = TypeVar("E")
@@ -38,11 +38,16 @@ class RecordingFrontEnd:
         self.remember_deliveries = True
         # Fail this many deliveries after the video went out (a card edit that fails).
         self.fail_after_sending = 0
+        # While set to an unset Event, showing a preview waits on it (a platform that makes
+        # the bot wait, as after a 429).
+        self.preview_gate: asyncio.Event | None = None
         self._tick = asyncio.Event()
 
     # -- FrontEnd ---------------------------------------------------------------------------
 
     async def on_event(self, job: Job, event: JobEvent) -> None:
+        if isinstance(event, JobPreview) and self.preview_gate is not None:
+            await self.preview_gate.wait()
         self.events.append((job.id, event))
         self._changed()
 

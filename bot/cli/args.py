@@ -143,6 +143,13 @@ def build_parser(*, job_flags: bool = True) -> argparse.ArgumentParser:
         help="continue an archived image-to-video job from its last frame and archive both "
         "joined; words after it are the new prompt",
     )
+    gen.add_argument(
+        "--preview",
+        dest="preview_dir",
+        type=Path,
+        metavar="DIR",
+        help="write the newest preview of the running job to DIR/preview.jpg as it arrives",
+    )
     wf = sub.add_parser(
         "workflow", help="print the API-format prompt (checked offline, or on --host NAME)"
     )

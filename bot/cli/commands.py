@@ -34,6 +34,7 @@ from bot.runner import (
 )
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError
+from comfy.events import ComfyEvent, Preview
 from workflows.schema import bundled_object_info
 from workflows.validate import WorkflowInvalid, check_prompt
 
@@ -146,7 +147,10 @@ async def _generate_one(
         job = await _prepare(args, config, object_info, work, old)
         _print_notes(job)
         setup = HostSetup.of(host, config, object_info)
-        done = await _run(job, client, setup, work / "result.mp4", config.comfy.fetch_retry_seconds)
+        done = await _run(
+            job, client, setup, work / "result.mp4", config.comfy.fetch_retry_seconds,
+            preview_dir=getattr(args, "preview_dir", None),
+        )  # fmt: skip
         record = await make_record(
             done.video,
             job.request,
@@ -165,13 +169,25 @@ async def _generate_one(
 
 
 async def _run(
-    job: PreparedJob, client: ComfyClient, setup: HostSetup, dest: Path, fetch_window: float
+    job: PreparedJob,
+    client: ComfyClient,
+    setup: HostSetup,
+    dest: Path,
+    fetch_window: float,
+    *,
+    preview_dir: Path | None = None,
 ) -> RunResult:
-    """The run path with a progress bar; a Ctrl-C cancels the prompt on the host.
+    """The run path with a progress bar (and the newest preview in `preview_dir`); a Ctrl-C
+    cancels the prompt on the host.
 
     The bar always ends its line first, so whatever is printed next starts on its own line.
     """
     bar = ProgressBar(sys.stderr)
+
+    async def on_event(event: ComfyEvent) -> None:
+        bar.update(event)
+        if isinstance(event, Preview) and preview_dir is not None:
+            await asyncio.to_thread(write_preview, event, preview_dir)
 
     async def cancel(prompt_id: str) -> None:
         bar.close()
@@ -187,11 +203,23 @@ async def _run(
             setup,
             dest,
             # The bar ends with the GPU work: a fetch's warnings start on their own line.
-            hooks=Hooks(on_event=bar.update, on_generated=bar.close, on_cancelled=cancel),
+            hooks=Hooks(on_event=on_event, on_generated=bar.close, on_cancelled=cancel),
             fetch_window=fetch_window,
         )
     finally:
         bar.close()
+
+
+def write_preview(preview: Preview, folder: Path) -> Path:
+    """`preview` as `folder/preview.jpg` (`.png` for a PNG), replaced whole so a reader never
+    sees half of one."""
+    suffix = ".png" if preview.mime == "image/png" else ".jpg"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"preview{suffix}"
+    partial = target.with_name(f".{target.name}.part")
+    partial.write_bytes(preview.image)
+    partial.replace(target)
+    return target
 
 
 async def workflow(args: argparse.Namespace, config: Config | None) -> int:

@@ -68,7 +68,7 @@ class Engine:
         self._queue = FairQueue()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._estimator = Estimator(config.queue.default_seconds_per_frame)
-        self._notifier = Notifier(config.queue.progress_interval)
+        self._notifier = Notifier(config.queue.progress_interval, config.queue.preview_interval)
         self._wake = asyncio.Event()
         self._board = Board(self._queue, self._estimator, self._hosts, lambda: self._runs.jobs())
         self._ledger = Ledger(

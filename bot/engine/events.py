@@ -2,7 +2,9 @@
 
 State changes (accepted, started, finished, failed, cancelled) are always sent. Progress and
 queue-position updates are throttled per job: at most one per `interval` seconds, and never
-the same update twice in a row.
+the same update twice in a row. Previews (`JobPreview`, kept in memory only) have a pump and
+an interval of their own, so a slow preview edit never holds up the status or the delivery;
+while one waits to be sent, a newer one takes its place.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.engine.jobs import Job, JobResult
 
@@ -45,6 +47,14 @@ class JobProgress:
 
 
 @dataclass(frozen=True)
+class JobPreview:
+    """What the sampler is making now: an image (JPEG or PNG bytes) for the job's card."""
+
+    image: bytes = field(repr=False)
+    mime: str
+
+
+@dataclass(frozen=True)
 class JobFinished:
     result: JobResult
 
@@ -64,6 +74,7 @@ JobEvent = (
     | PositionChanged
     | JobStarted
     | JobProgress
+    | JobPreview
     | JobFinished
     | JobFailed
     | JobCancelled
@@ -74,13 +85,26 @@ THROTTLED = (JobProgress, PositionChanged)
 class Throttle:
     """Decides which throttled updates of one job are worth sending."""
 
-    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        preview_interval: float = 0.0,
+    ) -> None:
         self.interval = interval
+        self.preview_interval = preview_interval
         self._clock = clock
         self._last: JobEvent | None = None
         self._sent_at = float("-inf")
+        self._preview_at = float("-inf")
 
     def allow(self, event: JobEvent) -> bool:
+        if isinstance(event, JobPreview):
+            now = self._clock()
+            if now - self._preview_at < self.preview_interval:
+                return False
+            self._preview_at = now
+            return True
         if not isinstance(event, THROTTLED):
             self._last = event
             return True
@@ -94,6 +118,7 @@ class Throttle:
 
 
 Handler = Callable[[Job, JobEvent], Awaitable[None]]
+PREVIEWS = "#previews"  # the key suffix of a job's preview pump
 
 
 class Notifier:
@@ -102,8 +127,9 @@ class Notifier:
     A front end's exception is logged and dropped: notifications are best effort.
     """
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, preview_interval: float = 0.0) -> None:
         self.interval = interval
+        self.preview_interval = preview_interval
         self._throttles: dict[str, Throttle] = {}
         self._pending: dict[str, deque[JobEvent]] = {}
         self._pumps: dict[str, asyncio.Task[None]] = {}
@@ -114,16 +140,21 @@ class Notifier:
         """Queue `event` unless throttled; returns whether it will be sent."""
         throttle = self._throttles.get(job.id)
         if throttle is None:
-            throttle = self._throttles[job.id] = Throttle(self.interval)
+            throttle = Throttle(self.interval, preview_interval=self.preview_interval)
+            self._throttles[job.id] = throttle
         if not throttle.allow(event) or handler is None:
             return False
-        pending = self._pending.get(job.id)
+        # Previews go through a pump of their own: a slow one never holds up the status.
+        key = f"{job.id}{PREVIEWS}" if isinstance(event, JobPreview) else job.id
+        pending = self._pending.get(key)
         if pending is None:
-            pending = self._pending[job.id] = deque()
+            pending = self._pending[key] = deque()
             self._idle.clear()
-            self._pumps[job.id] = asyncio.create_task(
-                self._pump(job, pending, handler), name=f"notify-{job.id}"
+            self._pumps[key] = asyncio.create_task(
+                self._pump(key, job, pending, handler), name=f"notify-{key}"
             )
+        if isinstance(event, JobPreview) and pending:
+            pending.clear()  # the newest wins
         pending.append(event)
         return True
 
@@ -146,7 +177,7 @@ class Notifier:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _pump(self, job: Job, pending: deque[JobEvent], handler: Handler) -> None:
+    async def _pump(self, key: str, job: Job, pending: deque[JobEvent], handler: Handler) -> None:
         try:
             while pending:
                 event = pending.popleft()
@@ -155,7 +186,7 @@ class Notifier:
                 except Exception:
                     log.exception("front end failed to handle %s for job %s", event, job.id)
         finally:
-            del self._pending[job.id]
-            del self._pumps[job.id]
+            del self._pending[key]
+            del self._pumps[key]
             if not self._pumps:
                 self._idle.set()

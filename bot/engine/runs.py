@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.engine.delivery import Deliveries
-from bot.engine.events import JobProgress, JobStarted
+from bot.engine.events import JobPreview, JobProgress, JobStarted
 from bot.engine.hosts import Host, HostPool
 from bot.engine.jobs import Job, JobStatus
 from bot.engine.ledger import Ledger
@@ -50,7 +50,7 @@ from comfy.errors import (
     PromptLost,
     PromptRejected,
 )
-from comfy.events import ComfyEvent, Progress
+from comfy.events import ComfyEvent, Preview, Progress
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +240,9 @@ class Runs:
                 await host.client.cancel(submission.prompt_id)
 
     async def _on_comfy_event(self, job: Job, event: ComfyEvent) -> None:
+        if isinstance(event, Preview):
+            self._ledger.emit(job, JobPreview(event.image, event.mime))  # never stored
+            return
         if not isinstance(event, Progress) or event.max <= 0:
             return
         percent = round(100.0 * min(event.value, event.max) / event.max, 1)
