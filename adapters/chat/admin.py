@@ -11,15 +11,19 @@ from adapters.chat.markup import Markup
 from bot.frontend import host_lines
 
 if TYPE_CHECKING:
-    from bot.frontend import AdminAPI
+    from bot.frontend import AdminAPI, EngineAPI
 
 
 class AdminActions:
     """Each admin command's action and answer, in the shared wording."""
 
-    def __init__(self, admin: AdminAPI, markup: Markup) -> None:
-        self.admin = admin
+    def __init__(self, engine: EngineAPI, markup: Markup) -> None:
+        self.engine = engine
         self.markup = markup
+
+    @property
+    def admin(self) -> AdminAPI:
+        return self.engine.admin
 
     async def hosts(self) -> str:
         """Each host, its jobs and VRAM, then whether the bot takes new jobs."""

@@ -162,11 +162,14 @@ def caption(
     limit: int,
     duration: float | None = None,
     gpu_seconds: float | None = None,
+    by: str = "",
 ) -> str:
     """A result's caption: the prompt (escaped, shortened to fit `limit` with the line under
-    it), then `result_line`. The negative prompt, the scheduler and the rest are in Details."""
+    it; `by`: who asked, after it, where a channel mixes users), then `result_line`. The
+    negative prompt, the scheduler and the rest are in Details."""
     line = result_line(request, duration=duration, gpu_seconds=gpu_seconds)
-    room = limit - len(line) - 1
+    who = f" — {by}" if by else ""
+    room = limit - len(line) - len(who) - 1
     prompt = re.sub(r"\s+", " ", request.prompt).strip()
     if len(m.escape(prompt)) > room:
         # Cut the prompt itself, never an escape sequence in two.
@@ -176,7 +179,7 @@ def caption(
             fits = len(m.escape(shorten(prompt, mid))) <= room
             low, high = (mid, high) if fits else (low, mid - 1)
         prompt = shorten(prompt, low)
-    return f"{m.escape(prompt)}\n{line}" if prompt else line
+    return f"{m.escape(prompt)}{who}\n{line}" if prompt or who else line
 
 
 # -- admins -------------------------------------------------------------------------------

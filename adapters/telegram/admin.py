@@ -42,7 +42,7 @@ class AdminCommands:
         if user is None or not self.is_admin(user.id):
             raise UserError(shared.ADMIN_ONLY)
         by = user_key(PLATFORM, str(user.id))
-        actions = AdminActions(self.engine.admin, PLAIN)
+        actions = AdminActions(self.engine, PLAIN)
         arg = command.args.strip().split()[0] if command.args.strip() else ""
         if command.name == "hosts":
             await self.answer(message, await actions.hosts())

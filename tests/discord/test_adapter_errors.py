@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.chat import texts as shared
 from adapters.discord import texts
 from fakes.discord_objects import EPHEMERAL, USER_ID
 from fakes.discord_server import FakeDiscord
@@ -87,7 +88,7 @@ async def test_users_outside_the_allow_list_are_refused(harness: HarnessFactory)
         allowed = await i2v(fake, user=BOB, steps=3)
         await fake.wait_for("create_message", is_video)
         await h.engine.drain()
-    assert refused["content"] == texts.NOT_ALLOWED == queue["content"]
+    assert refused["content"] == shared.NOT_ALLOWED == queue["content"]
     assert refused["flags"] & EPHEMERAL
     assert "queued" in allowed["content"] and len(h.comfy.prompts) == 1
 
