@@ -25,6 +25,7 @@ from bot.frontend import (
     PositionChanged,
     QueueStatus,
     duration_text,
+    fit,
 )
 
 ELLIPSIS = "…"
@@ -179,7 +180,8 @@ def caption(
             fits = len(m.escape(shorten(prompt, mid))) <= room
             low, high = (mid, high) if fits else (low, mid - 1)
         prompt = shorten(prompt, low)
-    return f"{m.escape(prompt)}{who}\n{line}" if prompt or who else line
+    # Only a limit shorter than the line itself cuts more than the prompt.
+    return fit(f"{m.escape(prompt)}{who}\n{line}" if prompt or who else line, limit)
 
 
 # -- admins -------------------------------------------------------------------------------
