@@ -49,7 +49,7 @@ from bot.media.units import duration_text, size_text
 from bot.media.video import DeliveryPlan, plan_delivery, probe, thumbnail
 from bot.params import PARAMS, Param, default_negative, find_param, scheduler_choices
 from bot.replies import echo, fit, pieces
-from bot.request import Ask, FileSet, InputFiles, JobRequest, Mode, Order, Sender, user_key
+from bot.request import Ask, FileSet, InputFiles, Mode, Order, Sender, user_key
 from bot.user_defaults import describe as describe_user_defaults
 from workflows.schema import bundled_object_info
 
@@ -78,7 +78,6 @@ __all__ = [
     "JobFailed",
     "JobFinished",
     "JobProgress",
-    "JobRequest",
     "JobResult",
     "JobStarted",
     "JobStatus",

@@ -9,6 +9,8 @@ platform's own gestures (a caption, a slash option), stay in the platform's `tex
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
 from adapters.chat.markup import Markup
 from bot.frontend import (
@@ -18,7 +20,6 @@ from bot.frontend import (
     JobFailed,
     JobFinished,
     JobProgress,
-    JobRequest,
     JobStarted,
     JobStatus,
     JobView,
@@ -29,6 +30,36 @@ from bot.frontend import (
 )
 
 ELLIPSIS = "…"
+
+
+class _Params(Protocol):
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def frames(self) -> int: ...
+    @property
+    def fps(self) -> float: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def steps(self) -> int: ...
+    @property
+    def quality(self) -> str: ...
+
+
+class Request(Protocol):
+    """What a caption reads of a `JobRequest` (`JobResult.request`)."""
+
+    @property
+    def prompt(self) -> str: ...
+    @property
+    def params(self) -> _Params: ...
+    @property
+    def notes(self) -> Sequence[str]: ...
+
+
 NOT_ALLOWED = "Sorry, this bot is private here. Ask its operator to add you."
 ADMIN_ONLY = "That command is for the bot's admins."
 INTERNAL = "Something went wrong on our side (reference {ref}). Please try again later."
@@ -137,7 +168,7 @@ def shorten(text: str, limit: int) -> str:
     return text[: max(0, limit - 1)].rstrip() + ELLIPSIS if limit > 0 else ""
 
 
-def result_line(request: JobRequest, *, duration: float | None, gpu_seconds: float | None) -> str:
+def result_line(request: Request, *, duration: float | None, gpu_seconds: float | None) -> str:
     """The one line under a video: size, length, seed, steps, quality, GPU time (and a
     pointer to Details when the bot noted something about the request)."""
     p = request.params
@@ -157,7 +188,7 @@ def result_line(request: JobRequest, *, duration: float | None, gpu_seconds: flo
 
 
 def caption(
-    request: JobRequest,
+    request: Request,
     m: Markup,
     *,
     limit: int,
