@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
-from discord import app_commands
 
 from adapters.discord import admin, extend, talking
 from adapters.discord.buttons import JobButton
 from adapters.discord.commands import register
 from adapters.discord.config import DiscordConfig
 from adapters.discord.connect import pointed, rejected, token_problem
-from adapters.discord.frontend import PLATFORM, DiscordFrontEnd
+from adapters.discord.frontend import DiscordFrontEnd
+from adapters.discord.guard import PLATFORM, Access, WanTree
 from adapters.discord.handlers import Handlers
 from bot.frontend import Config, ConfigError, Job, JobEvent, JobResult
 
@@ -38,13 +38,16 @@ RECONNECT_GRACE = 5.0
 
 
 class WanClient(discord.Client):
-    """A discord.py client with a command tree; `buttons` handles the persistent job buttons."""
+    """A discord.py client with a command tree that checks `access` for every command;
+    `buttons` handles the persistent job buttons."""
 
-    def __init__(self, settings: DiscordConfig, buttons: Any = None, **options: Any) -> None:
+    def __init__(
+        self, settings: DiscordConfig, access: Access, buttons: Any = None, **options: Any
+    ) -> None:
         # No privileged intent: slash commands and context menus carry what they need.
         super().__init__(intents=discord.Intents.default(), **options)
         self.settings = settings
-        self.tree: app_commands.CommandTree[WanClient] = app_commands.CommandTree(self)
+        self.tree = WanTree(self, access)
         self.buttons = buttons
         self.add_dynamic_items(JobButton)
         # When the gateway connection was lost (monotonic clock); None while it is up.
@@ -89,12 +92,13 @@ class DiscordBot:
         self.config = config
         self.settings = settings
         self.engine = engine
-        self.client = WanClient(settings, guild_ready_timeout=guild_ready_timeout)
+        access = Access(config, settings)
+        self.client = WanClient(settings, access, guild_ready_timeout=guild_ready_timeout)
         self.frontend = DiscordFrontEnd(self.client, config, settings)
-        self.handlers = Handlers(engine, self.frontend, config, settings)
+        self.handlers = Handlers(engine, self.frontend, config, access)
         self.client.buttons = self.handlers
         register(self.client.tree, self.handlers, config)
-        admin.register(self.client.tree, self.handlers, config)
+        admin.register(self.client.tree, engine, access, config)
         extend.register(self.client.tree, self.handlers)
         talking.register(self.client.tree, self.handlers)
         self._pointed = contextlib.ExitStack()

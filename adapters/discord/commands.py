@@ -142,7 +142,7 @@ def register(tree: app_commands.CommandTree[Any], handlers: Handlers, config: Co
     @tree.command(name="settings", description=texts.SETTINGS_COMMAND)
     @app_commands.describe(values=texts.SETTINGS_OPTION)
     async def settings(interaction: discord.Interaction, values: str | None = None) -> None:
-        await handlers.user_settings(interaction, values)
+        await handlers.user_defaults(interaction, values)
 
     @tree.command(name="help", description=texts.HELP_COMMAND)
     async def help_(interaction: discord.Interaction) -> None:

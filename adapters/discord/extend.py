@@ -35,7 +35,10 @@ class ExtendModal(ui.Modal, title=texts.EXTEND_TITLE):
         self.add_item(ui.Label(text=texts.EXTEND_LABEL, component=self.prompt))
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self.handlers.extend(interaction, self.job_id, self.prompt.value)
+        prompt = self.prompt.value
+        await self.handlers.access.guarded(
+            interaction, lambda: self.handlers.extend(interaction, self.job_id, prompt)
+        )
 
 
 def register(tree: app_commands.CommandTree[Any], handlers: Handlers) -> None:

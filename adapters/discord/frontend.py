@@ -17,45 +17,30 @@ import io
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import discord
 
+from adapters.chat import texts as shared
+from adapters.chat.cards import JobCards
+from adapters.chat.delivery import fit_video, scratch
+from adapters.chat.edits import CardEditor
 from adapters.discord import texts
 from adapters.discord.buttons import job_buttons
 from adapters.discord.config import DEFAULT_UPLOAD, DiscordConfig
-from adapters.discord.edits import CardEditor
-from bot.frontend import (
-    Config,
-    DeliveryPlan,
-    GroupCards,
-    Job,
-    JobCancelled,
-    JobEvent,
-    JobFailed,
-    JobFinished,
-    JobResult,
-    JobStarted,
-    Mode,
-    default_negative,
-    plan_delivery,
-    probe,
-    summarize,
-)
+from adapters.discord.guard import MESSAGE_LIMIT, PLATFORM
+from bot.frontend import Config, DeliveryPlan, Job, JobResult, Mode, probe
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "discord"
-MESSAGE_LIMIT = 2000
-FINAL = (JobFinished, JobFailed, JobCancelled)
 # Discord can over-report `attachment_size_limit`: on 413 the limit steps down this much.
 STEP_DOWN = 0.75
 SEND_ATTEMPTS = 3
 TOO_LARGE = 40005
+Key = tuple[int, int]  # channel id, message id
 
 
-class DiscordFrontEnd:
+class DiscordFrontEnd(JobCards[Key]):
     """Implements `bot.frontend.FrontEnd` for Discord."""
 
     platform = PLATFORM
@@ -63,21 +48,20 @@ class DiscordFrontEnd:
     def __init__(
         self, client: discord.Client, config: Config, discord_config: DiscordConfig
     ) -> None:
+        # discord.py waits out a 429 itself (and holds this card's next edit meanwhile).
+        super().__init__(
+            CardEditor[Key](self._edit, discord_config.edit_interval), texts.MARKUP, MESSAGE_LIMIT
+        )
         self.client = client
         self.config = config
         self.settings = discord_config
-        self.editor = CardEditor(self._edit, discord_config.edit_interval)
         self._cards: dict[str, int] = {}  # job id -> its card
         self._interactions: dict[str, discord.Interaction] = {}  # job id -> its command
-        self.groups = GroupCards()
-        self._hosts: dict[str, str] = {}
-        self._delivered: set[str] = set()
-        self._locks: dict[str, asyncio.Lock] = {}
 
     def channel(self, target: dict[str, Any]) -> discord.PartialMessageable:
         return self.client.get_partial_messageable(int(target["channel_id"]))
 
-    async def post_card(self, interaction: discord.Interaction) -> Card:
+    async def post_card_for(self, interaction: discord.Interaction) -> Card:
         """A new job card where `interaction` was used; in the user's DMs where the bot may
         not post; none where DMs are closed too (the job then answers through `interaction`)."""
         target: dict[str, Any] = {
@@ -88,16 +72,16 @@ class DiscordFrontEnd:
         channel = self.client.get_partial_messageable(interaction.channel_id or 0)
         note = None
         try:
-            message = await channel.send(texts.CHECKING)
+            message = await channel.send(shared.CHECKING)
         except discord.Forbidden:
             log.info("may not post in channel %s; the card goes to a DM", interaction.channel_id)
             try:
-                message = await (await self._dm(interaction.user.id)).send(texts.CHECKING)
+                message = await (await self._dm(interaction.user.id)).send(shared.CHECKING)
             except discord.Forbidden:
                 return Card({**target, "card_id": None}, None, texts.NO_CARD)
             target["upload_limit"] = DEFAULT_UPLOAD  # a DM has no server boosts
             note = texts.MOVED_TO_DM
-        self.editor.remember(message.channel.id, message.id, texts.CHECKING)
+        self.editor.remember((message.channel.id, message.id), shared.CHECKING)
         target.update(channel_id=str(message.channel.id), card_id=str(message.id))
         return Card(target, message, note)
 
@@ -112,93 +96,61 @@ class DiscordFrontEnd:
     async def _dm(self, user_id: int) -> discord.DMChannel:
         return await self.client.create_dm(discord.Object(id=user_id))
 
-    async def _edit(self, channel_id: int, message_id: int, text: str) -> None:
-        message = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
+    async def _edit(self, key: Key, text: str) -> None:
+        message = self.client.get_partial_messageable(key[0]).get_partial_message(key[1])
         await message.edit(content=text)
 
-    async def on_event(self, job: Job, event: JobEvent) -> None:
-        if job.id in self._delivered:
-            return  # "done" is shown; a late "sending…" must not replace it
-        if isinstance(event, JobStarted):
-            self._hosts[job.id] = event.host
-        text = texts.card(job.id, event, self._hosts.get(job.id) or job.host)
-        if text is None:
-            return
-        ended = isinstance(event, JobFailed | JobCancelled)
-        if not await self._show_group(job, text, ended=ended):
-            card = await self._card_of(job, text)
-            if card is not None:
-                channel_id = int(job.reply_target["channel_id"])
-                await self.editor.edit(channel_id, card, text, final=isinstance(event, FINAL))
-        if isinstance(event, JobFailed | JobCancelled):
-            self._hosts.pop(job.id, None)
-            self._cards.pop(job.id, None)
-            self._interactions.pop(job.id, None)
+    # -- JobCards ----------------------------------------------------------------------------
 
-    async def _show_group(self, job: Job, text: str, *, ended: bool) -> bool:
-        """A batch's job: its line on the batch's one card; False if not part of a batch."""
-        card = job.reply_target.get("card_id")
-        group = self.groups.show(job.batch, text, ended=ended)
-        if group is None or card is None:
-            return False
-        whole, finished = group
-        channel_id = int(job.reply_target["channel_id"])
-        await self.editor.edit(channel_id, int(card), whole[:MESSAGE_LIMIT], final=finished)
-        return True
-
-    async def _card_of(self, job: Job, text: str) -> int | None:
-        """The job's card; a new one (showing `text`, so None is returned) if it has none,
-        unless it was made without one (the bot may post neither there nor in a DM)."""
-        async with self._locks.setdefault(job.id, asyncio.Lock()):
-            card = self._cards.get(job.id) or job.reply_target.get("card_id")
-            if card is not None:
-                self._cards[job.id] = int(card)
-                return int(card)
-            if "card_id" in job.reply_target:
-                return None
-            try:
-                sent = await self.channel(job.reply_target).send(text)
-            except discord.Forbidden:
-                log.warning("job %s: may not post its card in its channel", job.id)
-                return None
-            self._cards[job.id] = sent.id
-            self.editor.remember(sent.channel.id, sent.id, text)
+    def existing_card(self, job: Job) -> Key | None:
+        card = self._cards.get(job.id) or job.reply_target.get("card_id")
+        if card is None:
             return None
+        self._cards[job.id] = int(card)
+        return int(job.reply_target["channel_id"]), int(card)
+
+    def group_card(self, job: Job) -> Key | None:
+        card = job.reply_target.get("card_id")
+        return None if card is None else (int(job.reply_target["channel_id"]), int(card))
+
+    async def post_card(self, job: Job, text: str) -> Key | None:
+        """A card for a job made without one (a re-roll from an earlier run), unless it was
+        made where the bot may post neither in the channel nor in a DM."""
+        if "card_id" in job.reply_target:
+            return None
+        try:
+            sent = await self.channel(job.reply_target).send(text)
+        except discord.Forbidden:
+            log.warning("job %s: may not post its card in its channel", job.id)
+            return None
+        self._cards[job.id] = sent.id
+        return sent.channel.id, sent.id
+
+    def forget(self, job: Job) -> None:
+        self._cards.pop(job.id, None)
+        self._interactions.pop(job.id, None)
+
+    # -- deliveries --------------------------------------------------------------------------
 
     async def deliver(self, job: Job, result: JobResult) -> None:
         """Send the video as a reply to the card, fitted to the upload limit, with buttons."""
         limit = int(job.reply_target.get("upload_limit") or DEFAULT_UPLOAD)
-        for attempt in range(SEND_ATTEMPTS):
-            plan = await plan_delivery(
-                result.video,
-                job.work_dir / "discord" / str(limit),
-                max_bytes=limit,
-                public_url=self.config.delivery.public_url,
-                archive_name=self._archive_name(result.video),
-            )
-            try:
-                await self._send_anywhere(job, result, plan)
-                break
-            except discord.HTTPException as exc:
-                too_large = exc.status == 413 or exc.code == TOO_LARGE
-                if not too_large or plan.path is None or attempt == SEND_ATTEMPTS - 1:
-                    raise
-            # The interaction over-reported the limit: go below what was refused.
-            size = await asyncio.to_thread(os.path.getsize, plan.path)
-            log.info("job %s: Discord refused %d bytes; fitting it smaller", job.id, size)
-            limit = int(min(limit, size) * STEP_DOWN)
+        async with scratch("wanbot-dc-") as folder:
+            for attempt in range(SEND_ATTEMPTS):
+                plan = await fit_video(self.config, result, folder / str(limit), limit)
+                try:
+                    await self._send_anywhere(job, result, plan)
+                    break
+                except discord.HTTPException as exc:
+                    too_large = exc.status == 413 or exc.code == TOO_LARGE
+                    if not too_large or plan.path is None or attempt == SEND_ATTEMPTS - 1:
+                        raise
+                # The interaction over-reported the limit: go below what was refused.
+                size = await asyncio.to_thread(os.path.getsize, plan.path)
+                log.info("job %s: Discord refused %d bytes; fitting it smaller", job.id, size)
+                limit = int(min(limit, size) * STEP_DOWN)
         await result.sent()  # the engine records it: nothing is sent twice
-        self._delivered.add(job.id)
-        self._hosts.pop(job.id, None)
-        self._interactions.pop(job.id, None)
-        done = texts.DONE.format(job=f"`{job.id}`")
-        if await self._show_group(job, done, ended=True):
-            self._cards.pop(job.id, None)
-            return
-        card = self._cards.pop(job.id, None) or job.reply_target.get("card_id")
-        if card is not None:
-            channel_id = int(job.reply_target["channel_id"])
-            await self.editor.edit(channel_id, int(card), done, final=True)
+        await self.delivered(job)
 
     async def _send_anywhere(self, job: Job, result: JobResult, plan: DeliveryPlan) -> None:
         """To the card's channel; where that is refused, to the interaction's follow-up while
@@ -232,25 +184,20 @@ class DiscordFrontEnd:
         note: str = "",
         reference: discord.MessageReference | None = None,
     ) -> None:
-        head = texts.RESULT.format(job=f"`{job.id}`", user=f"<@{job.user_id}>")
-        if note:
-            head = f"{head}\n{note}"
-        tail = f"\n{plan.message}" if plan.message else ""
+        tail = "".join(f"\n{line}" for line in (note, plan.message) if line)
         files: list[discord.File] = []
         duration = None
         if plan.kind == "file" and plan.path is not None:
             duration = (await probe(plan.path)).duration
             data = await asyncio.to_thread(plan.path.read_bytes)
             files.append(discord.File(io.BytesIO(data), f"wanbot_{job.id}.mp4"))
-        room = MESSAGE_LIMIT - len(head) - len(tail) - 1
-        summary = summarize(
+        caption = shared.caption(
             result.request,
-            limit=room,
-            host=result.host,
-            gpu_seconds=result.gpu_seconds,
+            self.markup,
+            limit=MESSAGE_LIMIT - len(tail),
             duration=duration,
-            default_negative=default_negative(self.config, job.mode),
-            escape=discord.utils.escape_markdown,  # the prompt is shown, never rendered
+            gpu_seconds=result.gpu_seconds,
+            by=f"<@{job.user_id}>",
         )
         extra: dict[str, Any] = {}
         if isinstance(to, discord.Webhook):
@@ -258,7 +205,7 @@ class DiscordFrontEnd:
         elif reference is not None:
             extra["reference"] = reference
         await to.send(
-            f"{head}\n{summary}{tail}",
+            caption + tail,
             files=files,
             view=job_buttons(job.id, extend=job.mode is Mode.I2V),
             allowed_mentions=discord.AllowedMentions.none(),
@@ -274,12 +221,6 @@ class DiscordFrontEnd:
             channel_id=int(job.reply_target["channel_id"]),
             fail_if_not_exists=False,
         )
-
-    def _archive_name(self, video: Path) -> str:
-        try:
-            return video.resolve().relative_to(self.config.storage.outputs.resolve()).as_posix()
-        except ValueError:
-            return video.name
 
     async def close(self) -> None:
         await self.editor.close()

@@ -1,29 +1,30 @@
 """What the bot does with each command and button press.
 
-Every entry point runs inside `guarded`: a `UserError` is answered with its message, anything
-else is logged with its traceback and answered with a short reference, never the exception
-text. Answers to the user are ephemeral: job commands defer ephemerally, so their follow-ups
-stay ephemeral too (a public defer would make the first follow-up public).
+The allow-list and the error policy are not here: every command reaches these handlers
+through `WanTree` (`guard.py`), every button and form through `Access.guarded`, so a handler
+just raises a `UserError` to refuse. The job actions themselves are `adapters.chat.actions`'.
+Answers to the user are ephemeral: job commands defer ephemerally, so their follow-ups stay
+ephemeral too (a public defer would make the first follow-up public).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import discord
 
+from adapters.chat.actions import JobActions, job_id_of
 from adapters.discord import extend, files, options, texts
 from adapters.discord.buttons import cancel_buttons
-from adapters.discord.config import DiscordConfig
-from adapters.discord.frontend import MESSAGE_LIMIT, PLATFORM, Card, DiscordFrontEnd
+from adapters.discord.frontend import Card, DiscordFrontEnd
+from adapters.discord.guard import MESSAGE_LIMIT, Access, say
 from bot.frontend import (
     Ask,
     Config,
@@ -33,16 +34,7 @@ from bot.frontend import (
     Order,
     Sender,
     Ticket,
-    UserError,
-    default_negative,
-    describe_user_defaults,
-    details_text,
-    echo,
-    fit,
-    pieces,
     prompt_or_default,
-    quota_text,
-    user_key,
 )
 
 if TYPE_CHECKING:
@@ -55,70 +47,15 @@ IMAGE_INPUTS = ("image", "end_image")
 FILE_FIELDS = {"end_image": "end"}  # option name -> `FileSet` field, where they differ
 
 
-def incident_ref() -> str:
-    return secrets.token_hex(3)
-
-
-async def say(interaction: discord.Interaction, text: str, **kwargs: Any) -> None:
-    """Answer ephemerally: the response if not yet given, else a follow-up; cut to Discord's
-    limit (a refused answer would leave the user with nothing)."""
-    text = fit(text, MESSAGE_LIMIT)
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, **kwargs)
-    else:
-        await interaction.response.send_message(text, ephemeral=True, **kwargs)
-
-
-async def guarded(interaction: discord.Interaction, work: Callable[[], Awaitable[None]]) -> None:
-    try:
-        await work()
-    except UserError as exc:
-        await say(interaction, str(exc))
-    except Exception:
-        ref = incident_ref()
-        log.exception("interaction %s failed (reference %s)", interaction.id, ref)
-        await say(interaction, texts.INTERNAL.format(ref=ref))
-
-
 class Handlers:
     def __init__(
-        self,
-        engine: EngineAPI,
-        frontend: DiscordFrontEnd,
-        config: Config,
-        discord_config: DiscordConfig,
+        self, engine: EngineAPI, frontend: DiscordFrontEnd, config: Config, access: Access
     ) -> None:
         self.engine = engine
         self.frontend = frontend
         self.config = config
-        self.settings = discord_config
-
-    def is_admin(self, interaction: discord.Interaction) -> bool:
-        """In `queue.admins` (as `discord:<id>`) or a member of one of `admin_roles`."""
-        user = interaction.user
-        if user_key(PLATFORM, str(user.id)) in self.config.queue.admins:
-            return True
-        roles = {r.id for r in user.roles} if isinstance(user, discord.Member) else set()
-        return bool(roles & set(self.settings.admin_roles))
-
-    def allowed(self, interaction: discord.Interaction) -> bool:
-        """Admins always. Elsewhere than `allowed_guilds` (when set; a DM is in no guild),
-        nobody. Then everyone when no other list is set; else a listed user, a member of a
-        listed role, or anyone in a listed channel."""
-        s = self.settings
-        user = interaction.user
-        if self.is_admin(interaction):
-            return True
-        if s.allowed_guilds and interaction.guild_id not in s.allowed_guilds:
-            return False
-        if not (s.allowed_users or s.allowed_roles or s.allowed_channels):
-            return True
-        roles = {r.id for r in user.roles} if isinstance(user, discord.Member) else set()
-        return (
-            user.id in s.allowed_users
-            or bool(roles & set(s.allowed_roles))
-            or interaction.channel_id in s.allowed_channels
-        )
+        self.access = access
+        self.actions = JobActions(engine, config, texts.MARKUP, MESSAGE_LIMIT)
 
     def input_limit(self, interaction: discord.Interaction) -> int:
         return self.config.limits.max_input_bytes
@@ -134,33 +71,24 @@ class Handlers:
         values: dict[str, Any],
     ) -> None:
         """Check what can be checked at once, defer, download, post the card, submit."""
-
-        async def work() -> None:
-            if not self.allowed(interaction):
-                raise UserError(texts.NOT_ALLOWED)
-            overrides = options.overrides(mode, values)
-            limit = self.input_limit(interaction)
-            for attachment in inputs.values():
-                files.check_size(attachment, limit)
-            for name in IMAGE_INPUTS:
-                if name in inputs:
-                    files.check_image(inputs[name])
-            text = prompt_or_default(mode, prompt)
-            # Everything that needs no file (blocks, drain, caps, quota) before the download.
-            async with self.engine.admission(self._sender(interaction), [overrides]) as ticket:
-                await interaction.response.defer(ephemeral=True, thinking=True)
-                ask = partial(Ask, mode, text, overrides=overrides)
-                jobs, note = await self._submit(interaction, ticket, ask, inputs, limit)
-            ids = ", ".join(f"`{j.id}`" for j in jobs)
-            queued = (texts.QUEUED if len(jobs) == 1 else texts.QUEUED_MANY).format(job=ids)
-            await interaction.followup.send(f"{queued}\n{note}" if note else queued, ephemeral=True)
-
-        await guarded(interaction, work)
-
-    def _sender(self, interaction: discord.Interaction) -> Sender:
-        """Who asks, with the one admin decision (ids or roles) the engine honours."""
-        user_id, channel = str(interaction.user.id), str(interaction.channel_id)
-        return Sender(PLATFORM, user_id, channel, admin=self.is_admin(interaction))
+        overrides = options.overrides(mode, values)
+        limit = self.input_limit(interaction)
+        for attachment in inputs.values():
+            files.check_size(attachment, limit)
+        for name in IMAGE_INPUTS:
+            if name in inputs:
+                files.check_image(inputs[name])
+        text = prompt_or_default(mode, prompt)
+        user = self.access.user(interaction)
+        sender = Sender(user.platform, user.user_id, str(interaction.channel_id), admin=user.admin)
+        # Everything that needs no file (blocks, drain, caps, quota) before the download.
+        async with self.engine.admission(sender, [overrides]) as ticket:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            ask = partial(Ask, mode, text, overrides=overrides)
+            jobs, note = await self._submit(interaction, ticket, ask, inputs, limit)
+        ids = ", ".join(texts.MARKUP.code(j.id) for j in jobs)
+        queued = (texts.QUEUED if len(jobs) == 1 else texts.QUEUED_MANY).format(job=ids)
+        await interaction.followup.send(f"{queued}\n{note}" if note else queued, ephemeral=True)
 
     async def _submit(
         self,
@@ -176,7 +104,7 @@ class Handlers:
         card: Card | None = None
         try:
             paths = {k: await files.download(a, folder, k, limit) for k, a in inputs.items()}
-            card = await self.frontend.post_card(interaction)
+            card = await self.frontend.post_card_for(interaction)
             named = {
                 FILE_FIELDS.get(k, k): [p] if k in LIST_INPUTS else p for k, p in paths.items()
             }
@@ -195,83 +123,47 @@ class Handlers:
     # -- other commands ----------------------------------------------------------------------
 
     async def queue(self, interaction: discord.Interaction) -> None:
-        async def work() -> None:
-            if not self.allowed(interaction):
-                raise UserError(texts.NOT_ALLOWED)
-            text, view = await self._queue_view(interaction.user.id)
-            await say(interaction, text, **({"view": view} if view is not None else {}))
-
-        await guarded(interaction, work)
-
-    async def _queue_view(self, user_id: int) -> tuple[str, discord.ui.View | None]:
-        status = await self.engine.status(PLATFORM, str(user_id))
-        return texts.queue_text(status), cancel_buttons([v.id for v in status.jobs])
+        text, status = await self.actions.queue(self.access.user(interaction))
+        view = cancel_buttons([v.id for v in status.jobs])
+        await say(interaction, text, **({"view": view} if view is not None else {}))
 
     async def cancel(self, interaction: discord.Interaction, job_id: str | None) -> None:
-        async def work() -> None:
-            if not self.allowed(interaction):
-                raise UserError(texts.NOT_ALLOWED)
-            wanted = job_id.strip().strip("`") if job_id else None
-            job = await self.engine.cancel(
-                PLATFORM,
-                str(interaction.user.id),
-                wanted or None,
-                as_admin=self.is_admin(interaction),
-            )
-            await say(interaction, texts.CANCELLED.format(job=f"`{job.id}`"))
+        user = self.access.user(interaction)
+        await say(interaction, await self.actions.cancel(user, job_id_of(job_id)))
 
-        await guarded(interaction, work)
-
-    async def user_settings(self, interaction: discord.Interaction, values: str | None) -> None:
-        async def work() -> None:
-            if not self.allowed(interaction):
-                raise UserError(texts.NOT_ALLOWED)
-            user = user_key(PLATFORM, str(interaction.user.id))
-            mine = self.engine.user_defaults
-            text = (values or "").strip()
-            changed = await (mine.change(user, text) if text else mine.get(user))
-            await say(interaction, texts.settings_text(describe_user_defaults(changed)))
-
-        await guarded(interaction, work)
+    async def user_defaults(self, interaction: discord.Interaction, values: str | None) -> None:
+        user = self.access.user(interaction)
+        change, reset = texts.SETTINGS_CHANGE, texts.SETTINGS_RESET
+        await say(interaction, await self.actions.user_defaults(user, values or "", change, reset))
 
     async def quota(self, interaction: discord.Interaction) -> None:
-        async def work() -> None:
-            exempt = self.is_admin(interaction)
-            view = await self.engine.quotas.view(PLATFORM, str(interaction.user.id), exempt=exempt)
-            await say(interaction, quota_text(view))
-
-        await guarded(interaction, work)
+        await say(interaction, await self.actions.quota(self.access.user(interaction)))
 
     async def help(self, interaction: discord.Interaction) -> None:
         names = [o.name for o in options.options_for(Mode.I2V)]
-        await guarded(
-            interaction,
-            lambda: say(interaction, texts.help_text(names, self.config.limits.max_input_bytes)),
-        )
+        await say(interaction, texts.help_text(names, self.config.limits.max_input_bytes))
 
-    # -- buttons -----------------------------------------------------------------------------
+    # -- buttons and forms -------------------------------------------------------------------
 
     async def button(self, interaction: discord.Interaction, action: str, job_id: str) -> None:
-        await guarded(interaction, lambda: self._button(interaction, action, job_id))
+        await self.access.guarded(interaction, lambda: self._button(interaction, action, job_id))
 
     async def _button(self, interaction: discord.Interaction, action: str, job_id: str) -> None:
         """Every job button checks that the presser owns the job (or is an admin) first."""
-        if not self.allowed(interaction):
-            raise UserError(texts.NOT_ALLOWED)
-        user_id = interaction.user.id
-        admin = self.is_admin(interaction)
-        job = await self._own_job(user_id, job_id, admin)
+        user = self.access.user(interaction)
+        job = await self.actions.own_job(user, job_id)
         if action == "cancel":
-            await self.engine.cancel(PLATFORM, str(user_id), job.id, as_admin=admin)
-            text, view = await self._queue_view(user_id)
-            done = texts.CANCELLED.format(job=f"`{job.id}`")
+            done = await self.actions.cancel(user, job.id)
+            text, status = await self.actions.queue(user)
+            view = cancel_buttons([v.id for v in status.jobs])
             await interaction.response.edit_message(content=f"{done}\n\n{text}", view=view)
         elif action == "reroll":
             await self.again(interaction, "reroll", job.id)
         elif action == "extend":
             await interaction.response.send_modal(extend.ExtendModal(self, job))
         else:
-            await self._details(interaction, job)
+            for chunk in self.actions.details(job):
+                await say(interaction, chunk)
 
     async def again(
         self, interaction: discord.Interaction, action: str, job_id: str, prompt: str = ""
@@ -279,58 +171,23 @@ class Handlers:
         """Re-roll or extend `job_id` as a new job with a card of its own (the old card stays
         as it is); answered ephemerally."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        card = await self.frontend.post_card(interaction)
-        user_id = str(interaction.user.id)
-        admin = self.is_admin(interaction)
+        card = await self.frontend.post_card_for(interaction)
+        user = self.access.user(interaction)
         try:
-            if action == "extend":
-                new = await self.engine.extend(
-                    job_id, platform=PLATFORM, user_id=user_id, prompt=prompt or None,
-                    reply_target=card.target, as_admin=admin,
-                )  # fmt: skip
-            else:
-                new = await self.engine.reroll(
-                    job_id, platform=PLATFORM, user_id=user_id, reply_target=card.target,
-                    as_admin=admin,
-                )  # fmt: skip
+            new = await self.actions.again(
+                action, user, job_id, prompt=prompt, reply_target=card.target
+            )
         except BaseException:
             if card.message is not None:
                 await _delete_quietly(card.message)
             raise
         self.frontend.follow(new.id, interaction)
-        text = texts.AGAIN[action].format(job=f"`{new.id}`")
+        text = self.actions.again_text(action, new)
         await say(interaction, f"{text}\n{card.note}" if card.note else text)
 
     async def extend(self, interaction: discord.Interaction, job_id: str, prompt: str) -> None:
         """`/extend job [prompt]` and the Extend form's submit."""
-
-        async def work() -> None:
-            if not self.allowed(interaction):
-                raise UserError(texts.NOT_ALLOWED)
-            await self.again(interaction, "extend", job_id.strip().strip("`"), prompt.strip())
-
-        await guarded(interaction, work)
-
-    async def _own_job(self, user_id: int, job_id: str, admin: bool) -> Job:
-        """The job, if `user_id` made it or is an admin; else a `UserError` and nothing done."""
-        job = await self.engine.get(job_id)
-        if job is None:
-            raise UserError(texts.UNKNOWN_JOB.format(job=echo(job_id)))
-        if job.user != user_key(PLATFORM, str(user_id)) and not admin:
-            raise UserError(texts.NOT_YOUR_JOB)
-        return job
-
-    async def _details(self, interaction: discord.Interaction, job: Job) -> None:
-        text = details_text(
-            job.id,
-            job.request,
-            host=job.host,
-            gpu_seconds=job.gpu_seconds,
-            default_negative=default_negative(self.config, job.mode),
-            escape=discord.utils.escape_markdown,
-        )
-        for chunk in pieces(text, MESSAGE_LIMIT):
-            await say(interaction, chunk)
+        await self.again(interaction, "extend", job_id_of(job_id) or "", prompt.strip())
 
 
 async def _delete_quietly(message: discord.Message) -> None:

@@ -14,7 +14,7 @@ import discord
 from discord import app_commands, ui
 
 from adapters.discord import files, texts
-from adapters.discord.handlers import Handlers, guarded
+from adapters.discord.handlers import Handlers
 from bot.frontend import DEFAULT_PROMPTS, Mode, UserError
 
 MENU = "Talking video"
@@ -70,16 +70,14 @@ class TalkingVideo(ui.Modal, title=MENU):
         self.add_item(ui.Label(text=texts.PROMPT_LABEL, component=self.prompt))
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.handlers.access.guarded(interaction, lambda: self._submit(interaction))
+
+    async def _submit(self, interaction: discord.Interaction) -> None:
         image = self.image or (self.upload.values[0] if self.upload.values else None)
         if image is None:  # Discord requires the upload; this is only a guard
-            await guarded(interaction, _no_portrait)
-            return
+            raise UserError(texts.NEED_PORTRAIT)
         inputs = {"image": image, "audio": self.speech}
         await self.handlers.job(interaction, Mode.INFINITETALK, inputs, self.prompt.value, {})
-
-
-async def _no_portrait() -> None:
-    raise UserError(texts.NEED_PORTRAIT)
 
 
 def register(tree: app_commands.CommandTree[Any], handlers: Handlers) -> None:
@@ -87,14 +85,9 @@ def register(tree: app_commands.CommandTree[Any], handlers: Handlers) -> None:
 
     @tree.context_menu(name=MENU)
     async def talking_video(interaction: discord.Interaction, message: discord.Message) -> None:
-        async def work() -> None:
-            if not handlers.allowed(interaction):
-                raise UserError(texts.NOT_ALLOWED)
-            speech = speech_of(message)
-            if speech is None:
-                raise UserError(texts.NO_SPEECH)
-            files.check_size(speech, handlers.input_limit(interaction))
-            image = image_of(message)
-            await interaction.response.send_modal(TalkingVideo(handlers, speech, image))
-
-        await guarded(interaction, work)
+        speech = speech_of(message)
+        if speech is None:
+            raise UserError(texts.NO_SPEECH)
+        files.check_size(speech, handlers.input_limit(interaction))
+        image = image_of(message)
+        await interaction.response.send_modal(TalkingVideo(handlers, speech, image))

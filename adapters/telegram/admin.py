@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING
 
 from telegram import Message
 
+from adapters.chat import texts as shared
+from adapters.chat.admin import AdminActions
+from adapters.chat.markup import PLAIN
 from adapters.telegram import texts
 from adapters.telegram.frontend import PLATFORM
 from adapters.telegram.parse import Command
-from bot.frontend import Config, UserError, host_lines, user_key
+from bot.frontend import Config, UserError, user_key
 
 if TYPE_CHECKING:
     from bot.frontend import EngineAPI
@@ -37,42 +40,31 @@ class AdminCommands:
     async def handle(self, message: Message, command: Command) -> None:
         user = message.from_user
         if user is None or not self.is_admin(user.id):
-            raise UserError(texts.ADMIN_ONLY)
+            raise UserError(shared.ADMIN_ONLY)
         by = user_key(PLATFORM, str(user.id))
-        admin = self.engine.admin
+        actions = AdminActions(self.engine, PLAIN)
         arg = command.args.strip().split()[0] if command.args.strip() else ""
         if command.name == "hosts":
-            lines = host_lines(await admin.hosts())
-            state = texts.DRAINING if admin.draining else texts.TAKING_JOBS
-            await self.answer(message, "\n".join([*lines, state]))
+            await self.answer(message, await actions.hosts())
         elif command.name == "pause":
-            view = await admin.pause(_needed(arg, texts.PAUSE_USAGE), by)
-            await self.answer(message, texts.PAUSED.format(host=view.name))
-        elif command.name == "resume" and arg:
-            view = await admin.resume(arg, by)
-            await self.answer(message, texts.RESUMED.format(host=view.name))
+            await self.answer(message, await actions.pause(_needed(arg, texts.PAUSE_USAGE), by))
         elif command.name == "resume":
-            admin.undrain(by)
-            await self.answer(message, texts.UNDRAINED)
+            await self.answer(message, await actions.resume(arg, by))
         elif command.name == "drain":
-            admin.drain(by)
-            await self.answer(message, texts.DRAINING_NOW)
+            await self.answer(message, actions.drain(by))
         else:
-            await self._block(message, command.name, arg, by)
+            await self._block(message, actions, command.name, arg, by)
 
-    async def _block(self, message: Message, name: str, arg: str, by: str) -> None:
-        admin = self.engine.admin
+    async def _block(
+        self, message: Message, actions: AdminActions, name: str, arg: str, by: str
+    ) -> None:
         if not arg and message.reply_to_message is None and name == "block":
-            blocked = [b.user for b in admin.blocked()]
+            blocked = [b.user for b in self.engine.admin.blocked()]
             await self.answer(message, texts.BLOCKED_LIST.format(users=", ".join(blocked) or "—"))
             return
         target = _target(message, arg)
-        if name == "block":
-            await admin.block(target, by)
-            await self.answer(message, texts.BLOCKED.format(user=target))
-        else:
-            await admin.unblock(target, by)
-            await self.answer(message, texts.UNBLOCKED.format(user=target))
+        act = actions.block if name == "block" else actions.unblock
+        await self.answer(message, await act(target, by, target))
 
 
 def _needed(arg: str, usage: str) -> str:

@@ -16,7 +16,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from adapters.telegram.config import TOKEN_ENV, TelegramConfig
-from adapters.telegram.edits import retry_seconds
+from adapters.telegram.frontend import flood_wait
 from bot.frontend import ConfigError
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ async def connect_with_retries(
         except InvalidToken as exc:
             raise ConfigError(rejected(telegram)) from exc
         except RetryAfter as exc:
-            reason, wait = "flood control", retry_seconds(exc)
+            reason, wait = "flood control", flood_wait(exc) or 0.0
         except NetworkError as exc:  # includes timeouts and 5xx answers
             reason, wait = one_line(exc), delay
             delay = min(delay * 2, LONGEST_RETRY)

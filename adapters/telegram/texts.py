@@ -1,22 +1,9 @@
-"""Everything the Telegram bot says, in one place: help, refusals, status lines, buttons."""
+"""What only the Telegram bot says: its help, its command menu, and the refusals that name
+Telegram's own gestures (captions, albums, replies). The rest is `adapters.chat.texts`."""
 
 from __future__ import annotations
 
-from bot.frontend import (
-    PARAMS,
-    JobAccepted,
-    JobCancelled,
-    JobEvent,
-    JobFailed,
-    JobFinished,
-    JobProgress,
-    JobStarted,
-    JobStatus,
-    JobView,
-    PositionChanged,
-    QueueStatus,
-    size_text,
-)
+from bot.frontend import PARAMS, size_text
 
 # (command, description) for setMyCommands: the menu Telegram shows when typing "/".
 COMMANDS = [
@@ -87,7 +74,6 @@ ALBUM_ITEM_UNUSABLE = "Every album item must be a photo, an image file, a video 
 AWAIT_PHOTO = (
     "🎙 Got the audio. Now send the portrait photo (within {wait}) and I will make it talk."
 )
-AWAIT_EXPIRED = "The audio you chose for /talk has expired; reply /talk to it again."
 TOO_BIG = (
     "That file is {size} — Telegram lets bots download at most {limit}. Please send a smaller "
     "or more compressed file."
@@ -95,44 +81,17 @@ TOO_BIG = (
 FILE_GONE = (
     "I could not get that file from Telegram (it may have expired). Please send the file again."
 )
-NOT_ALLOWED = "Sorry, this bot is private. Ask its operator to add you."
 END_NEEDS_TWO_PHOTOS = (
     "For a video from one photo to another, send an album of exactly two photos (the first "
     "and the last frame) captioned /i2v <prompt> --end."
 )
-SETTINGS = (
-    "Your defaults: {values}.\nThey apply before each job's own flags. Change them with "
-    "/settings steps 20 quality fast; clear them with /settings reset."
-)
-
-
-def settings_text(values: str) -> str:
-    return SETTINGS.format(values=values or "none (the bot's own)")
-
-
-AGAIN = {"reroll": "🎲 Rerolling as job {job}", "extend": "⏩ Extending as job {job}"}
+SETTINGS_CHANGE = "/settings steps 20 quality fast"
+SETTINGS_RESET = "/settings reset"
 EXTEND_USAGE = "Say which video: /extend <job id> [new prompt], or press ⏩ Extend under it."
-ADMIN_ONLY = "That command is for the bot's admins."
 PAUSE_USAGE = "Say which host: /pause <host> (see /hosts)."
 BLOCK_USAGE = "Say who: /block <user id>, or reply /block to one of their messages."
-PAUSED = "⏸ Host {host} finishes its job and takes no new ones. /resume {host} to undo."
-RESUMED = "▶️ Host {host} takes jobs again."
-DRAINING = "The bot is draining: no new jobs (/resume to take them again)."
-TAKING_JOBS = "The bot takes new jobs."
-DRAINING_NOW = "⏳ Draining: no new jobs; the queue is being finished. /resume to undo."
-UNDRAINED = "▶️ The bot takes new jobs again."
-BLOCKED = "🚫 {user} is blocked: their new jobs are refused."
-UNBLOCKED = "✅ {user} may use the bot again."
 BLOCKED_LIST = "Blocked: {users}"
 UNKNOWN_COMMAND = "I don't know /{command}. Send /help for what I can do."
-INTERNAL = "Something went wrong on our side (reference {ref}). Please try again later."
-RECEIVED = "⏳ Got it — checking your files…"
-NO_JOBS = "You have no jobs in the queue."
-CANCELLED = "🚫 Job {job} cancelled."
-CANCELLED_BY_ADMIN = "🚫 Job {job} was cancelled by an admin of this bot."
-UNKNOWN_JOB = "Job {job} no longer exists."
-NOT_YOUR_JOB = "Sorry, that is someone else's job: only they can use its buttons."
-DELIVERY_DONE = "✅ Job {job} done."
 ALBUM_NEEDS_ANIMATE = "Albums are for /animate: caption the album /animate <prompt>."
 
 
@@ -147,75 +106,3 @@ def help_text(download_limit: int) -> str:
 
 def mib(size: int) -> str:
     return size_text(size)
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "unknown"
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s" if minutes < 10 else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def bar(percent: float, width: int = 12) -> str:
-    filled = max(0, min(width, round(percent / 100 * width)))
-    return "▓" * filled + "░" * (width - filled)
-
-
-def status_line(job_id: str, event: JobEvent, host: str | None = None) -> str | None:
-    """The text of the job's status message after `event`, or None to leave it as it is."""
-    if isinstance(event, JobAccepted | PositionChanged):
-        head = "✅ Accepted" if isinstance(event, JobAccepted) else "⏳ Waiting"
-        return (
-            f"{head} — job {job_id}\n"
-            f"Queue position: {event.position} · ETA ~{duration(event.eta_seconds)}"
-        )
-    if isinstance(event, JobStarted):
-        return f"▶️ Started on {event.host} — job {job_id}"
-    if isinstance(event, JobProgress):
-        where = f" on {host}" if host else ""
-        step = f" · step {event.step}/{event.steps}" if event.steps else ""
-        return (
-            f"🎬 Generating{where} — job {job_id}\n{bar(event.percent)} {event.percent:.0f}%{step}"
-        )
-    if isinstance(event, JobFinished):
-        return f"📤 Finished — job {job_id}. Sending the video…"
-    if isinstance(event, JobFailed):
-        return f"❌ Job {job_id} failed: {event.reason}"
-    if isinstance(event, JobCancelled):
-        return (CANCELLED_BY_ADMIN if event.by_admin else CANCELLED).format(job=job_id)
-    return None
-
-
-_STATE = {
-    JobStatus.QUEUED: "⏳ queued",
-    JobStatus.RUNNING: "🎬 running",
-    JobStatus.DELIVERING: "📤 sending",
-}
-
-
-def view_line(view: JobView) -> str:
-    state = _STATE.get(view.status, str(view.status))
-    parts = [f"{view.id} · {view.mode.value} · {state}"]
-    if view.status is JobStatus.QUEUED and view.position is not None:
-        parts.append(f"position {view.position}")
-    if view.status is JobStatus.RUNNING:
-        step = f" step {view.step}/{view.steps}" if view.steps else ""
-        parts.append(f"{view.progress:.0f}%{step}" + (f" on {view.host}" if view.host else ""))
-    if view.eta_seconds is not None:
-        parts.append(f"ETA ~{duration(view.eta_seconds)}")
-    prompt = view.prompt if len(view.prompt) <= 60 else view.prompt[:57] + "…"
-    return " · ".join(parts) + f"\n   “{prompt}”"
-
-
-def queue_text(status: QueueStatus) -> str:
-    total = f"Queue: {status.queued} waiting, {status.running} running."
-    if not status.jobs:
-        return f"{NO_JOBS}\n{total}"
-    lines = ["Your jobs:", *(view_line(v) for v in status.jobs), "", total]
-    return "\n".join(lines)

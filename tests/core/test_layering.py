@@ -59,6 +59,40 @@ def test_adapters_reach_the_core_only_through_the_seam() -> None:
     assert {m: n for m, n in offenders.items() if n} == {}
 
 
+@pytest.mark.parametrize(
+    ("platform", "sibling"), [("telegram", "discord"), ("discord", "telegram")]
+)
+def test_a_platform_uses_only_the_chat_layer_and_the_seam(platform: str, sibling: str) -> None:
+    """`adapters/<platform>/` imports, of the project, itself, `adapters.chat` and
+    `bot.frontend`; never its sibling adapter (what both need is in `adapters.chat`) nor the
+    sibling's chat library."""
+    own = ("adapters.chat", f"adapters.{platform}", "bot.frontend")
+    project = {"adapters", "bot", "comfy", "workflows", "fakes", "tests", "bench"}
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            n
+            for n in names
+            if n.split(".")[0] in project and not any(n == o or n.startswith(o + ".") for o in own)
+        )
+        for path, names in _module_imports(f"adapters/{platform}").items()
+    }
+    assert {m: n for m, n in offenders.items() if n} == {}
+    assert not any(
+        n.split(".")[0] == sibling
+        for names in _imports(f"adapters/{platform}").values()
+        for n in names
+    )
+
+
+def test_the_chat_layer_imports_no_chat_library() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(names & {"discord", "telegram", "aiohttp"})
+        for path, names in _imports("adapters/chat").items()
+    }
+    assert {m: n for m, n in offenders.items() if n} == {}
+    assert (ROOT / "adapters/chat/texts.py").is_file()  # the layer is there to be checked
+
+
 def test_the_engine_imports_nothing_above_it() -> None:
     """`bot/engine/` owns its ports (`bot.engine.ports`); the seam and the app sit above it."""
     above = {"bot.frontend", "bot.app", "bot.cli"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.chat import texts as shared
 from adapters.discord import texts
 from fakes.discord_objects import EPHEMERAL, USER_ID
 from fakes.discord_server import FakeDiscord
@@ -30,7 +31,7 @@ async def test_admins_by_id_pause_drain_and_block_and_others_are_refused(
     async with harness(queue={"admins": [f"discord:{ADMIN}"]}) as h:
         fake = h.discord
         refused = await run(fake, "hosts", BOB)
-        assert refused["content"] == texts.ADMIN_ONLY and refused["flags"] & EPHEMERAL
+        assert refused["content"] == shared.ADMIN_ONLY and refused["flags"] & EPHEMERAL
         hosts = await run(fake, "hosts", ADMIN)
         assert hosts["content"].startswith("fake: up") and hosts["flags"] & EPHEMERAL
 
@@ -41,12 +42,13 @@ async def test_admins_by_id_pause_drain_and_block_and_others_are_refused(
         await fake.wait_for("create_message", is_video)
         await h.engine.drain()
 
-        assert (await run(fake, "drain", ADMIN))["content"] == texts.DRAINING_NOW
+        draining = shared.draining(texts.MARKUP, now=True)
+        assert (await run(fake, "drain", ADMIN))["content"] == draining
         assert "finishing its queue" in (await i2v(h))["content"]
-        assert (await run(fake, "resume", ADMIN))["content"] == texts.UNDRAINED
+        assert (await run(fake, "resume", ADMIN))["content"] == shared.UNDRAINED
 
         blocked = await run(fake, "block", ADMIN, user=BOB)
-        assert blocked["content"] == texts.BLOCKED.format(user=f"<@{BOB}>")
+        assert blocked["content"] == shared.blocked(f"<@{BOB}>")
         assert "cannot use this bot" in (await i2v(h))["content"]
         await run(fake, "unblock", ADMIN, user=BOB)
         assert "queued" in (await i2v(h))["content"]
@@ -64,9 +66,9 @@ async def test_a_member_of_an_admin_role_cancels_anyones_job(harness: HarnessFac
         refused = await run(fake, "cancel", USER_ID, job=job)
         assert "someone else's" in refused["content"]
         cancelled = await run(fake, "cancel", MODERATOR, job=job)
-        assert cancelled["content"] == texts.CANCELLED.format(job=f"`{job}`")
+        assert cancelled["content"] == shared.cancelled(job, texts.MARKUP)
         assert (await run(fake, "hosts", MODERATOR))["content"].startswith("fake: up")
         await h.engine.drain()
         # The owner's card says who ended the job: not they themselves.
-        by_admin = texts.CANCELLED_BY_ADMIN.format(job=f"`{job}`")
+        by_admin = shared.cancelled(job, texts.MARKUP, by_admin=True)
         await fake.wait_until(lambda: any(m["content"] == by_admin for m in fake.messages_in()))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from adapters.chat import texts as shared
 from adapters.discord import texts
 from bot.params import DEFAULT_NEGATIVE
 from fakes.discord_objects import EPHEMERAL, USER_ID
@@ -33,12 +36,12 @@ async def test_reroll_after_a_restart_makes_a_new_job_with_its_own_card(
     old_job = reroll.split(":")[2]
     new_job = answer["content"].split("`")[1]
     assert new_job != old_job
-    assert f"Job `{new_job}`" in second.payload["content"]
+    assert all(new_job in b for b in buttons_of(second.response))  # the new job's video
     assert buttons_of(fake.messages[int(second.response["id"])])[0] == f"wanbot:reroll:{new_job}"
     # The old card still says the old job is done; the new job got a card of its own.
     cards = [m for m in fake.messages_in() if "done" in m["content"]]
     assert sorted(c["content"] for c in cards) == sorted(
-        [texts.DONE.format(job=f"`{old_job}`"), texts.DONE.format(job=f"`{new_job}`")]
+        [shared.done(old_job, texts.MARKUP), shared.done(new_job, texts.MARKUP)]
     )
     assert len(h.comfy.prompts) == 2
 
@@ -62,7 +65,7 @@ async def test_details_and_reroll_of_someone_elses_video_are_refused(
         shown = await answer_to(fake, await fake.click(video, details, user_id=ADMIN))
 
     for refusal in refusals:
-        assert refusal["content"] == texts.NOT_YOUR_JOB and refusal["flags"] & EPHEMERAL
+        assert refusal["content"] == shared.NOT_YOUR_JOB and refusal["flags"] & EPHEMERAL
     assert len(h.comfy.prompts) == 1
     assert shown["flags"] & EPHEMERAL
     assert shown["content"].startswith("Job ") and "alice's secret prompt" in shown["content"]
@@ -98,7 +101,7 @@ async def test_extend_opens_a_form_with_the_prompt_and_delivers_the_joined_video
     assert [probe(c.file(0)).frames for c in (first, second, third)] == [9, 17, 17]
 
 
-async def test_result_names_the_default_negative_and_details_use_the_flag_names(
+async def test_the_result_is_the_prompt_and_one_line_and_details_use_the_flag_names(
     harness: HarnessFactory,
 ) -> None:
     async with harness() as h:
@@ -114,9 +117,13 @@ async def test_result_names_the_default_negative_and_details_use_the_flag_names(
         _, _, details = buttons_of(video)
         shown = await answer_to(fake, await fake.click(video, details))
 
-    assert "\nNegative: default" in plain.payload["content"]
+    # The prompt and who asked, then one line of what matters; the negative only in Details.
+    prompt, line = plain.payload["content"].split("\n")
+    assert prompt == f"a cat — <@{USER_ID}>"
+    assert re.fullmatch(r"832x480 · [\d.]+ s · seed \d+ · 3 steps · \w+ quality · GPU .+", line)
+    assert own.payload["content"].startswith("a dog — ")
+    assert "rain" not in own.payload["content"] and "Negative" not in plain.payload["content"]
     assert DEFAULT_NEGATIVE[:40] not in plain.payload["content"]
-    assert "\nNegative: rain, fog" in own.payload["content"]
     text = shown["content"]
     for line in (
         "--steps 3",

@@ -3,8 +3,12 @@ still works; Discord's limits (upload size, 429) are honoured."""
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pytest
 
+from adapters.chat import texts as shared
 from adapters.discord import texts
 from fakes.discord_objects import EPHEMERAL, USER_ID
 from fakes.discord_server import FakeDiscord
@@ -79,6 +83,39 @@ async def test_frames_out_of_range_in_flags_is_explained_and_the_next_command_wo
     assert "480x320" in video.payload["content"]
 
 
+async def test_every_command_checks_the_allow_list(harness: HarnessFactory) -> None:
+    """The tree's check, not each handler: /quota and /help once skipped it."""
+    async with harness(allowed_users=[BOB]) as h:
+        fake = h.discord
+        names = ["quota", "help", "queue", "cancel", "settings", "hosts", "drain", "resume"]
+        answers = {n: await answer_to(fake, await fake.slash(n, user_id=USER_ID)) for n in names}
+        extend = await answer_to(fake, await fake.slash("extend", user_id=USER_ID, job="abc"))
+        quota = await answer_to(fake, await fake.slash("quota", user_id=BOB))
+    assert {n: a["content"] for n, a in answers.items()} == dict.fromkeys(names, shared.NOT_ALLOWED)
+    assert extend["content"] == shared.NOT_ALLOWED
+    assert all(a["flags"] & EPHEMERAL for a in answers.values())
+    assert quota["content"] != shared.NOT_ALLOWED  # a listed user is served
+
+
+async def test_an_unexpected_error_gets_a_reference_not_the_exception(
+    harness: HarnessFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The tree's `on_error` applies the policy Telegram's guard applies."""
+    async with harness() as h:
+
+        async def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("secret internals")
+
+        h.engine.status = broken  # type: ignore[method-assign]
+        with caplog.at_level(logging.ERROR):
+            reply = await answer_to(h.discord, await h.discord.slash("queue"))
+    pattern = re.escape(shared.INTERNAL).replace(re.escape("{ref}"), "([0-9a-f]{6})")
+    match = re.fullmatch(pattern, reply["content"])
+    assert match and reply["flags"] & EPHEMERAL, reply["content"]
+    logged = [r for r in caplog.records if r.exc_info and match[1] in r.getMessage()]
+    assert logged and "secret internals" not in reply["content"]
+
+
 async def test_users_outside_the_allow_list_are_refused(harness: HarnessFactory) -> None:
     async with harness(allowed_users=[BOB]) as h:
         fake = h.discord
@@ -87,7 +124,7 @@ async def test_users_outside_the_allow_list_are_refused(harness: HarnessFactory)
         allowed = await i2v(fake, user=BOB, steps=3)
         await fake.wait_for("create_message", is_video)
         await h.engine.drain()
-    assert refused["content"] == texts.NOT_ALLOWED == queue["content"]
+    assert refused["content"] == shared.NOT_ALLOWED == queue["content"]
     assert refused["flags"] & EPHEMERAL
     assert "queued" in allowed["content"] and len(h.comfy.prompts) == 1
 

@@ -104,8 +104,7 @@ async def test_user_text_in_the_public_result_is_shown_not_rendered(
         video = await fake.wait_for("create_message", is_video)
         await h.engine.drain()
     content = video.payload["content"]
-    assert (
-        "Prompt: \\[free nitro](http://evil.example) \\|\\|spoiler\\|\\| \\*\\*bold\\*\\* a\\_cat"
-        in content
+    assert content.startswith(
+        "\\[free nitro](http://evil.example) \\|\\|spoiler\\|\\| \\*\\*bold\\*\\* a\\_cat — <@"
     )
-    assert "Negative: \\~\\~gone\\~\\~" in content
+    assert "gone" not in content  # the negative prompt is in Details only

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.chat import texts as shared
 from adapters.discord import texts
 from fakes.discord_objects import CHANNEL_ID, EPHEMERAL, GUILD_ID, USER_ID
 from fakes.discord_server import Call, FakeDiscord
@@ -100,5 +101,5 @@ async def test_outside_the_allowed_servers_only_admins_are_served(
         _, admin = await i2v(fake, user=ADMIN)
         await fake.wait_for("create_message", sent_video)
         await h.engine.drain()
-    assert refused["content"] == texts.NOT_ALLOWED and refused["flags"] & EPHEMERAL
+    assert refused["content"] == shared.NOT_ALLOWED and refused["flags"] & EPHEMERAL
     assert "queued" in admin["content"] and len(h.comfy.prompts) == 1

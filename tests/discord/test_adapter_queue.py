@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.chat import texts as shared
 from adapters.discord import texts
 from fakes.discord_objects import EPHEMERAL, USER_ID
 from fakes.discord_server import FakeDiscord
@@ -58,18 +59,19 @@ async def test_each_user_sees_only_their_own_jobs_and_cancels_with_the_button(
         refused = await answer_to(
             fake, await fake.click(alice_view, f"wanbot:cancel:{alices}", user_id=BOB)
         )
-        assert refused["content"] == texts.NOT_YOUR_JOB and h.comfy.interrupts == []
+        assert refused["content"] == shared.NOT_YOUR_JOB and h.comfy.interrupts == []
         click = await fake.click(alice_view, f"wanbot:cancel:{alices}", user_id=ALICE)
         updated = await answer_to(fake, click)
         assert updated["id"] == alice_view["id"]  # the queue message itself was updated
-        assert f"`{alices}` cancelled" in updated["content"] and texts.NO_JOBS in updated["content"]
+        assert f"`{alices}` cancelled" in updated["content"]
+        assert shared.NO_JOBS in updated["content"]
         await card_says(fake, alices, "cancelled")
         await h.comfy.wait_until(lambda: bool(h.comfy.interrupts) or bool(h.comfy.deleted))
 
         # Bob's job starts on the freed host; /cancel without an id cancels his newest.
         await card_says(fake, bobs, "Generating")
         answer = await answer_to(fake, await fake.slash("cancel", user_id=BOB))
-        assert answer["content"] == texts.CANCELLED.format(job=f"`{bobs}`")
+        assert answer["content"] == shared.cancelled(bobs, texts.MARKUP)
         await h.engine.drain()
         nothing = await answer_to(fake, await fake.slash("cancel", user_id=BOB, job=alices))
     assert (

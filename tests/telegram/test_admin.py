@@ -3,7 +3,8 @@ and cancelling anyone's job."""
 
 from __future__ import annotations
 
-from adapters.telegram import texts
+from adapters.chat import texts
+from adapters.chat.markup import PLAIN
 from fakes.media import png_bytes
 from fakes.telegram_server import Call
 from tests.telegram.conftest import Harness, HarnessFactory
@@ -59,7 +60,7 @@ async def test_admins_pause_a_host_drain_and_block_others_are_refused(
         await submit(h, BOB)
         await h.tg.wait_for("sendMessage", to_chat(BOB, "cannot use this bot"))
         assert len(h.tg.of("getFile")) == downloads
-        assert h.tg.texts(BOB).count(texts.RECEIVED) == 1  # the first job's only
+        assert h.tg.texts(BOB).count(texts.CHECKING) == 1  # the first job's only
         assert f"telegram:{BOB}" in await say(h, ADMIN, "/block", "Blocked:")
         await say(h, ADMIN, f"/unblock {BOB}", "may use the bot again")
         assert "12" in await say(h, ADMIN, "/unblock 12", "is not blocked")
@@ -76,4 +77,4 @@ async def test_an_admin_cancels_anyones_job(harness: HarnessFactory) -> None:
         assert "cancelled" in await say(h, ADMIN, f"/cancel {job}", "cancelled")
         told = await h.tg.wait_for("editMessageText", to_chat(BOB, "cancelled"))
         await h.engine.drain()
-    assert told.fields["text"] == texts.CANCELLED_BY_ADMIN.format(job=job)
+    assert told.fields["text"] == texts.cancelled(job, PLAIN, by_admin=True)

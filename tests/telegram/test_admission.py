@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.telegram import texts
+from adapters.chat import texts
 from fakes.media import png_bytes
 from tests.telegram.conftest import HarnessFactory
 
@@ -34,7 +34,7 @@ async def test_a_burst_of_six_photos_runs_one_job_and_refuses_five_saying_when(
     assert len(h.comfy.prompts) == 1
     refused = [t for t in texts_sent if t.startswith("Please wait")]
     assert len(refused) == 5 and all("10 min" in t for t in refused)
-    assert texts_sent.count(texts.RECEIVED) == 1  # only the accepted one was fetched
+    assert texts_sent.count(texts.CHECKING) == 1  # only the accepted one was fetched
     assert "1 of 2 used" in str(quota.fields["text"])
 
 
@@ -79,4 +79,4 @@ async def test_an_album_over_the_caps_is_refused_before_any_download(
         refusal = await tg.wait_text("These 6 jobs do not fit")
         await asyncio.sleep(0)
     assert refusal.method == "sendMessage" and tg.of("getFile") == []
-    assert texts.RECEIVED not in tg.texts(ALICE) and h.comfy.prompts == []
+    assert texts.CHECKING not in tg.texts(ALICE) and h.comfy.prompts == []

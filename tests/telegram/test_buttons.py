@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.telegram import texts
+from adapters.chat import texts
+from adapters.chat.markup import PLAIN
 from fakes.media import png_bytes
 from fakes.telegram_server import Call, FakeTelegram
 from tests.telegram.conftest import HarnessFactory
@@ -87,5 +88,5 @@ async def test_forged_reroll_leaves_the_owners_status_message_alone(
         to_alice = [c for c in tg.of("sendMessage") if c.fields["chat_id"] == ALICE]
         assert to_alice == [ack]
         done = tg.shown[(ALICE, ack.response["message_id"])]
-        assert done == texts.DELIVERY_DONE.format(job=job.id)
+        assert done == texts.done(job.id, PLAIN)
         assert len(h.comfy.prompts) == 1

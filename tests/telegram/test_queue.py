@@ -77,3 +77,16 @@ async def test_cancel_button_of_someone_else_is_refused(harness: HarnessFactory)
         )
         assert answer.fields.get("show_alert") is True
         assert h.comfy.interrupts == []
+
+
+async def test_cancel_takes_a_job_id_copied_with_its_backticks(harness: HarnessFactory) -> None:
+    """As on Discord: a job id pasted from a code span (`abc123`) names the job."""
+    async with harness(comfy={"hold": True}) as h:
+        tg = h.tg
+        await submit(h, ALICE, "alice's cat")
+        await tg.wait_for("editMessageText", to_chat(ALICE, "Accepted"))
+        (job,) = (await h.engine.status("telegram", str(ALICE))).jobs
+        await tg.send_message(user_id=ALICE, text=f"/cancel `{job.id}`")
+        answer = await tg.wait_for("sendMessage", to_chat(ALICE, "cancelled"))
+        await h.engine.drain()
+    assert answer.fields["text"] == f"🚫 Job {job.id} cancelled."

@@ -101,7 +101,7 @@ async def test_extend_continues_the_video_and_sends_both_joined(harness: Harness
     assert "the kite flies away" in third.fields["caption"]
 
 
-async def test_caption_names_the_default_negative_and_details_use_the_flag_names(
+async def test_the_caption_is_the_prompt_and_one_line_and_details_use_the_flag_names(
     harness: HarnessFactory,
 ) -> None:
     async with harness() as h:
@@ -120,11 +120,15 @@ async def test_caption_names_the_default_negative_and_details_use_the_flag_names
         await tg.press_button(plain.response, details)
         info = await tg.wait_for("sendMessage", lambda c: str(c.fields["text"]).startswith("Job "))
 
-    assert "\nNegative: default" in plain.fields["caption"]
+    # The prompt, then one line of what matters; the negative prompt only in Details.
+    prompt, line = plain.fields["caption"].split("\n")
+    assert prompt == "a red kite"
+    assert re.fullmatch(r"832x480 · [\d.]+ s · seed \d+ · 3 steps · \w+ quality · GPU .+", line)
+    assert own.fields["caption"].startswith("a blue kite\n832x480 · ")
+    assert "rain" not in own.fields["caption"] and "Negative" not in plain.fields["caption"]
     # Plain text: nothing a user types (Markdown, HTML) is rendered in a public message.
     assert "parse_mode" not in plain.fields and "parse_mode" not in info.fields
     assert DEFAULT_NEGATIVE[:40] not in plain.fields["caption"]
-    assert "\nNegative: rain, fog" in own.fields["caption"]
     text = info.fields["text"]
     for line in ("--steps 3", "--frames 81 frames (5.1 s)", "--fps 16 fps", "--cfg 6"):
         assert f"\n{line}\n" in text

@@ -29,12 +29,17 @@ async def test_settings_are_shown_set_applied_and_reset(harness: HarnessFactory)
         await tg.send_message(user_id=ALICE, photo=photo, caption="/i2v a cat --cfg 5")
         video = await tg.wait_for("sendVideo")
         await h.engine.drain()
+        details = video.fields["reply_markup"]["inline_keyboard"][0][-1]["callback_data"]
+        await tg.press_button(video.response, details, user_id=ALICE)
+        info = await tg.wait_for("sendMessage", says("Job "))
         await tg.send_message(user_id=ALICE, text="/settings reset")
         await tg.wait_for("sendMessage", says("Your defaults: none"))
     (prompt,) = h.comfy.prompts
     sampler = next(n for n in prompt.values() if n["class_type"] == "WanVideoSampler")
     assert (sampler["inputs"]["steps"], sampler["inputs"]["cfg"]) == (3, 5.0)
-    assert "from your /settings: steps" in str(video.fields.get("caption"))
+    # The caption says there are notes; Details says which.
+    assert "notes in Details" in str(video.fields.get("caption"))
+    assert "from your /settings: steps" in info.fields["text"]
 
 
 async def test_quota_shows_what_is_left_and_a_refusal_says_when(harness: HarnessFactory) -> None:

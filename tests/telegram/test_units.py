@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from telegram import Bot
 
+from adapters.chat.edits import CardEditor
 from adapters.telegram.config import TelegramConfig
-from adapters.telegram.edits import MessageEditor
+from adapters.telegram.frontend import flood_wait
 from adapters.telegram.parse import AwaitPhoto, Command, FileRef, command_of
 from adapters.telegram.pending import PendingTalks
 from bot.app import read_chats
@@ -58,13 +59,18 @@ async def test_editor_throttles_and_never_repeats() -> None:
         Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url) as bot,
     ):
         sent = await bot.send_message(5, "start")
-        editor = MessageEditor(bot, interval=0.3)
-        editor.remember(5, sent.message_id, "start")
-        await editor.edit(5, sent.message_id, "start")  # identical: skipped
+        key = (5, sent.message_id)
+
+        async def edit(key: tuple[int, int], text: str) -> None:
+            await bot.edit_message_text(text, chat_id=key[0], message_id=key[1])
+
+        editor = CardEditor(edit, interval=0.3, flood_wait=flood_wait)
+        editor.remember(key, "start")
+        await editor.edit(key, "start")  # identical: skipped
         for percent in range(10):
-            await editor.edit(5, sent.message_id, f"{percent}%")
+            await editor.edit(key, f"{percent}%")
         await tg.wait_for("editMessageText")
-        await editor.edit(5, sent.message_id, "done", final=True)
+        await editor.edit(key, "done", final=True)
         texts = [c.fields["text"] for c in tg.of("editMessageText")]
         assert texts[-1] == "done"
         assert len(texts) <= 3  # the burst was coalesced
