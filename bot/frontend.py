@@ -237,6 +237,11 @@ class EngineAPI(Protocol):
         """The sampler's schedulers on a live host (the bundled schema's when none is up)."""
         ...
 
+    async def refetch(self, job_id: str, by: str) -> Job:
+        """Admins: fetch again the video of a job that was made but could not be fetched
+        (`AdminError` for any other job); it is then delivered as usual."""
+        ...
+
     async def get(self, job_id: str) -> Job | None:
         """Any job by id, live or stored; None if unknown."""
         ...

@@ -1,4 +1,5 @@
-"""The admins' commands on any platform (/hosts, /pause, /resume, /drain, /block, /unblock):
+"""The admins' commands on any platform (/hosts, /pause, /resume, /drain, /block, /unblock,
+/refetch):
 the engine's admin actions and their answers. The platform decides who is an admin (before
 calling any of these) and names the acting admin as `by` ("platform:user_id")."""
 
@@ -46,6 +47,11 @@ class AdminActions:
     def drain(self, by: str) -> str:
         self.admin.drain(by)
         return texts.draining(self.markup, now=True)
+
+    async def refetch(self, job_id: str, by: str) -> str:
+        """Fetch again a video that was made but could not be fetched (never run again)."""
+        job = await self.engine.refetch(job_id.strip().strip("`"), by)
+        return texts.REFETCHING.format(job=self.markup.code(job.id), host=job.host)
 
     async def block(self, user: str, by: str, shown: str) -> str:
         """Refuse `user`'s new jobs; `shown` is how the platform names them (a mention)."""

@@ -74,6 +74,7 @@ SETTINGS = (
 NO_DEFAULTS = "none (the bot's own)"
 TAKING_JOBS = "The bot takes new jobs."
 UNDRAINED = "▶️ The bot takes new jobs again."
+REFETCHING = "📥 Fetching the video of job {job} again from {host}; it is sent when it arrives."
 _AGAIN = {"reroll": "🎲 Rerolling as job {job}.", "extend": "⏩ Extending as job {job}."}
 _STATE = {
     JobStatus.QUEUED: "⏳ queued",

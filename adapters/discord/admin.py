@@ -63,6 +63,12 @@ def register(
     async def drain(interaction: discord.Interaction) -> None:
         await say(interaction, actions.drain(_admin(access, interaction).key))
 
+    @tree.command(name="refetch", description=texts.REFETCH)
+    @app_commands.describe(job=texts.REFETCH_OPTION)
+    async def refetch(interaction: discord.Interaction, job: str) -> None:
+        by = _admin(access, interaction).key
+        await say(interaction, await actions.refetch(job, by))
+
     @tree.command(name="block", description=texts.BLOCK)
     @app_commands.describe(user=texts.USER_OPTION)
     async def block(interaction: discord.Interaction, user: discord.User) -> None:

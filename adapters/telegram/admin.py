@@ -24,7 +24,7 @@ from bot.frontend import Config, UserError, user_key
 if TYPE_CHECKING:
     from bot.frontend import EngineAPI
 
-ADMIN_COMMANDS = frozenset({"hosts", "pause", "resume", "drain", "block", "unblock"})
+ADMIN_COMMANDS = frozenset({"hosts", "pause", "resume", "drain", "block", "unblock", "refetch"})
 Answer = Callable[[Message, str], Awaitable[object]]
 
 
@@ -52,6 +52,8 @@ class AdminCommands:
             await self.answer(message, await actions.resume(arg, by))
         elif command.name == "drain":
             await self.answer(message, actions.drain(by))
+        elif command.name == "refetch":
+            await self.answer(message, await actions.refetch(_needed(arg, texts.REFETCH_USAGE), by))
         else:
             await self._block(message, actions, command.name, arg, by)
 

@@ -44,7 +44,7 @@ async def test_the_synced_commands_match_the_snapshot(harness: HarnessFactory) -
     assert None not in fake.commands  # synced to the listed guild only (instant)
     registered = [(c["name"], c["type"]) for c in fake.commands[GUILD_ID]]
     names = ("i2v", "talk", "animate", "queue", "cancel", "extend", "quota", "settings", "help")
-    admin = ("hosts", "pause", "resume", "drain", "block", "unblock")
+    admin = ("hosts", "pause", "resume", "drain", "block", "unblock", "refetch")
     commands = [(n, 1) for n in (*names, *admin)]
     assert sorted(registered) == sorted([*commands, ("Talking video", 3)])
     i2v = fake.command("i2v")
@@ -56,6 +56,7 @@ async def test_the_synced_commands_match_the_snapshot(harness: HarnessFactory) -
     assert [c["value"] for c in quality["choices"]] == ["standard", "fast"]
     assert schema(fake.command("cancel")) == [("job", 3, False, None, None)]
     assert schema(fake.command("block")) == [("user", 6, True, None, None)]
+    assert schema(fake.command("refetch")) == [("job", 3, True, None, None)]
     pause = fake.command("pause")["options"]
     assert [c["value"] for c in pause[0]["choices"]] == ["fake"] and pause[0]["required"]
     talk = schema(fake.command("talk"))

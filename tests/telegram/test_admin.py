@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from adapters.chat import texts
 from adapters.chat.markup import PLAIN
+from fakes.comfy_faults import Fault
 from fakes.media import png_bytes
 from fakes.telegram_server import Call
 from tests.telegram.conftest import Harness, HarnessFactory
@@ -78,3 +79,23 @@ async def test_an_admin_cancels_anyones_job(harness: HarnessFactory) -> None:
         told = await h.tg.wait_for("editMessageText", to_chat(BOB, "cancelled"))
         await h.engine.drain()
     assert told.fields["text"] == texts.cancelled(job, PLAIN, by_admin=True)
+
+
+async def test_an_admin_refetches_a_video_that_was_made_but_not_fetched(
+    harness: HarnessFactory,
+) -> None:
+    async with harness(queue=ADMINS) as h:
+        h.config.comfy.fetch_retry_seconds = 0.3
+        h.comfy.view_faults = [Fault.ERROR] * 1000  # the host's /view keeps failing
+        await submit(h, BOB)
+        failed = await h.tg.wait_for("editMessageText", to_chat(BOB, "could not be fetched"))
+        await h.engine.drain()
+        text = str(failed.fields["text"])
+        job = text.removeprefix("❌ Job ").split()[0]
+        assert "/refetch" in text
+        assert texts.ADMIN_ONLY in await say(h, BOB, f"/refetch {job}", "admins")
+        h.comfy.view_faults = []  # the host answers again
+        answer = await say(h, ADMIN, f"/refetch {job}", "Fetching")
+        await h.tg.wait_for("sendVideo", lambda c: c.fields.get("chat_id") == BOB)
+        await h.engine.drain()
+    assert job in answer and len(h.comfy.prompts) == 1  # made once, fetched twice
