@@ -301,7 +301,7 @@ class Engine:
         """Fetch again the video of a job that was made but could not be fetched (an admin's
         retry once its host answers again): it follows the same prompt on the same host, so
         nothing runs twice, and is delivered as usual. `by` is the admin, for the log."""
-        job = self._ledger.get(job_id) or await self._store.get(job_id)
+        job = await self.get(job_id)
         if job is None:
             raise AdminError(f"There is no job {job_id}.")
         if job.status is not JobStatus.FAILED or not made_not_fetched(job.error):
