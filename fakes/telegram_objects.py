@@ -31,8 +31,23 @@ class Call:
         """The bytes uploaded for parameter `name` (following an `attach://` reference)."""
         value = self.fields.get(name)
         if isinstance(value, str) and value.startswith("attach://"):
-            return self.files[value.removeprefix("attach://")]
+            return self.file_at(value)
         return self.files[name]
+
+    def file_at(self, reference: str) -> bytes:
+        """The bytes an `attach://<name>` reference (e.g. inside `media`) points at."""
+        return self.files[reference.removeprefix("attach://")]
+
+    @property
+    def words(self) -> str | None:
+        """The text or caption this call sends or edits (a media edit's caption), if any."""
+        for value in (self.fields.get("text"), self.fields.get("caption")):
+            if value is not None:
+                return str(value)
+        media = self.fields.get("media")
+        if isinstance(media, dict) and "caption" in media:
+            return str(media["caption"])
+        return None
 
 
 def decode(value: str) -> Any:

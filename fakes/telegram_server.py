@@ -7,11 +7,12 @@ the recorded calls: every request's fields (JSON-decoded where they are JSON) an
 
 Speaks: getMe, deleteWebhook, setWebhook, getUpdates (offsets, long-poll timeout that returns as
 soon as an update is queued), getFile + downloads under the file URL, sendMessage,
-editMessageText, editMessageReplyMarkup, sendVideo (multipart, `attach://` resolved),
-sendChatAction, answerCallbackQuery, setMyCommands; a text over 4096 characters or a caption
-over 1024 is refused with 400, as by Telegram. `fail_next(method, retry_after)` answers the
-next call of a method with 429 Too Many Requests, `fail_next(method, status=502)` with a server
-error. A request with another token gets 401 Unauthorized, as from Telegram.
+editMessageText, editMessageCaption, editMessageMedia (`fakes.telegram_cards`: what each bot
+message shows now, text or photo, and its buttons), sendVideo (multipart, `attach://`
+resolved), sendChatAction, answerCallbackQuery, setMyCommands; a text over 4096 characters or
+a caption over 1024 is refused with 400, as by Telegram. `fail_next(method, retry_after)`
+answers the next call of a method with 429 Too Many Requests, `fail_next(method, status=502)`
+with a server error. A request with another token gets 401 Unauthorized, as from Telegram.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from fakes.forms import read_form
+from fakes.telegram_cards import CAPTION_LIMIT, BotMessages
 from fakes.telegram_objects import (
     BOT_ID,
     Call,
@@ -35,26 +37,26 @@ from fakes.telegram_objects import (
     user_message,
 )
 
-__all__ = ["BOT_ID", "BOT_USERNAME", "TOKEN", "Call", "FakeTelegram"]
+__all__ = ["BOT_ID", "BOT_USERNAME", "EDITS", "TOKEN", "Call", "FakeTelegram"]
+
+# The edits of a card (a text card's text, a photo card's caption or photo), and the methods
+# that show a message's words.
+EDITS = ("editMessageText", "editMessageCaption", "editMessageMedia")
+CARD_METHODS = ("sendMessage", *EDITS)
 
 TOKEN = "123456:TEST-TOKEN"
 BOT_USERNAME = "wan_test_bot"
-# Telegram refuses longer texts and captions (it counts characters after entity parsing).
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
 
 
-class FakeTelegram:
+class FakeTelegram(BotMessages):
     """The fake server and its state. Use `async with FakeTelegram() as tg:`."""
 
     def __init__(self, token: str = TOKEN, username: str = BOT_USERNAME) -> None:
+        super().__init__()
         self.token = token
         self.username = username
         self.calls: list[Call] = []
         self.commands: list[dict[str, Any]] = []
-        # The text each bot message shows now, by (chat_id, message_id).
-        self.shown: dict[tuple[int, int], str] = {}
-        self.identical_edits = 0
         self._updates: list[dict[str, Any]] = []
         self._acknowledged = 0
         self._update_ids = itertools.count(1)
@@ -222,12 +224,14 @@ class FakeTelegram:
 
     # -- waiting and asserting ---------------------------------------------------------------
 
-    def of(self, method: str) -> list[Call]:
-        return [c for c in self.calls if c.method == method]
+    def of(self, method: str | tuple[str, ...]) -> list[Call]:
+        """The recorded calls of `method` (or of any of several, e.g. `EDITS`), in order."""
+        methods = (method,) if isinstance(method, str) else method
+        return [c for c in self.calls if c.method in methods]
 
     async def wait_for(
         self,
-        method: str,
+        method: str | tuple[str, ...],
         where: Callable[[Call], bool] | None = None,
         *,
         count: int = 1,
@@ -244,25 +248,24 @@ class FakeTelegram:
         return found()[count - 1]
 
     async def wait_text(self, needle: str, *, within: float = 20.0) -> Call:
-        """The first sendMessage/editMessageText whose text contains `needle`."""
+        """The first message sent or edited whose text (or caption: a photo card's words)
+        contains `needle`."""
 
         def has(call: Call) -> bool:
-            return needle in str(call.fields.get("text", ""))
+            return call.method in CARD_METHODS and needle in (call.words or "")
 
         async with asyncio.timeout(within):
             async with self._changed:
-                await self._changed.wait_for(
-                    lambda: any(has(c) for c in self.calls if "text" in c.fields)
-                )
-        return next(c for c in self.calls if "text" in c.fields and has(c))
+                await self._changed.wait_for(lambda: any(has(c) for c in self.calls))
+        return next(c for c in self.calls if has(c))
 
     def texts(self, chat_id: int | None = None) -> list[str]:
-        """Texts the bot sent or edited, in order."""
+        """Texts the bot sent or edited (a photo card's captions too), in order."""
         return [
-            str(c.fields["text"])
+            c.words
             for c in self.calls
-            if "text" in c.fields
-            and c.method in ("sendMessage", "editMessageText")
+            if c.words is not None
+            and c.method in CARD_METHODS
             and (chat_id is None or c.fields.get("chat_id") == chat_id)
         ]
 
@@ -354,26 +357,6 @@ class FakeTelegram:
         if size > 20 * 1024 * 1024:
             return api_error(400, "Bad Request: file is too big")
         return {**self.file_meta(file_id), "file_size": size, "file_path": path}
-
-    def _m_sendMessage(self, call: Call) -> Any:
-        if len(call.fields["text"]) > TEXT_LIMIT:
-            return api_error(400, "Bad Request: message is too long")
-        message = self._bot_message(call, text=call.fields["text"])
-        self.shown[(call.fields["chat_id"], message["message_id"])] = call.fields["text"]
-        return message
-
-    def _m_editMessageText(self, call: Call) -> Any:
-        key = (call.fields["chat_id"], call.fields["message_id"])
-        if len(call.fields["text"]) > TEXT_LIMIT:
-            return api_error(400, "Bad Request: MESSAGE_TOO_LONG")
-        if self.shown.get(key) == call.fields["text"]:
-            # Telegram refuses an edit that changes nothing.
-            self.identical_edits += 1
-            return api_error(400, "Bad Request: message is not modified")
-        self.shown[key] = call.fields["text"]
-        message = self._bot_message(call, text=call.fields["text"])
-        message["message_id"] = call.fields["message_id"]
-        return message
 
     def _m_sendVideo(self, call: Call) -> Any:
         video = call.file("video")

@@ -27,3 +27,10 @@ def make_request(mode: Mode = Mode.I2V, tmp: Path = Path("x"), **overrides: Any)
         inputs=InputFiles(image=tmp / "cat.png"),
     )
     return JobRequest(**{**fields, **overrides})
+
+
+# A job of 8 sampler steps over 2.4 s whose every preview reaches the front end (the card tests).
+PREVIEWS_EVERY_STEP: dict[str, Any] = {
+    "comfy": {"steps": 8, "job_seconds": 2.4},
+    "queue": {"preview_interval": 0.0},
+}

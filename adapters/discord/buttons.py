@@ -1,4 +1,5 @@
-"""Persistent job buttons (Reroll, Extend, Details, Cancel): the custom id holds action and job.
+"""Persistent job buttons (Reroll, Extend, Details, Cancel, the card's Stop): the custom id
+holds action and job.
 
 `JobButton` is registered on the client at start-up (`add_dynamic_items`), so a button keeps
 working after a restart: discord.py rebuilds it from the custom id of the click and hands the
@@ -19,12 +20,14 @@ LABELS = {
     "extend": "⏩ Extend",
     "details": "ℹ️ Details",
     "cancel": "✖ Cancel",
+    "stop": "⏹ Stop",
 }
 STYLES = {
     "reroll": discord.ButtonStyle.primary,
     "extend": discord.ButtonStyle.primary,
     "details": discord.ButtonStyle.secondary,
     "cancel": discord.ButtonStyle.danger,
+    "stop": discord.ButtonStyle.danger,
 }
 MAX_BUTTONS = 25  # five rows of five
 
@@ -39,7 +42,7 @@ def custom_id(action: str, job_id: str) -> str:
 
 class JobButton(
     ui.DynamicItem[ui.Button[Any]],
-    template=rf"{PREFIX}:(?P<action>reroll|extend|details|cancel):(?P<job>[0-9a-f]{{1,32}})",
+    template=rf"{PREFIX}:(?P<action>reroll|extend|details|cancel|stop):(?P<job>[0-9a-f]{{1,32}})",
 ):
     def __init__(self, action: str, job_id: str, label: str | None = None) -> None:
         super().__init__(
@@ -71,6 +74,15 @@ def job_buttons(job_id: str, extend: bool = False) -> ui.View:
     if extend:
         view.add_item(JobButton("extend", job_id))
     view.add_item(JobButton("details", job_id))
+    return view
+
+
+def stop_button(job_id: str | None) -> ui.View:
+    """The job card's Stop button while its job may be stopped (else no buttons: an edit with
+    this empty view removes the button)."""
+    view = ui.View(timeout=None)
+    if job_id is not None:
+        view.add_item(JobButton("stop", job_id))
     return view
 
 

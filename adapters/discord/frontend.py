@@ -2,8 +2,10 @@
 
 Each job has one card, a normal channel message (nothing depends on the 15-minute interaction
 token). The command handler posts it ("checking your files…") and puts its id in the job's
-`reply_target`; events edit it through `CardEditor`. The video is a reply to the card, fitted
-to the upload limit the interaction reported, with persistent Reroll and Details buttons.
+`reply_target`; events edit it through `CardEditor`. While the job may be stopped the card has
+a Stop button, and its newest preview as the embed's image (the attached `preview.jpg`, which
+each new preview replaces). The video is a reply to the card, fitted to the upload limit the
+interaction reported, with persistent Reroll and Details buttons.
 
 Where the bot may not post (a missing permission), the card goes to the user's DMs; with DMs
 closed too, the job has no card. A video the channel refuses goes to the interaction's
@@ -24,9 +26,9 @@ import discord
 from adapters.chat import texts as shared
 from adapters.chat.cards import JobCards
 from adapters.chat.delivery import fit_video, scratch
-from adapters.chat.edits import CardEditor
+from adapters.chat.edits import CardEditor, Edit, Face
 from adapters.discord import texts
-from adapters.discord.buttons import job_buttons
+from adapters.discord.buttons import job_buttons, stop_button
 from adapters.discord.config import DEFAULT_UPLOAD, DiscordConfig
 from adapters.discord.guard import MESSAGE_LIMIT, PLATFORM
 from bot.frontend import Config, DeliveryPlan, Job, JobResult, Mode, probe
@@ -96,9 +98,16 @@ class DiscordFrontEnd(JobCards[Key]):
     async def _dm(self, user_id: int) -> discord.DMChannel:
         return await self.client.create_dm(discord.Object(id=user_id))
 
-    async def _edit(self, key: Key, text: str) -> None:
+    async def _edit(self, key: Key, edit: Edit) -> None:
+        """One card edit: its text and Stop button, and a new preview when there is one (the
+        attachment replaces the last; an edit without one keeps it)."""
         message = self.client.get_partial_messageable(key[0]).get_partial_message(key[1])
-        await message.edit(content=text)
+        extra: dict[str, Any] = {}
+        if edit.picture is not None:
+            name = edit.picture.filename
+            extra["attachments"] = [discord.File(io.BytesIO(edit.picture.data), name)]
+            extra["embed"] = discord.Embed().set_image(url=f"attachment://{name}")
+        await message.edit(content=edit.face.text, view=stop_button(edit.face.stop), **extra)
 
     # -- JobCards ----------------------------------------------------------------------------
 
@@ -113,13 +122,13 @@ class DiscordFrontEnd(JobCards[Key]):
         card = job.reply_target.get("card_id")
         return None if card is None else (int(job.reply_target["channel_id"]), int(card))
 
-    async def post_card(self, job: Job, text: str) -> Key | None:
+    async def post_card(self, job: Job, face: Face) -> Key | None:
         """A card for a job made without one (a re-roll from an earlier run), unless it was
         made where the bot may post neither in the channel nor in a DM."""
         if "card_id" in job.reply_target:
             return None
         try:
-            sent = await self.channel(job.reply_target).send(text)
+            sent = await self.channel(job.reply_target).send(face.text, view=stop_button(face.stop))
         except discord.Forbidden:
             log.warning("job %s: may not post its card in its channel", job.id)
             return None

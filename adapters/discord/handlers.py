@@ -152,7 +152,10 @@ class Handlers:
         """Every job button checks that the presser owns the job (or is an admin) first."""
         user = self.access.user(interaction)
         job = await self.actions.own_job(user, job_id)
-        if action == "cancel":
+        if action == "stop":
+            # The card's Stop button: the card itself then says "cancelled".
+            await say(interaction, await self.actions.cancel(user, job.id))
+        elif action == "cancel":
             done = await self.actions.cancel(user, job.id)
             text, status = await self.actions.queue(user)
             view = cancel_buttons([v.id for v in status.jobs])

@@ -58,6 +58,7 @@ or in the one it replies to is the portrait; otherwise the form asks for one.
 
 `/queue` — your jobs with progress, ETA and a Cancel button
 `/cancel [job]` — cancel a job (your newest one without a job id)
+While a job runs, its card shows a preview of the video and a ⏹ **Stop** button.
 Under each video: 🎲 **Reroll** (same inputs, new seed) and ℹ️ **Details** (all parameters).
 Images up to {limit}."""
 

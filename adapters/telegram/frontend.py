@@ -4,7 +4,9 @@ Each job has one status message, a reply to the user's request, edited in place.
 sends it at once ("checking your files…") and puts its id in the job's `reply_target`; events
 edit it through the shared `CardEditor` (`adapters.chat.cards`). A job that has none (a
 re-roll, or one left over from an earlier run whose message was already taken) gets a new one
-on its first event.
+on its first event. While the job may be stopped the card has a Stop button; its first preview
+turns it into a photo card (`editMessageMedia` adds the photo, the text becomes its caption),
+whose caption the later events edit.
 """
 
 from __future__ import annotations
@@ -15,24 +17,34 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
+    ReplyParameters,
+)
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, RetryAfter
 
 from adapters.chat import texts
 from adapters.chat.cards import JobCards
 from adapters.chat.delivery import fit_video, scratch
-from adapters.chat.edits import CardEditor
+from adapters.chat.edits import CardEditor, Edit, Face
 from adapters.chat.markup import PLAIN
 from adapters.telegram.config import TelegramConfig
-from bot.frontend import Config, Job, JobResult, Mode, probe, thumbnail
+from bot.frontend import Config, Job, JobResult, Mode, fit, probe, thumbnail
 
 log = logging.getLogger(__name__)
 CAPTION_LIMIT = 1024  # characters in a Telegram media caption
 
 PLATFORM = "telegram"
 SEND_ATTEMPTS = 3
+PREVIEW_TIMEOUT = 20.0  # seconds for one preview upload; a slow one is dropped, not waited on
 Key = tuple[int, int]  # chat id, message id
+# What Telegram answers when a card's kind (text or photo) is not what the edit expected.
+WRONG_KIND = ("no text in the message", "no caption in the message")
 
 
 def flood_wait(exc: BaseException) -> float | None:
@@ -51,6 +63,13 @@ def result_buttons(job: Job) -> InlineKeyboardMarkup:
         row.append(InlineKeyboardButton("⏩ Extend", callback_data=f"extend:{job.id}"))
     row.append(InlineKeyboardButton("ℹ️ Details", callback_data=f"details:{job.id}"))
     return InlineKeyboardMarkup([row])
+
+
+def stop_button(job_id: str | None) -> InlineKeyboardMarkup | None:
+    """The card's Stop button while its job may be stopped (without it an edit removes it)."""
+    if job_id is None:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton("⏹ Stop", callback_data=f"stop:{job_id}")]])
 
 
 def thread_of(target: dict[str, Any]) -> int | None:
@@ -99,13 +118,58 @@ class TelegramFrontEnd(JobCards[Key]):
         if job_id is not None:
             self._status[job_id] = message_id
 
-    async def _edit(self, key: Key, text: str) -> None:
+    async def _edit(self, key: Key, edit: Edit) -> None:
+        """One card edit: the photo (with the text as its caption), the caption of a photo
+        card, or the text of a text card; the Stop button while the job may be stopped."""
         try:
-            await self.bot.edit_message_text(text, chat_id=key[0], message_id=key[1])
+            if edit.picture is not None:
+                await self._edit_photo(key, edit)
+            else:
+                await self._edit_words(key, edit.face, caption=edit.pictured)
         except BadRequest as exc:
             # The text is already shown (e.g. after a restart); nothing to do.
             if "not modified" not in exc.message.lower():
                 raise
+
+    async def _edit_photo(self, key: Key, edit: Edit) -> None:
+        assert edit.picture is not None
+        media = InputMediaPhoto(
+            edit.picture.data,
+            caption=fit(edit.face.text, CAPTION_LIMIT),
+            filename=edit.picture.filename,
+        )
+        await self.bot.edit_message_media(
+            media,
+            chat_id=key[0],
+            message_id=key[1],
+            reply_markup=stop_button(edit.face.stop),
+            write_timeout=PREVIEW_TIMEOUT,
+            read_timeout=PREVIEW_TIMEOUT,
+        )
+
+    async def _edit_words(self, key: Key, face: Face, *, caption: bool) -> None:
+        """The text of a text card, or the caption of a photo card; where the card turns out
+        to be of the other kind (an edit that raced the first photo), the other way."""
+        for as_caption in (caption, not caption):
+            try:
+                if as_caption:
+                    await self.bot.edit_message_caption(
+                        chat_id=key[0],
+                        message_id=key[1],
+                        caption=fit(face.text, CAPTION_LIMIT),
+                        reply_markup=stop_button(face.stop),
+                    )
+                else:
+                    await self.bot.edit_message_text(
+                        face.text,
+                        chat_id=key[0],
+                        message_id=key[1],
+                        reply_markup=stop_button(face.stop),
+                    )
+                return
+            except BadRequest as exc:
+                if as_caption != caption or not any(w in exc.message for w in WRONG_KIND):
+                    raise
 
     # -- JobCards ----------------------------------------------------------------------------
 
@@ -124,13 +188,14 @@ class TelegramFrontEnd(JobCards[Key]):
         ack = job.reply_target.get("ack_message_id")
         return None if ack is None else (int(job.reply_target["chat_id"]), int(ack))
 
-    async def post_card(self, job: Job, text: str) -> Key | None:
+    async def post_card(self, job: Job, face: Face) -> Key | None:
         chat_id = int(job.reply_target["chat_id"])
         sent = await self.bot.send_message(
             chat_id,
-            text,
+            face.text,
             reply_parameters=reply_to(job.reply_target),
             message_thread_id=thread_of(job.reply_target),
+            reply_markup=stop_button(face.stop),
         )
         self.claim(chat_id, sent.message_id, job.id)
         return chat_id, sent.message_id

@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 # Buttons that act on a job; the callback data is `<action>:<job id>`.
-JOB_BUTTONS = ("cancel", "reroll", "extend", "details")
+JOB_BUTTONS = ("cancel", "stop", "reroll", "extend", "details")
 ALERT_LIMIT = 200  # characters in a button press's alert
 
 
@@ -339,9 +339,11 @@ class Handlers:
             return
         user = self.user(query.from_user.id)
         job = await self.actions.own_job(user, job_id)
-        if action == "cancel":
+        if action in ("cancel", "stop"):
             await query.answer(await self.actions.cancel(user, job.id))
-            if isinstance(query.message, Message):
+            # The card's Stop button: the card itself then says "cancelled"; /queue's Cancel
+            # buttons: the list is shown again without the job.
+            if action == "cancel" and isinstance(query.message, Message):
                 text, status = await self.actions.queue(user)
                 await query.message.edit_text(text, reply_markup=cancel_buttons(status))
         elif action in ("reroll", "extend"):

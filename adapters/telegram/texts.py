@@ -46,6 +46,7 @@ Options go after the prompt, e.g. /i2v a dancer --steps 20 --seed 42 --size 480x
 Other commands
 /queue — your jobs with progress, ETA and a Cancel button
 /cancel [job id] — cancel a job
+While a job runs, its message shows a preview of the video and a ⏹ Stop button.
 Under each video: 🎲 Reroll (same inputs, new seed) and ℹ️ Details (all parameters).
 Photos and audio up to {download_limit}."""
 

@@ -7,15 +7,15 @@ import asyncio
 
 import pytest
 
-from adapters.chat.edits import CardEditor
+from adapters.chat.edits import CardEditor, Edit, Picture
 
 
 async def test_edits_wait_for_the_interval_and_the_final_text_goes_at_once() -> None:
     sent: list[str] = []
     arrived = asyncio.Event()
 
-    async def edit(key: tuple[int, int], text: str) -> None:
-        sent.append(text)
+    async def edit(key: tuple[int, int], edit: Edit) -> None:
+        sent.append(edit.face.text)
         arrived.set()
 
     editor = CardEditor(edit, interval=1000.0)
@@ -35,8 +35,8 @@ async def test_edits_wait_for_the_interval_and_the_final_text_goes_at_once() -> 
 async def test_a_remembered_text_is_not_sent_again() -> None:
     sent: list[str] = []
 
-    async def edit(key: tuple[int, int], text: str) -> None:
-        sent.append(text)
+    async def edit(key: tuple[int, int], edit: Edit) -> None:
+        sent.append(edit.face.text)
 
     editor = CardEditor(edit, interval=0.0)
     editor.remember((1, 2), "checking")
@@ -56,12 +56,12 @@ async def test_flood_control_is_waited_out_and_other_errors_are_raised() -> None
     sent: list[str] = []
     refusals = [Flood(0.01)]
 
-    async def edit(key: str, text: str) -> None:
+    async def edit(key: str, edit: Edit) -> None:
         if refusals:
             raise refusals.pop()
-        if text == "boom":
+        if edit.face.text == "boom":
             raise RuntimeError("not flood control")
-        sent.append(text)
+        sent.append(edit.face.text)
 
     def flood_wait(exc: BaseException) -> float | None:
         return exc.seconds if isinstance(exc, Flood) else None
@@ -72,3 +72,64 @@ async def test_flood_control_is_waited_out_and_other_errors_are_raised() -> None
     with pytest.raises(RuntimeError):
         await editor.edit("other", "boom", final=True)
     await editor.close()
+
+
+async def test_pictures_ride_with_the_text_and_a_refused_picture_never_holds_it_up() -> None:
+    sent: list[tuple[str, bytes | None, bool]] = []
+    refuse = [Flood(3600.0)]
+    changed = asyncio.Event()
+
+    async def edit(key: str, edit: Edit) -> None:
+        if edit.picture is not None and refuse:
+            raise refuse.pop()
+        data = None if edit.picture is None else edit.picture.data
+        sent.append((edit.face.text, data, edit.pictured))
+        changed.set()
+
+    def flood_wait(exc: BaseException) -> float | None:
+        return exc.seconds if isinstance(exc, Flood) else None
+
+    editor = CardEditor(edit, interval=0.0, flood_wait=flood_wait)
+    editor.remember("card", "checking")
+    editor.picture("card", Picture(b"early"))  # no Stop button yet: no job to show
+    await editor.edit("card", "step 1", stop="job")
+    editor.picture("card", Picture(b"one"))  # refused by flood control ...
+    await changed.wait()
+    assert sent == [("step 1", None, False)]
+    changed.clear()
+    editor.picture("card", Picture(b"two"))  # ... so pictures wait an hour; the text does not
+    await editor.edit("card", "step 2", stop="job")
+    await changed.wait()
+    assert sent[-1] == ("step 2", None, False)
+    await editor.edit("card", "done", final=True)  # the waiting picture is dropped
+    await editor.close()
+    assert [s[0] for s in sent] == ["step 1", "step 2", "done"] and refuse == []
+
+
+async def test_a_picture_goes_with_its_card_and_another_error_stops_pictures() -> None:
+    sent: list[Edit] = []
+    changed = asyncio.Event()
+
+    async def edit(key: str, edit: Edit) -> None:
+        if edit.picture is not None and edit.picture.data == b"bad":
+            raise RuntimeError("not a photo the platform takes")
+        sent.append(edit)
+        changed.set()
+
+    editor = CardEditor(edit, interval=0.0)
+    editor.remember("card", "generating", stop="job")
+    editor.picture("card", Picture(b"one", "image/png"))
+    await changed.wait()
+    changed.clear()
+    assert sent[-1].picture == Picture(b"one", "image/png") and sent[-1].face.stop == "job"
+    assert sent[-1].picture.filename == "preview.png"
+    editor.picture("card", Picture(b"bad"))
+    await editor.edit("card", "generating 50%", stop="job")  # goes alone once "bad" is refused
+    await changed.wait()
+    editor.picture("card", Picture(b"three"))  # pictures are off for this card now
+    await editor.edit("card", "done", final=True)
+    await editor.close()
+    assert [(e.face.text, e.picture, e.pictured) for e in sent[1:]] == [
+        ("generating 50%", None, True),
+        ("done", None, True),
+    ]

@@ -7,7 +7,7 @@ from adapters.chat import texts
 from adapters.chat.markup import PLAIN
 from fakes.comfy_faults import Fault
 from fakes.media import png_bytes
-from fakes.telegram_server import Call
+from fakes.telegram_server import EDITS, Call
 from tests.telegram.conftest import Harness, HarnessFactory
 
 ADMIN, BOB = 999, 222
@@ -16,7 +16,7 @@ ADMINS = {"admins": [f"telegram:{ADMIN}"]}
 
 def to_chat(chat: int, needle: str):
     def match(call: Call) -> bool:
-        return call.fields.get("chat_id") == chat and needle in str(call.fields.get("text", ""))
+        return call.fields.get("chat_id") == chat and needle in (call.words or "")
 
     return match
 
@@ -43,7 +43,7 @@ async def test_admins_pause_a_host_drain_and_block_others_are_refused(
 
         await say(h, ADMIN, "/pause fake", "Host fake")
         await submit(h, BOB)
-        await h.tg.wait_for("editMessageText", to_chat(BOB, "Queue position: 1"))
+        await h.tg.wait_for(EDITS, to_chat(BOB, "Queue position: 1"))
         assert h.comfy.prompts == []  # the paused host takes nothing
         assert "paused" in await say(h, ADMIN, "/hosts", "fake: up, paused")
         await say(h, ADMIN, "/resume fake", "takes jobs again")
@@ -72,13 +72,13 @@ async def test_admins_pause_a_host_drain_and_block_others_are_refused(
 async def test_an_admin_cancels_anyones_job(harness: HarnessFactory) -> None:
     async with harness(comfy={"hold": True}, queue=ADMINS) as h:
         await submit(h, BOB)
-        await h.tg.wait_for("editMessageText", to_chat(BOB, "Generating"))
+        await h.tg.wait_for(EDITS, to_chat(BOB, "Generating"))
         (view,) = (await h.engine.status("telegram", str(BOB))).jobs
         job = view.id
         assert "cancelled" in await say(h, ADMIN, f"/cancel {job}", "cancelled")
-        told = await h.tg.wait_for("editMessageText", to_chat(BOB, "cancelled"))
+        told = await h.tg.wait_for(EDITS, to_chat(BOB, "cancelled"))
         await h.engine.drain()
-    assert told.fields["text"] == texts.cancelled(job, PLAIN, by_admin=True)
+    assert told.words == texts.cancelled(job, PLAIN, by_admin=True)
 
 
 async def test_an_admin_refetches_a_video_that_was_made_but_not_fetched(
@@ -88,9 +88,9 @@ async def test_an_admin_refetches_a_video_that_was_made_but_not_fetched(
         h.config.comfy.fetch_retry_seconds = 0.3
         h.comfy.view_faults = [Fault.ERROR] * 1000  # the host's /view keeps failing
         await submit(h, BOB)
-        failed = await h.tg.wait_for("editMessageText", to_chat(BOB, "could not be fetched"))
+        failed = await h.tg.wait_for(EDITS, to_chat(BOB, "could not be fetched"))
         await h.engine.drain()
-        text = str(failed.fields["text"])
+        text = str(failed.words)
         job = text.removeprefix("❌ Job ").split()[0]
         assert "/refetch" in text
         assert texts.ADMIN_ONLY in await say(h, BOB, f"/refetch {job}", "admins")

@@ -7,6 +7,7 @@ import asyncio
 
 from adapters.chat import texts
 from fakes.media import png_bytes
+from fakes.telegram_server import EDITS
 from tests.telegram.conftest import HarnessFactory
 
 ALICE = 111
@@ -60,7 +61,7 @@ async def test_an_album_with_an_unusable_item_queues_nothing_and_says_why_once(
     assert not any("Batch of 3" in t or "waiting…" in t for t in shown)
     # The refusal is the last word on the acknowledgement: nothing overwrote it.
     ack_id = refusal.fields.get("message_id")
-    later = [c for c in tg.of("editMessageText") if c.fields.get("message_id") == ack_id]
+    later = [c for c in tg.of(EDITS) if c.fields.get("message_id") == ack_id]
     assert later[-1] is refusal
 
 

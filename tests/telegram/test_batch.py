@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fakes.media import png_bytes
-from fakes.telegram_server import Call
+from fakes.telegram_server import EDITS, Call
 from tests.telegram.conftest import HarnessFactory
 
 
 def edits_of(calls: list[Call], message_id: int) -> list[str]:
-    return [str(c.fields["text"]) for c in calls if c.fields.get("message_id") == message_id]
+    return [str(c.words) for c in calls if c.fields.get("message_id") == message_id]
 
 
 async def test_batch_makes_n_jobs_with_consecutive_seeds_on_one_card(
@@ -28,7 +28,7 @@ async def test_batch_makes_n_jobs_with_consecutive_seeds_on_one_card(
     )
     assert seeds == [7, 8, 9]
     (ack,) = [c for c in tg.of("sendMessage") if "checking your files" in str(c.fields["text"])]
-    card = edits_of(tg.of("editMessageText"), ack.response["message_id"])
+    card = edits_of(tg.of(EDITS), ack.response["message_id"])
     assert card and all(text.startswith("📦 Batch of 3 jobs") for text in card)
     assert card[-1].count("done") == 3
     assert len([c for c in tg.of("sendMessage") if "Accepted" in str(c.fields.get("text"))]) == 0

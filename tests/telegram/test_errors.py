@@ -8,6 +8,7 @@ import pytest
 
 from bot.params import PARAMS
 from fakes.media import png_bytes
+from fakes.telegram_server import EDITS
 from tests.telegram.conftest import HarnessFactory
 
 
@@ -32,10 +33,10 @@ async def test_image_file_that_does_not_decode(harness: HarnessFactory) -> None:
         )
         ack = await tg.wait_for("sendMessage")
         edit = await tg.wait_for(
-            "editMessageText", lambda c: c.fields["message_id"] == ack.response["message_id"]
+            EDITS, lambda c: c.fields["message_id"] == ack.response["message_id"]
         )
-        assert "image" in edit.fields["text"].lower()
-        assert "Traceback" not in edit.fields["text"]
+        assert "image" in str(edit.words).lower()
+        assert "Traceback" not in str(edit.words)
         assert h.comfy.prompts == []
 
 
@@ -121,7 +122,7 @@ async def test_flood_control_on_edit_is_honoured(harness: HarnessFactory) -> Non
         )
         await tg.wait_for("sendVideo")
         await h.engine.drain()
-        edits = tg.of("editMessageText")
+        edits = tg.of(EDITS)
         refused = next(c for c in edits if c.response == {"retry_after": 1})
         later = [c for c in edits if c.at > refused.at]
         assert later, "the status message must still be updated after the pause"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fakes.media import png_bytes
-from fakes.telegram_server import Call
+from fakes.telegram_server import EDITS, Call
 from tests.telegram.conftest import HarnessFactory
 
 
@@ -28,9 +28,7 @@ async def test_captioned_photo_is_acknowledged_tracked_and_delivered(
         ack = tg.of("sendMessage")[0]
         assert replies_to(ack, sent["message_id"])
         ack_id = ack.response["message_id"]
-        shown = [
-            c.fields["text"] for c in tg.of("editMessageText") if c.fields["message_id"] == ack_id
-        ]
+        shown = [c.words for c in tg.of(EDITS) if c.fields["message_id"] == ack_id and c.words]
         assert any("Accepted" in t and "Queue position" in t for t in shown)
         assert any("Generating" in t and "%" in t and "step" in t for t in shown)
         assert "done" in shown[-1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fakes.media import png_bytes
-from fakes.telegram_server import Call
+from fakes.telegram_server import EDITS, Call
 from tests.telegram.conftest import Harness, HarnessFactory
 
 ALICE, BOB = 111, 222
@@ -18,7 +18,7 @@ async def submit(h: Harness, user: int, prompt: str) -> dict:
 
 def to_chat(chat: int, needle: str):
     def match(call: Call) -> bool:
-        return call.fields.get("chat_id") == chat and needle in str(call.fields.get("text", ""))
+        return call.fields.get("chat_id") == chat and needle in (call.words or "")
 
     return match
 
@@ -27,9 +27,9 @@ async def test_queue_lists_own_jobs_and_cancel_buttons_work(harness: HarnessFact
     async with harness(comfy={"hold": True}) as h:
         tg = h.tg
         await submit(h, ALICE, "alice's cat")
-        await tg.wait_for("editMessageText", to_chat(ALICE, "Generating"))
+        await tg.wait_for(EDITS, to_chat(ALICE, "Generating"))
         await submit(h, BOB, "bob's dog")
-        await tg.wait_for("editMessageText", to_chat(BOB, "Queue position: 1"))
+        await tg.wait_for(EDITS, to_chat(BOB, "Queue position: 1"))
 
         await tg.send_message(user_id=ALICE, text="/queue")
         alice_view = await tg.wait_for("sendMessage", to_chat(ALICE, "Your jobs"))
@@ -51,12 +51,12 @@ async def test_queue_lists_own_jobs_and_cancel_buttons_work(harness: HarnessFact
             "answerCallbackQuery", lambda c: c.fields["callback_query_id"] == query
         )
         assert "cancelled" in answer.fields["text"]
-        await tg.wait_for("editMessageText", to_chat(ALICE, "cancelled"))
+        await tg.wait_for(EDITS, to_chat(ALICE, "cancelled"))
         await h.comfy.wait_until(lambda: bool(h.comfy.interrupts) or bool(h.comfy.deleted))
 
         # Bob's job starts on the freed host; Bob may not cancel Alice's (gone) job, but /cancel
         # with no id cancels his own newest.
-        await tg.wait_for("editMessageText", to_chat(BOB, "Generating"))
+        await tg.wait_for(EDITS, to_chat(BOB, "Generating"))
         await tg.send_message(user_id=BOB, text="/cancel")
         await tg.wait_for("sendMessage", to_chat(BOB, "cancelled"))
         await h.engine.drain()
@@ -67,7 +67,7 @@ async def test_cancel_button_of_someone_else_is_refused(harness: HarnessFactory)
     async with harness(comfy={"hold": True}) as h:
         tg = h.tg
         await submit(h, ALICE, "alice's cat")
-        await tg.wait_for("editMessageText", to_chat(ALICE, "Accepted"))
+        await tg.wait_for(EDITS, to_chat(ALICE, "Accepted"))
         await tg.send_message(user_id=ALICE, text="/queue")
         view = await tg.wait_for("sendMessage", to_chat(ALICE, "Your jobs"))
         data = view.fields["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
@@ -84,7 +84,7 @@ async def test_cancel_takes_a_job_id_copied_with_its_backticks(harness: HarnessF
     async with harness(comfy={"hold": True}) as h:
         tg = h.tg
         await submit(h, ALICE, "alice's cat")
-        await tg.wait_for("editMessageText", to_chat(ALICE, "Accepted"))
+        await tg.wait_for(EDITS, to_chat(ALICE, "Accepted"))
         (job,) = (await h.engine.status("telegram", str(ALICE))).jobs
         await tg.send_message(user_id=ALICE, text=f"/cancel `{job.id}`")
         answer = await tg.wait_for("sendMessage", to_chat(ALICE, "cancelled"))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from telegram import Bot
 
-from adapters.chat.edits import CardEditor
+from adapters.chat.edits import CardEditor, Edit
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.frontend import flood_wait
 from adapters.telegram.parse import AwaitPhoto, Command, FileRef, command_of
@@ -61,8 +61,8 @@ async def test_editor_throttles_and_never_repeats() -> None:
         sent = await bot.send_message(5, "start")
         key = (5, sent.message_id)
 
-        async def edit(key: tuple[int, int], text: str) -> None:
-            await bot.edit_message_text(text, chat_id=key[0], message_id=key[1])
+        async def edit(key: tuple[int, int], edit: Edit) -> None:
+            await bot.edit_message_text(edit.face.text, chat_id=key[0], message_id=key[1])
 
         editor = CardEditor(edit, interval=0.3, flood_wait=flood_wait)
         editor.remember(key, "start")
