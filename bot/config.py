@@ -152,6 +152,8 @@ class Limits(_Strict):
     max_input_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     max_pose_frames: int = Field(default=400, ge=1)
     max_batch: int = Field(default=4, ge=1, le=16)  # jobs one `--batch` makes
+    # Seconds of one image-to-video made as a chain of clips (`--length`, SVI 2.0 Pro).
+    max_length_seconds: float = Field(default=60.0, ge=1)
     # Pixels decoded from one job's still images (photo, background, pose and face images; a
     # large JPEG counts at its reduced decoding scale): 400 full-HD frames and a photo fit.
     max_total_pixels: int = Field(default=1_000_000_000, ge=1_000_000)

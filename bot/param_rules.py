@@ -47,6 +47,18 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(parts[0]), int(parts[1])
 
 
+def parse_seconds(text: str) -> float:
+    """A length in seconds: "30", "30s", "1.5m", "1m30s" or "1:30"."""
+    word = text.strip().lower().replace(" ", "")
+    if ":" in word:
+        minutes, _, seconds = word.partition(":")
+        return int(minutes) * 60 + float(seconds)
+    if "m" in word:
+        minutes, _, rest = word.partition("m")
+        return float(minutes) * 60 + (parse_seconds(rest) if rest else 0.0)
+    return float(word.removesuffix("s"))
+
+
 def _number(value: float) -> str:
     """Integers as integers: the seed limit is 18446744073709551615, not 1.84467e+19."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:

@@ -42,6 +42,8 @@ class Params(BaseModel):
     # with a step-distill LoRA); `split` is the step where the low-noise expert takes over.
     quality: str = "standard"
     split: int = 0
+    # Image to video: seconds of a video made as a chain of clips (SVI 2.0 Pro); 0: one clip.
+    length: float = 0.0
     # InfiniteTalk and WanAnimate: generation window length and overlap between windows.
     frame_window: int = 77
     motion_frame: int = 4
