@@ -51,6 +51,8 @@ class ModelOverrides(_Strict):
     fast_lora_low: str | None = None
     fast_lora_high_strength: float | None = None
     fast_lora_low_strength: float | None = None
+    svi_lora_high: str | None = None
+    svi_lora_low: str | None = None
 
 
 class HostConfig(_Strict):

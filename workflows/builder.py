@@ -273,10 +273,15 @@ class _Probe:
     params: Params = field(default_factory=_probe_params)
 
 
+def probe_request() -> GenerationRequest:
+    """A fast image-to-video request, to build the graphs a host must be able to load."""
+    return _Probe()
+
+
 def missing_for_fast(object_info: dict[str, Any], models: Models, hardware: Hardware) -> list[str]:
     """What a host lacks to run the fast preset: its experts' loaders and LoRAs as the host's
     schema checks them (missing files, or no `WanVideoLoraSelect`). Empty: it can."""
-    prompt = build_prompt(_Probe(), FileSet[str](image="probe.png"), models, hardware)
+    prompt = build_prompt(probe_request(), FileSet[str](image="probe.png"), models, hardware)
     return [
         str(problem)
         for problem in validate_prompt(prompt, object_info)

@@ -81,3 +81,7 @@ class Models(BaseModel):
     fast_lora_low: str = "lightx2v_I2V_14B_480p_cfg_step_distill_rank64_bf16.safetensors"
     fast_lora_high_strength: float = 3.0
     fast_lora_low_strength: float = 1.0
+    # Long image-to-video (a chain of clips, `workflows.svi`): Stable Video Infinity 2.0 Pro's
+    # LoRAs for the fast preset's two experts, in Kijai's ComfyUI conversion (models/loras).
+    svi_lora_high: str = "SVI_v2_PRO_Wan2.2-I2V-A14B_HIGH_lora_rank_128_fp16.safetensors"
+    svi_lora_low: str = "SVI_v2_PRO_Wan2.2-I2V-A14B_LOW_lora_rank_128_fp16.safetensors"

@@ -24,15 +24,16 @@ WIDGET_TYPES = frozenset({"INT", "FLOAT", "BOOLEAN", "STRING"})
 # Flags ComfyUI front ends put on combos whose value is a file the user uploads.
 UPLOAD_FLAGS = ("image_upload", "audio_upload", "video_upload", "file_upload")
 # Combos that list the host's input folder without an upload flag: VideoHelperSuite's
-# loaders (its front end adds the upload button by class name). Like the flagged ones, the
-# node checks the value against the folder itself (its VALIDATE_INPUTS), so ComfyUI skips
-# the list in `/object_info`, which only shows the folder as it was when fetched.
+# loaders (its front end adds the upload button by class name) and core LoadLatent. Like the
+# flagged ones, the node checks the value against the folder itself (its VALIDATE_INPUTS), so
+# ComfyUI skips the list in `/object_info`, which only shows the folder as it was when fetched.
 INPUT_FOLDER_COMBOS = frozenset(
     {
         ("VHS_LoadVideo", "video"),
         ("VHS_LoadVideoFFmpeg", "video"),
         ("VHS_LoadAudioUpload", "audio"),
         ("VHS_LoadImages", "directory"),  # a subfolder of the input folder
+        ("LoadLatent", "latent"),  # the `.latent` files at the top of the input folder
     }
 )
 MODEL_EXTENSIONS = (".safetensors", ".gguf", ".pt", ".pth", ".ckpt", ".bin", ".sft", ".onnx")
@@ -153,8 +154,18 @@ def bundled_object_info() -> dict[str, Any]:
     return data
 
 
-# Node classes the builder adds in code (the fast preset's LoRAs, `workflows.experts`).
-ADDED_CLASSES = frozenset({"WanVideoLoraSelect"})
+# Node classes the builder adds in code: the fast preset's LoRAs (`workflows.experts`) and a
+# long video's clip (`workflows.svi`).
+ADDED_CLASSES = frozenset(
+    {
+        "WanVideoLoraSelect",
+        "WanVideoSVIProEmbeds",
+        "WanVideoEncode",
+        "LoadLatent",
+        "LatentCut",
+        "SaveLatent",
+    }
+)
 
 
 def template_classes() -> set[str]:

@@ -296,6 +296,7 @@ INPUT_FOLDER_LOADERS = [
     ("VHS_LoadVideoFFmpeg", "video", "wanbot_b.mp4"),
     ("VHS_LoadAudioUpload", "audio", "wanbot_b.wav"),
     ("VHS_LoadImages", "directory", "wanbot_b"),
+    ("LoadLatent", "latent", "wanbot_b.latent"),
 ]
 
 
@@ -332,7 +333,8 @@ def test_loaders_accept_files_uploaded_after_the_schema_was_fetched(
 
 
 def test_every_input_folder_combo_of_the_real_schema_is_known() -> None:
-    """Audit: core loaders are found by their upload flag, VideoHelperSuite's by name."""
+    """Audit: core loaders are found by their upload flag, VideoHelperSuite's and LoadLatent by
+    name."""
     found = set()
     for class_type, info in full_object_info().items():
         for name, spec in input_specs(info).items():
