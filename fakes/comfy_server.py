@@ -6,9 +6,9 @@
 Prompts are validated against `object_info` like ComfyUI does (see `comfy_validation`), run
 one at a time, stream the real websocket events to the submitting `client_id`, and leave a
 real small MP4 behind under the output key of `VHS_VideoCombine` (`gifs`) or `SaveVideo`
-(`images` + `animated`). Uploads land in its input folder, which `/object_info` lists in the
-loaders' combos as ComfyUI does. Tests wait on state with the `wait_*` helpers of `comfy_state`,
-never by sleeping.
+(`images` + `animated`), and `SaveLatent` a `.latent` (`latents`; SVI clips: `comfy_latents`).
+Uploads land in its input folder, which `/object_info` lists in the loaders' combos as ComfyUI
+does. Tests wait on state with the `wait_*` helpers of `comfy_state`, never by sleeping.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import mimetypes
 import time
 import uuid
 from collections.abc import Callable
@@ -386,7 +387,8 @@ class FakeComfy(ComfyState):
         if self.view_truncations > 0:
             self.view_truncations -= 1
             return self._truncated(request, data)
-        return web.Response(body=data, content_type="video/mp4")
+        kind = mimetypes.guess_type(key[2])[0] or "application/octet-stream"  # as ComfyUI
+        return web.Response(body=data, content_type=kind)
 
     async def _fault(self, request: web.Request, fault: Fault) -> web.StreamResponse:
         self.faulted.append((request.path, fault))

@@ -17,7 +17,8 @@ from typing import Any
 
 ANY_TYPES = {"*", "COMFY_MATCHTYPE_V3"}
 # Loader inputs that list the input folder, and what each lists: core loaders filter by MIME
-# type, VideoHelperSuite's by extension; "dir" is the folder's subfolders. Each node checks
+# type (LoadLatent by the ".latent" ending), VideoHelperSuite's by extension; "dir" is the
+# folder's subfolders. Each node checks
 # its value against the folder in VALIDATE_INPUTS, so ComfyUI skips the list check for them.
 VHS_VIDEO = {"webm", "mp4", "mkv", "gif", "mov"}
 VHS_AUDIO = {"mp3", "mp4", "wav", "ogg"}
@@ -30,6 +31,7 @@ INPUT_FOLDER: dict[tuple[str, str], tuple[str, str]] = {
     ("VHS_LoadVideoFFmpeg", "video"): ("vhs-video", "Invalid video file"),
     ("VHS_LoadAudioUpload", "audio"): ("vhs-audio", "Invalid audio file"),
     ("VHS_LoadImages", "directory"): ("dir", "Invalid directory"),
+    ("LoadLatent", "latent"): ("latent", "Invalid latent file"),
 }
 
 
@@ -40,6 +42,8 @@ def lists(kind: str, name: str) -> bool:
         return suffix in VHS_VIDEO
     if kind == "vhs-audio":
         return suffix in VHS_AUDIO
+    if kind == "latent":
+        return name.endswith(".latent")  # case-sensitive, as in ComfyUI
     mime = mimetypes.guess_type(name, strict=False)[0] or ""
     return mime.split("/")[0] in kind.split("+")
 

@@ -3,7 +3,7 @@
 Event order follows ComfyUI 0.33 (execution.py / main.py): execution_start, execution_cached,
 executing per node, progress (+ preview frames) in the sampler, executed for output nodes,
 execution_success (or execution_error / execution_interrupted), history written, then
-`executing` with node null.
+`executing` with node null. SVI prompts make traceable clips and latents (`comfy_latents`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from fakes import media
+from fakes.comfy_latents import ClipPlan, ClipRecord, latent_bytes, plan_clip, sampler_seed
 from fakes.comfy_previews import send_previews
 
 if TYPE_CHECKING:
@@ -51,13 +52,17 @@ class JobRunner:
             )
             order = _execution_order(job.prompt, job.outputs)
             sampler = _progress_node(job.prompt, order, self.fake.object_info)
+            plan = plan_clip(job.prompt, self.fake.uploads)
             for node_id in order:
                 data = {"node": node_id, "display_node": node_id, "prompt_id": job.prompt_id}
                 await self._emit(job, messages, "executing", data)
+                if plan is not None and plan.failure and node_id == plan.load_node:
+                    failure = plan.failure
+                    await self._fail(job, messages, node_id, executed, str(failure), failure.kind)
                 if node_id == sampler:
                     await self._sample(job, messages, node_id, executed)
                 if node_id in job.outputs:
-                    output = await self._produce(job, node_id)
+                    output = await self._produce(job, node_id, plan)
                     ui_outputs[node_id] = output
                     data = {
                         "node": node_id,
@@ -110,19 +115,31 @@ class JobRunner:
                 await asyncio.sleep(0)
         await self._check_interrupt(job, messages, node_id, executed)
         if self.fake.fail_with is not None:
-            data = {
-                "prompt_id": job.prompt_id,
-                "node_id": node_id,
-                "node_type": job.prompt[node_id]["class_type"],
-                "executed": list(executed),
-                "exception_message": self.fake.fail_with,
-                "exception_type": "RuntimeError",
-                "traceback": ['  File "execution.py", line 1, in execute\n'],
-                "current_inputs": {},
-                "current_outputs": [],
-            }
-            await self._emit(job, messages, "execution_error", data)
-            raise _Stop
+            await self._fail(job, messages, node_id, executed, self.fake.fail_with)
+
+    async def _fail(
+        self,
+        job: Job,
+        messages: list[list[Any]],
+        node_id: str,
+        executed: list[str],
+        message: str,
+        kind: str = "RuntimeError",
+    ) -> None:
+        """Node `node_id` raised `kind(message)`: the job ends with `execution_error`."""
+        data = {
+            "prompt_id": job.prompt_id,
+            "node_id": node_id,
+            "node_type": job.prompt[node_id]["class_type"],
+            "executed": list(executed),
+            "exception_message": message,
+            "exception_type": kind,
+            "traceback": ['  File "execution.py", line 1, in execute\n'],
+            "current_inputs": {},
+            "current_outputs": [],
+        }
+        await self._emit(job, messages, "execution_error", data)
+        raise _Stop
 
     async def _check_interrupt(
         self, job: Job, messages: list[list[Any]], node_id: str, executed: list[str]
@@ -146,10 +163,13 @@ class JobRunner:
             messages.append([kind, data])
         await self.fake.send(job.client_id, kind, data)
 
-    async def _produce(self, job: Job, node_id: str) -> dict[str, Any]:
+    async def _produce(self, job: Job, node_id: str, plan: ClipPlan | None) -> dict[str, Any]:
         node = job.prompt[node_id]
         inputs = node.get("inputs", {})
         width, height, frames, fps = self._shape(job.prompt)
+        clip = None if plan is None else plan.clip
+        if node["class_type"] == "SaveLatent":
+            return self._save_latent(job, node_id, clip or 0, width, height)
         if node["class_type"] == "VHS_VideoCombine":
             fps = float(inputs.get("frame_rate", fps))
             audio = isinstance(inputs.get("audio"), list)
@@ -166,6 +186,7 @@ class JobRunner:
                     frames=frames,
                     fps=fps,
                     audio=index == 1,
+                    clip=clip,
                 )
                 self.fake.files[("output", subfolder, filename)] = data
             preview = {
@@ -188,13 +209,32 @@ class JobRunner:
             for n in job.prompt.values()
         )
         data = await asyncio.to_thread(
-            media.mp4_bytes, width=width, height=height, frames=frames, fps=fps, audio=audio
+            media.mp4_bytes,
+            width=width,
+            height=height,
+            frames=frames,
+            fps=fps,
+            audio=audio,
+            clip=clip,
         )
         self.fake.files[("output", subfolder, filename)] = data
         return {
             "images": [{"filename": filename, "subfolder": subfolder, "type": "output"}],
             "animated": [True],
         }
+
+    def _save_latent(
+        self, job: Job, node_id: str, clip: int, width: int, height: int
+    ) -> dict[str, Any]:
+        """SaveLatent: `<prefix>_00001_.latent` (ComfyUI's own counter format) with the clip's
+        number and seed inside; a SaveLatent outside an SVI prompt records clip 0."""
+        prefix = str(job.prompt[node_id].get("inputs", {}).get("filename_prefix", "ComfyUI"))
+        subfolder, name, counter = self._next_name(prefix)
+        filename = f"{name}_{counter:05}_.latent"
+        record = ClipRecord(clip, sampler_seed(job.prompt, node_id))
+        data = latent_bytes(record, job.prompt, width, height)
+        self.fake.files[("output", subfolder, filename)] = data
+        return {"latents": [{"filename": filename, "subfolder": subfolder, "type": "output"}]}
 
     def _shape(self, prompt: dict[str, Any]) -> tuple[int, int, int, float]:
         found: dict[str, float] = {}

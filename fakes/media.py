@@ -1,5 +1,11 @@
 """Tiny real media files for tests: MP4 (H.264, optional AAC), PNG, WAV.
 
+A video can carry a clip mark readable after H.264 encoding, decoding and re-encoding: every
+frame's top half is a grey level for the number of the clip it belongs to (`clip`), its bottom
+half eight black or white stripes for the frame's index in that clip (mod 256, high bit left).
+`clip_frames` and `clip_numbers` read the marks back, so a test can tell which clip, and which
+frame of it, each frame of a joined video came from.
+
 Encoding is blocking; call these from a thread (`asyncio.to_thread`) inside async code.
 """
 
@@ -14,7 +20,11 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-from PIL import Image
+from PIL import Image, ImageStat
+
+# Clip marks: clip n is grey level CLIP_GREY + CLIP_STEP * n, for n < CLIP_NUMBERS.
+CLIP_GREY, CLIP_STEP, CLIP_NUMBERS = 24, 16, 15
+INDEX_BITS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +45,10 @@ def mp4_bytes(
     fps: float = 16.0,
     audio: bool = False,
     sample_rate: int = 16000,
+    clip: int | None = None,
 ) -> bytes:
-    """An H.264 MP4 with a moving gradient, plus an AAC track as long as the video if `audio`."""
+    """An H.264 MP4 with a moving gradient (or, with `clip`, that clip's marks on every frame),
+    plus an AAC track as long as the video if `audio`."""
     width, height = max(16, width - width % 2), max(16, height - height % 2)
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="mp4") as container:
@@ -46,7 +58,12 @@ def mp4_bytes(
         video.options = {"preset": "ultrafast", "tune": "zerolatency"}
         audio_stream = container.add_stream("aac", rate=sample_rate) if audio else None
         for index in range(frames):
-            frame = av.VideoFrame.from_image(_gradient(width, height, index))
+            picture = (
+                _gradient(width, height, index)
+                if clip is None
+                else _clip_frame(width, height, clip, index)
+            )
+            frame = av.VideoFrame.from_image(picture)
             container.mux(video.encode(frame))
         container.mux(video.encode(None))
         if audio_stream is not None:
@@ -77,6 +94,18 @@ def probe(source: Path | bytes) -> VideoInfo:
         )
 
 
+def clip_frames(source: Path | bytes) -> list[tuple[int, int]]:
+    """(clip number, index in that clip) of every frame of a video made with `clip` marks."""
+    handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+    with av.open(handle) as container:
+        return [_read_mark(frame.to_image()) for frame in container.decode(video=0)]
+
+
+def clip_numbers(source: Path | bytes) -> list[int]:
+    """The clip number every frame of a video made with `clip` marks shows, in order."""
+    return [clip for clip, _ in clip_frames(source)]
+
+
 def png_bytes(
     width: int = 32, height: int = 32, color: tuple[int, int, int] = (200, 80, 40)
 ) -> bytes:
@@ -102,6 +131,43 @@ def _gradient(width: int, height: int, index: int) -> Image.Image:
     image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
     shade = Image.new("RGB", (width, height), ((index * 24) % 256, 80, 160))
     return Image.blend(image, shade, 0.5)
+
+
+def _clip_level(clip: int) -> int:
+    if not 0 <= clip < CLIP_NUMBERS:
+        raise ValueError(f"a clip mark shows clip numbers 0 to {CLIP_NUMBERS - 1}, not {clip}")
+    return CLIP_GREY + CLIP_STEP * clip
+
+
+def _clip_frame(width: int, height: int, clip: int, index: int) -> Image.Image:
+    """Flat areas far apart in brightness: H.264 keeps them within a few levels."""
+    image = Image.new("L", (width, height), _clip_level(clip))
+    middle = height // 2
+    for bit in range(INDEX_BITS):
+        left, right = _stripe(width, bit)
+        shade = 255 if index >> (INDEX_BITS - 1 - bit) & 1 else 0
+        image.paste(shade, (left, middle, right, height))
+    return image.convert("RGB")
+
+
+def _read_mark(picture: Image.Image) -> tuple[int, int]:
+    grey = picture.convert("L")
+    width, height = grey.size
+    middle, margin = height // 2, max(1, height // 8)
+    top = grey.crop((width // 8, margin, width - width // 8, middle - margin))
+    level = ImageStat.Stat(top).mean[0]
+    clip = min(CLIP_NUMBERS - 1, max(0, round((level - CLIP_GREY) / CLIP_STEP)))
+    index = 0
+    for bit in range(INDEX_BITS):
+        left, right = _stripe(width, bit)
+        inset = (right - left) // 4
+        box = (left + inset, middle + margin, max(left + inset + 1, right - inset), height - margin)
+        index = index << 1 | (ImageStat.Stat(grey.crop(box)).mean[0] > 127)
+    return clip, index
+
+
+def _stripe(width: int, bit: int) -> tuple[int, int]:
+    return width * bit // INDEX_BITS, width * (bit + 1) // INDEX_BITS
 
 
 def _tone(start: int, count: int, sample_rate: int) -> array.array[int]:

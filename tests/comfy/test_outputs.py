@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from comfy import OutputMissing, PromptRejected, pick_video
-from fakes.comfy_validation import validate_prompt
+from fakes.comfy_validation import validate_prompt, with_input_folder
 from tests.comfy.workflow import i2v_prompt, object_info
 
 
@@ -93,3 +93,20 @@ def test_link_type_mismatch_and_no_outputs() -> None:
     assert mismatch.node_errors["9"]["errors"][0]["type"] == "return_type_mismatch"
     assert no_outputs.error is not None
     assert no_outputs.error["type"] == "prompt_no_outputs"
+
+
+def test_load_latent_lists_top_level_latents_and_takes_any_uploaded_file() -> None:
+    files = ["a.latent", "b.LATENT", "c.png", "wanbot/d.latent"]
+    served = with_input_folder(object_info(), files)
+    assert served["LoadLatent"]["input"]["required"]["latent"][0] == ["a.latent"]
+
+    prompt = {
+        "1": {"class_type": "LoadLatent", "inputs": {"latent": "wanbot/d.latent"}},
+        "2": {"class_type": "SaveLatent", "inputs": {"samples": ["1", 0], "filename_prefix": "x"}},
+    }
+    # LoadLatent checks the file itself (VALIDATE_INPUTS), so ComfyUI skips the list check.
+    assert validate_prompt(prompt, object_info(), files).ok
+    prompt["1"]["inputs"]["latent"] = "gone.latent"
+    verdict = validate_prompt(prompt, object_info(), files)
+    (error,) = verdict.node_errors["1"]["errors"]
+    assert error["details"] == "latent - Invalid latent file: gone.latent"
