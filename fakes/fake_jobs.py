@@ -9,7 +9,9 @@ execution_success (or execution_error / execution_interrupted), history written,
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
+from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -164,41 +166,47 @@ class JobRunner:
         await self.fake.send(job.client_id, kind, data)
 
     async def _produce(self, job: Job, node_id: str, plan: ClipPlan | None) -> dict[str, Any]:
-        node = job.prompt[node_id]
-        inputs = node.get("inputs", {})
+        class_type = job.prompt[node_id]["class_type"]
+        inputs = job.prompt[node_id].get("inputs", {})
         width, height, frames, fps = self._shape(job.prompt)
         clip = None if plan is None else plan.clip
-        if node["class_type"] == "SaveLatent":
+        if class_type == "SaveLatent":
             return self._save_latent(job, node_id, clip or 0, width, height)
-        if node["class_type"] == "VHS_VideoCombine":
-            fps = float(inputs.get("frame_rate", fps))
-            audio = isinstance(inputs.get("audio"), list)
-            subfolder, name, counter = self._next_name(
-                str(inputs.get("filename_prefix", "AnimateDiff"))
-            )
-            base = f"{name}_{counter:05}"
-            files = [f"{base}.mp4"] + ([f"{base}-audio.mp4"] if audio else [])
-            for index, filename in enumerate(files):
-                data = await asyncio.to_thread(
-                    media.mp4_bytes,
-                    width=width,
-                    height=height,
-                    frames=frames,
-                    fps=fps,
-                    audio=index == 1,
-                    clip=clip,
-                )
-                self.fake.files[("output", subfolder, filename)] = data
-            preview = {
-                "filename": files[-1],
-                "subfolder": subfolder,
-                "type": "output",
-                "format": str(inputs.get("format", "video/h264-mp4")),
-                "frame_rate": fps,
-                "workflow": f"{base}.png",
-                "fullpath": f"/comfy/output/{PurePosixPath(subfolder, files[-1])}",
-            }
-            return {"gifs": [preview]}
+        video = functools.partial(
+            media.mp4_bytes, width=width, height=height, frames=frames, clip=clip
+        )
+        if class_type == "VHS_VideoCombine":
+            return await self._vhs_video(inputs, video, float(inputs.get("frame_rate", fps)))
+        return await self._save_video(job, inputs, video, fps)
+
+    async def _vhs_video(
+        self, inputs: dict[str, Any], video: Callable[..., bytes], fps: float
+    ) -> dict[str, Any]:
+        """VHS_VideoCombine: `<prefix>_00001.mp4`, and `-audio.mp4` beside it with audio."""
+        audio = isinstance(inputs.get("audio"), list)
+        subfolder, name, counter = self._next_name(
+            str(inputs.get("filename_prefix", "AnimateDiff"))
+        )
+        base = f"{name}_{counter:05}"
+        files = [f"{base}.mp4"] + ([f"{base}-audio.mp4"] if audio else [])
+        for index, filename in enumerate(files):
+            data = await asyncio.to_thread(video, fps=fps, audio=index == 1)
+            self.fake.files[("output", subfolder, filename)] = data
+        preview = {
+            "filename": files[-1],
+            "subfolder": subfolder,
+            "type": "output",
+            "format": str(inputs.get("format", "video/h264-mp4")),
+            "frame_rate": fps,
+            "workflow": f"{base}.png",
+            "fullpath": f"/comfy/output/{PurePosixPath(subfolder, files[-1])}",
+        }
+        return {"gifs": [preview]}
+
+    async def _save_video(
+        self, job: Job, inputs: dict[str, Any], video: Callable[..., bytes], fps: float
+    ) -> dict[str, Any]:
+        """Core SaveVideo: `<prefix>_00001_.mp4`, with audio if its CreateVideo has some."""
         subfolder, name, counter = self._next_name(
             str(inputs.get("filename_prefix", "video/ComfyUI"))
         )
@@ -208,15 +216,7 @@ class JobRunner:
             and isinstance(n.get("inputs", {}).get("audio"), list)
             for n in job.prompt.values()
         )
-        data = await asyncio.to_thread(
-            media.mp4_bytes,
-            width=width,
-            height=height,
-            frames=frames,
-            fps=fps,
-            audio=audio,
-            clip=clip,
-        )
+        data = await asyncio.to_thread(video, fps=fps, audio=audio)
         self.fake.files[("output", subfolder, filename)] = data
         return {
             "images": [{"filename": filename, "subfolder": subfolder, "type": "output"}],
