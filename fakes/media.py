@@ -3,6 +3,7 @@
 A video can carry a clip mark readable after H.264 encoding, decoding and re-encoding: every
 frame's top half is a grey level for the number of the clip it belongs to (`clip`), its bottom
 half eight black or white stripes for the frame's index in that clip (mod 256, high bit left).
+Clip numbers show modulo 20 (`CLIP_NUMBERS`).
 `clip_frames` and `clip_numbers` read the marks back, so a test can tell which clip, and which
 frame of it, each frame of a joined video came from.
 
@@ -22,8 +23,9 @@ from pathlib import Path
 import av
 from PIL import Image, ImageStat
 
-# Clip marks: clip n is grey level CLIP_GREY + CLIP_STEP * n, for n < CLIP_NUMBERS.
-CLIP_GREY, CLIP_STEP, CLIP_NUMBERS = 24, 16, 15
+# Clip marks: clip n is grey level CLIP_GREY + CLIP_STEP * (n % CLIP_NUMBERS); H.264 keeps a
+# flat grey within about 1 level, far inside half a step.
+CLIP_GREY, CLIP_STEP, CLIP_NUMBERS = 18, 12, 20
 INDEX_BITS = 8
 
 
@@ -134,9 +136,7 @@ def _gradient(width: int, height: int, index: int) -> Image.Image:
 
 
 def _clip_level(clip: int) -> int:
-    if not 0 <= clip < CLIP_NUMBERS:
-        raise ValueError(f"a clip mark shows clip numbers 0 to {CLIP_NUMBERS - 1}, not {clip}")
-    return CLIP_GREY + CLIP_STEP * clip
+    return CLIP_GREY + CLIP_STEP * (clip % CLIP_NUMBERS)
 
 
 def _clip_frame(width: int, height: int, clip: int, index: int) -> Image.Image:
