@@ -23,6 +23,7 @@ from bot.errors import UserError
 from bot.media.joins import join_videos
 from bot.media.video import probe
 from bot.request import JobRequest, Lineage
+from workflows.svi import OVERLAP_FRAMES
 
 ARCHIVE_VERSION = 1
 
@@ -170,7 +171,8 @@ async def archive_joined(lineage: Lineage, continuation: Path) -> Path:
     """An extension's original and archived `continuation` as one video, archived beside it
     (`<name>_extended.mp4`) with the continuation's record plus `lineage` naming both."""
     joined = continuation.with_name(f"{continuation.stem}_extended.mp4")
-    info = await join_videos(lineage.video, continuation, joined)
+    overlap = OVERLAP_FRAMES if lineage.latent is not None else 1
+    info = await join_videos(lineage.video, continuation, joined, overlap=overlap)
 
     def write_record() -> None:
         record = json.loads(continuation.with_suffix(".json").read_text(encoding="utf-8"))
@@ -191,3 +193,16 @@ async def archive_joined(lineage: Lineage, continuation: Path) -> Path:
 
     await asyncio.to_thread(write_record)
     return joined
+
+
+async def record_clips(video: Path, clips: list[dict[str, Any]]) -> None:
+    """Name a long video's clips (`bot.chain.ClipMade`, as dicts) in its archived record,
+    under `lineage.clips`: each clip's prompt, seed, prompt id, host, GPU time and files."""
+
+    def write() -> None:
+        path = video.with_suffix(".json")
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record["lineage"] = {**record.get("lineage", {}), "clips": clips}
+        path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    await asyncio.to_thread(write)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.chain import chain_overrides, plan_chain
 from bot.config import Config
 from bot.errors import InputError, ParameterError
 from bot.media.audio import cut_note, frames_for_duration, prepare_audio
@@ -100,7 +101,10 @@ async def prepare_job(
     prompt = prompt_or_default(ask.mode, ask.prompt)
     require_text("prompt", prompt)
     _require_inputs(ask.mode, ask.inputs)
-    resolved = resolve_params(ask.mode, {**ask.user_defaults, **ask.overrides}, config, schedulers)
+    merged = chain_overrides(
+        ask.mode, prompt, {**ask.user_defaults, **ask.overrides}, ask.overrides
+    )
+    resolved = resolve_params(ask.mode, merged, config, schedulers)
     used = [k for k in ask.user_defaults if k not in ask.overrides]
     notes = [f"from your /settings: {', '.join(used)}."] if used else []
     request = JobRequest(
@@ -111,7 +115,19 @@ async def prepare_job(
         inputs=ask.inputs,
         notes=[*notes, *resolved.notes],
     )
+    _check_chain(request)
     return await prepare_request(request, config, work_dir)
+
+
+def _check_chain(request: JobRequest) -> None:
+    """A long video's own rules (its clip size, no end image), before any file is read."""
+    if plan_chain(request) is None:
+        return
+    if request.inputs.end is not None:
+        raise ParameterError(
+            "A long video (--length, or shots split by |) cannot have an end image: each "
+            "clip continues the last. Leave out the end image, or make one clip."
+        )
 
 
 async def prepare_request(request: JobRequest, config: Config, work_dir: Path) -> PreparedJob:

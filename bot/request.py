@@ -43,6 +43,10 @@ class Lineage(BaseModel):
 
     job_id: str
     video: Path
+    # A long video continued with SVI: its last clip's latent, and the index its next clip
+    # has (None: continued from the last frame).
+    latent: Path | None = None
+    clip: int = 0
 
 
 class JobRequest(BaseModel):
@@ -59,6 +63,8 @@ class JobRequest(BaseModel):
     notes: list[str] = Field(default_factory=list)
     # An extension: the clip continues this one's video and is delivered joined to it.
     extends: Lineage | None = None
+    # One clip of a long video (`bot.chain`): its index, 0 first; None for a whole request.
+    clip: int | None = None
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from comfy.errors import ComfyError, ResultUnreadable
 from workflows.builder import build_prompt
 from workflows.files import FileSet
 from workflows.hardware import Hardware, Models
+from workflows.svi import build_svi_clip
 from workflows.validate import WorkflowInvalid, check_prompt
 
 log = logging.getLogger(__name__)
@@ -219,8 +220,20 @@ def plan_uploads(job: PreparedJob, name_for: Callable[[Path], str]) -> FileSet[s
 def build_workflow(
     job: PreparedJob, setup: HostSetup, uploaded: FileSet[str], prefix: str = "wanbot"
 ) -> dict[str, Any]:
-    """The API-format prompt for `job` with the host's models and hardware preset."""
-    return build_prompt(job.request, uploaded, setup.models, setup.hardware, filename_prefix=prefix)
+    """The API-format prompt for `job` with the host's models and hardware preset (a clip of a
+    long video: its SVI clip)."""
+    request = job.request
+    if request.clip is not None:
+        return build_svi_clip(
+            request,
+            uploaded,
+            setup.models,
+            setup.hardware,
+            clip_index=request.clip,
+            previous_latent=uploaded.latent,
+            filename_prefix=prefix,
+        )
+    return build_prompt(request, uploaded, setup.models, setup.hardware, filename_prefix=prefix)
 
 
 def ensure_runnable(workflow: dict[str, Any], object_info: dict[str, Any], host: str) -> None:

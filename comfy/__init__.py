@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # `X as X`: re-exported for type checkers; `__getattr__` serv
     from comfy.events import Progress as Progress
     from comfy.events import Started as Started
     from comfy.outputs import OutputFile as OutputFile
+    from comfy.outputs import pick_latent as pick_latent
     from comfy.outputs import pick_video as pick_video
     from comfy.outputs import unique_upload_name as unique_upload_name
 
@@ -50,7 +51,7 @@ _WHERE = {
     **dict.fromkeys(
         ["Cached", "ComfyEvent", "Executing", "HistoryEntry", "Progress", "Started"], "events"
     ),
-    **dict.fromkeys(["OutputFile", "pick_video", "unique_upload_name"], "outputs"),
+    **dict.fromkeys(["OutputFile", "pick_latent", "pick_video", "unique_upload_name"], "outputs"),
 }
 
 

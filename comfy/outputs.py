@@ -61,6 +61,20 @@ def pick_video(entry: dict[str, Any]) -> OutputFile:
     return (with_audio or videos)[-1]
 
 
+def pick_latent(entry: dict[str, Any]) -> OutputFile:
+    """The latent file a `/history` entry lists (core `SaveLatent`: `{"latents": [...]}`);
+    the last one where there are several. Raises `OutputMissing` when there is none."""
+    found = [
+        _output_file(item)
+        for node_output in (entry.get("outputs") or {}).values()
+        if isinstance(node_output, dict)
+        for item in node_output.get("latents") or []
+    ]
+    if not found:
+        raise OutputMissing("the prompt finished but saved no latent")
+    return found[-1]
+
+
 def _output_file(item: dict[str, Any]) -> OutputFile:
     return OutputFile(
         filename=str(item["filename"]),

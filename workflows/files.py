@@ -28,10 +28,11 @@ class FileSet(BaseModel, Generic[T]):
     face: list[T] = Field(default_factory=list)
     background: T | None = None
     end: T | None = None  # image to video: the last frame
+    latent: T | None = None  # a clip of a long video: the previous clip's last latent
 
     def all(self) -> list[T]:
         """Every file, image first."""
-        rest = [f for f in (self.audio, self.background, self.end) if f is not None]
+        rest = [f for f in (self.audio, self.background, self.end, self.latent) if f is not None]
         return [self.image, *self.pose, *self.face, *rest]
 
     def map(self, fn: Callable[[T], U]) -> FileSet[U]:
@@ -43,4 +44,5 @@ class FileSet(BaseModel, Generic[T]):
             face=[fn(f) for f in self.face],
             background=None if self.background is None else fn(self.background),
             end=None if self.end is None else fn(self.end),
+            latent=None if self.latent is None else fn(self.latent),
         )

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.chain import shots_of
 from bot.config import Config
 from bot.engine.jobs import Job, JobStatus
 from bot.engine.retention import require_inputs
@@ -68,20 +69,36 @@ async def reroll(old: Job, config: Config, schedulers: Sequence[str]) -> tuple[J
 
 
 async def extend(
-    old: Job, prompt: str | None, config: Config, schedulers: Sequence[str]
+    old: Job, prompt: str | None, config: Config, schedulers: Sequence[str], *, svi: bool = False
 ) -> tuple[JobRequest, Prepare]:
-    """The clip continued from its last frame (with `prompt`, or the old one)."""
+    """The clip continued (with `prompt`, or the old one): a long video's next SVI clip from
+    its last latent where `svi` (a host can make it) and its files are still kept, else from
+    its last frame."""
     video = old.output
     if old.status is not JobStatus.DONE or video is None or not video.exists():
         video = None
-    overrides = {"seed": random_seed()}
+    overrides = {"seed": random_seed(), "length": 0.0}  # one clip more
     request = extended_request(old.request, video, old.id, prompt, overrides, config, schedulers)
+    lineage = svi_lineage(old, request) if svi else None
+    if lineage is not None:
+        request = request.model_copy(update={"extends": lineage})
 
     async def prepare(job_dir: Path) -> PreparedJob:
-        started = await from_last_frame(request, job_dir)
+        started = request if lineage is not None else await from_last_frame(request, job_dir)
         return await accept_request(job_dir, started, config)
 
     return request, prepare
+
+
+def svi_lineage(old: Job, request: JobRequest) -> Lineage | None:
+    """How an extension continues `old` with SVI: from its last clip's latent, anchored on its
+    start image; None when `old` is not a long video or those files are gone."""
+    if not old.clips or request.extends is None:
+        return None
+    latent, image = Path(old.clips[-1].latent), old.request.inputs.image
+    if not latent.is_file() or not image.is_file():
+        return None
+    return request.extends.model_copy(update={"latent": latent, "clip": old.clips[-1].index + 1})
 
 
 def again_request(
@@ -114,7 +131,7 @@ def extended_request(
             f"The video of job {origin} is not in the archive (any more), so it cannot be "
             "extended. Extend a finished video, or make a new one."
         )
-    text = (prompt or "").strip() or request.prompt
+    text = (prompt or "").strip() or shots_of(request.prompt)[-1]  # a story goes on
     require_text("prompt", text)
     base = request.model_copy(update={"prompt": text})
     lineage = Lineage(job_id=origin, video=video.resolve())

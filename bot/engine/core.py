@@ -25,11 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.archive import Archive
+from bot.chain import plan_chain, wants_chain
 from bot.config import Config
 from bot.engine import admission, again
 from bot.engine.accept import Acceptance, Work
 from bot.engine.admin import Admin, AdminError
 from bot.engine.admission import Ticket
+from bot.engine.chains import Chains
 from bot.engine.delivery import Deliveries
 from bot.engine.dispatch import Dispatcher
 from bot.engine.eta import Estimator
@@ -97,6 +99,7 @@ class Engine:
             wake=self._wake,
             spawn=self._spawn,
             prefetch=self._prefetch,
+            chains=Chains(self._ledger, self._delivery),
         )
         self._dispatcher.bind(self._runs, self._prefetch)
         self.admin = Admin(config, store, self._hosts, self._wake)
@@ -204,7 +207,9 @@ class Engine:
         mine = await self.user_defaults.for_job(order.sender.user, order.ask.mode)
         ask = dataclasses.replace(order.ask, user_defaults=mine)
         default = getattr(self.config.defaults, ask.mode.value).quality
-        self._hosts.check_quality(ask.mode, {**mine, **ask.overrides}.get("quality", default))
+        wanted = {**mine, **ask.overrides}
+        chain = wants_chain(ask.mode, ask.prompt, float(wanted.get("length") or 0.0))
+        self._hosts.check_quality(ask.mode, wanted.get("quality", default), chain=chain)
 
         async def prepare(job_dir: Path) -> PreparedJob:
             return await accept_inputs(job_dir, ask, self.config, schedulers)
@@ -243,7 +248,8 @@ class Engine:
         is delivered joined to the original."""
 
         async def make(old: Job) -> tuple[JobRequest, again.Prepare]:
-            return await again.extend(old, prompt, self.config, await self.schedulers())
+            svi = self._hosts.can_run("svi") is True
+            return await again.extend(old, prompt, self.config, await self.schedulers(), svi=svi)
 
         sender = Sender(platform, user_id, "", admin=as_admin)
         return await self._again(job_id, "extend", sender, reply_target, make)
@@ -261,7 +267,8 @@ class Engine:
         sender = dataclasses.replace(sender, chat_id=old.chat_id)
         async with self.admission(sender) as ticket:
             request, prepare = await make(old)
-            self._hosts.check_quality(old.mode, request.params.quality)
+            chain = plan_chain(request) is not None
+            self._hosts.check_quality(old.mode, request.params.quality, chain=chain)
             # A re-roll of a batch's job stands alone: the batch is not in the reply target.
             target = old.reply_target if reply_target is None else reply_target
             return (await self._accept.accept(ticket, [Work(target, prepare)]))[0]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import av
 
-from bot.archive import Archive, archive_joined, make_record
+from bot.archive import Archive, archive_joined, make_record, record_clips
 from bot.config import Config
 from bot.engine.eta import Estimator, work
 from bot.engine.events import JobFinished
@@ -53,6 +53,8 @@ class Deliveries:
         """Archive a downloaded result, record the host's speed, then deliver it."""
         try:
             video = await archive_result(job, host, self._config, self._archive, collected)
+            if job.clips:
+                await record_clips(video, [clip.as_dict() for clip in job.clips])
             if job.request.extends is not None:
                 video = await _joined(job, video)
         except Exception as exc:
@@ -63,7 +65,7 @@ class Deliveries:
             return
         job.output, job.gpu_seconds = video, round(collected.gpu_seconds, 3)
         job.status, job.progress = JobStatus.DELIVERING, 100.0
-        await self._store.update(job, "output", "gpu_seconds", "status", "progress")
+        await self._store.update(job, "output", "gpu_seconds", "status", "progress", "clips")
         spu = collected.gpu_seconds / work(job.request)
         self._estimator.update(
             host.name, job.mode, await self._store.record_speed(host.name, job.mode, spu)

@@ -10,6 +10,7 @@ queued jobs cost on average and that every up host works in parallel.
 
 from __future__ import annotations
 
+from bot.chain import clip_count
 from bot.request import JobRequest, Mode
 
 # The job that `default_seconds_per_frame` describes: 30 steps at 832x480.
@@ -18,10 +19,11 @@ REFERENCE_PIXELS = 832 * 480
 
 
 def work(request: JobRequest) -> float:
-    """A job's units of work: frames x steps x (width x height / 832x480)."""
+    """A job's units of work: frames x steps x (width x height / 832x480), for each of the
+    clips of a long video."""
     params = request.params
     pixels = params.width * params.height / REFERENCE_PIXELS
-    return max(1, params.frames) * max(1, params.steps) * pixels
+    return max(1, params.frames) * max(1, params.steps) * pixels * clip_count(request)
 
 
 class Estimator:

@@ -36,6 +36,8 @@ class PositionChanged:
 @dataclass(frozen=True)
 class JobStarted:
     host: str
+    clip: int = 1  # a long video: which of its `clips` clips started (1 first)
+    clips: int = 1
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class JobProgress:
     step: int
     steps: int
     node: str | None = None
+    clip: int = 1  # a long video: the progress is its `clip`-th clip's, of `clips`
+    clips: int = 1
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,15 @@ from comfy.client import ComfyClient
 from comfy.errors import ComfyError
 from workflows.builder import missing_for_fast
 from workflows.schema import bundled_object_info
+from workflows.svi import missing_for_svi
 
 log = logging.getLogger(__name__)
+# What a host may run beyond the modes, each checked against its schema and models:
+# (feature, what it makes, what the host lacks for it).
+FEATURES = (
+    ("fast", "the fast preset", missing_for_fast),
+    ("svi", "long videos (SVI 2.0 Pro)", missing_for_svi),
+)
 
 ClientFactory = Callable[[HostConfig, str], ComfyClient]
 HostCallback = Callable[["Host"], None]
@@ -212,10 +219,14 @@ class HostPool:
             return
         models = host.config.resolved_models(self._config.models)
         hardware = host.config.resolved_hardware()
-        missing = await asyncio.to_thread(missing_for_fast, info, models, hardware)
-        host.features = frozenset() if missing else frozenset({"fast"})
-        if missing:
-            log.info("host %s cannot run the fast preset: %s", host.name, "; ".join(missing))
+        features = set()
+        for feature, what, missing_for in FEATURES:
+            missing = await asyncio.to_thread(missing_for, info, models, hardware)
+            if missing:
+                log.info("host %s cannot make %s: %s", host.name, what, "; ".join(missing))
+            else:
+                features.add(feature)
+        host.features = frozenset(features)
 
     async def schedulers(self) -> list[str]:
         """The sampler's schedulers on a host that is up, else those of the bundled schema."""
@@ -228,18 +239,25 @@ class HostPool:
             self._bundled_schedulers = scheduler_choices(info)
         return self._bundled_schedulers
 
-    def check_quality(self, mode: Mode, quality: str | None) -> None:
-        """Refuse a fast job when every host is known to lack the fast preset's files."""
-        if mode is Mode.I2V and quality == "fast" and self.can_run_fast() is False:
+    def check_quality(self, mode: Mode, quality: str | None, *, chain: bool = False) -> None:
+        """Refuse a fast job (or a long video's chain of clips) when every host is known to
+        lack its files."""
+        if mode is Mode.I2V and chain and self.can_run("svi") is False:
+            raise InputError(
+                "None of the GPU hosts can make long videos yet (they need the SVI 2.0 Pro "
+                "LoRAs): leave out --length and the | between shots, or ask the operator to "
+                "install them (`wanbot check` lists them)."
+            )
+        if mode is Mode.I2V and quality == "fast" and self.can_run("fast") is False:
             raise InputError(
                 "None of the GPU hosts has the fast preset's models yet: use --quality "
                 "standard, or ask the operator to install them (`wanbot check` lists them)."
             )
 
-    def can_run_fast(self) -> bool | None:
-        """Whether some host has the fast preset's files; None while some host is unknown."""
+    def can_run(self, feature: str) -> bool | None:
+        """Whether some host has `feature` ("fast", "svi"); None while some host is unknown."""
         known = [h.features for h in self.hosts.values()]
-        if any("fast" in f for f in known if f is not None):
+        if any(feature in f for f in known if f is not None):
             return True
         return None if None in known else False
 

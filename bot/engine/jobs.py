@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from bot.chain import ClipMade
 from bot.request import FileSet, JobRequest, Mode, user_key
 
 
@@ -76,6 +77,7 @@ class Job:
     delivered: bool = False
     workflow: dict[str, Any] = field(default_factory=dict)
     batch: Batch | None = None
+    clips: list[ClipMade] = field(default_factory=list)  # a long video's finished clips
 
     @property
     def mode(self) -> Mode:

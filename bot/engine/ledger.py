@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Protocol
 
+from bot.chain import plan_chain
 from bot.config import Queue
 from bot.engine.eta import Estimator, work
 from bot.engine.events import JobEvent, JobFailed, Notifier
@@ -124,8 +125,12 @@ class Ledger:
 
     def entry(self, job: Job) -> Entry:
         cost = self._estimator.cost(job.mode, work(job.request))
-        needs = frozenset({"fast"}) if job.request.params.quality == "fast" else frozenset()
-        return Entry(job.seq, job.id, job.user, job.mode, job.created_at, cost, needs)
+        needs = set()
+        if job.request.params.quality == "fast":
+            needs.add("fast")
+        if plan_chain(job.request) is not None:
+            needs.add("svi")  # a clip of a long video: only hosts with the SVI LoRAs
+        return Entry(job.seq, job.id, job.user, job.mode, job.created_at, cost, frozenset(needs))
 
     async def requeue(self, job: Job, why: str) -> None:
         """Send a job back to the queue, or fail it once it has had `max_attempts` runs."""
@@ -137,6 +142,15 @@ class Ledger:
                 f"tries). Please try again later.",
             )
             return
+        await self._back_to_queue(job)
+
+    async def next_clip(self, job: Job) -> None:
+        """A long video's clip is made (already in `job.clips`): the job goes back to the
+        queue for its next clip, in the same write, with its tries counted afresh."""
+        job.attempts = 0
+        await self._back_to_queue(job, "clips", "gpu_seconds")
+
+    async def _back_to_queue(self, job: Job, *also: str) -> None:
         job.status, job.host, job.prompt_id, job.workflow = JobStatus.QUEUED, None, None, {}
         job.progress, job.progress_step, job.progress_steps = 0.0, 0, 0
         await self._store.update(
@@ -149,6 +163,7 @@ class Ledger:
             "progress",
             "progress_step",
             "progress_steps",
+            *also,
         )
         if job.status is JobStatus.QUEUED:  # unless cancelled meanwhile
             self.push(job)

@@ -17,9 +17,12 @@ from collections import Counter
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
+from bot.chain import clip_files, fetch_latent, plan_chain
 from bot.config import Config
+from bot.engine.chains import Chains, next_run, position
 from bot.engine.delivery import Deliveries
 from bot.engine.events import JobPreview, JobProgress, JobStarted
 from bot.engine.hosts import Host, HostPool
@@ -29,7 +32,6 @@ from bot.engine.prefetch import Prefetch, Uploads, uploaded
 from bot.engine.store import JobStore
 from bot.errors import UserError
 from bot.fetch import VideoNotFetched
-from bot.intake import PreparedJob
 from bot.logs import JOB_CONTEXT
 from bot.runner import (
     Hooks,
@@ -104,6 +106,7 @@ class Runs:
         wake: asyncio.Event,
         spawn: Spawn,
         prefetch: Prefetch,
+        chains: Chains,
     ) -> None:
         self._config = config
         self._store = store
@@ -113,6 +116,7 @@ class Runs:
         self._wake = wake
         self._spawn = spawn
         self._prefetch = prefetch
+        self._chains = chains
         self._runs: dict[str, Run] = {}
         self._by_user: Counter[str] = Counter()
 
@@ -128,7 +132,9 @@ class Runs:
     def start(self, job: Job, host: Host, *, reattach: bool) -> None:
         """Run `job` on `host`; `reattach` follows a prompt submitted before a restart."""
         if not reattach:
-            job.status, job.host, job.started_at = JobStatus.RUNNING, host.name, time.time()
+            job.status, job.host = JobStatus.RUNNING, host.name
+            if not job.clips:  # a long video started with its first clip
+                job.started_at = time.time()
             job.attempts += 1
             job.progress, job.progress_step, job.progress_steps, job.error = 0.0, 0, 0, None
         host.running.add(job.id)
@@ -182,7 +188,7 @@ class Runs:
         JOB_CONTEXT.set({"job": job.id, "user": job.user, "host": host.name})
         try:
             if not run.reattach:  # stored with its prompt id (`_on_staged`): one write
-                self._ledger.emit(job, JobStarted(host.name))
+                self._ledger.emit(job, JobStarted(host.name, *position(job)))
             collected = await self._execute(run)
         except asyncio.CancelledError:
             self._release(run)
@@ -198,7 +204,10 @@ class Runs:
             return
         self._release(run)
         if job.status is JobStatus.RUNNING:
-            await self._delivery.finish(job, host, collected)
+            if job.clips or plan_chain(job.request) is not None:
+                await self._chains.clip_made(job, host, collected)
+            else:
+                await self._delivery.finish(job, host, collected)
 
     async def _execute(self, run: Run) -> RunResult:
         """Run the job through the run path; a committed prompt id is re-attached to."""
@@ -210,17 +219,21 @@ class Runs:
             on_generated=lambda: self._free_host(run),
         )
         object_info = await host.schema.get(host.client)
-        return await run_job(
-            PreparedJob(job.request, job.files),
+        prepared, dest, prefix = next_run(job)
+        collected = await run_job(
+            prepared,
             host.client,
             HostSetup.of(host.config, self._config, object_info),
-            job.work_dir / "result.mp4",
-            prefix=f"wanbot_{job.id}",
+            dest,
+            prefix=prefix,
             prompt_id=job.prompt_id,
             hooks=hooks,
             uploaded_ahead=await uploaded(run.uploads),
             fetch_window=self._config.comfy.fetch_retry_seconds,
         )
+        if prepared.request.clip is not None:  # a long video's clip: the next continues it
+            await fetch_latent(host.client, collected.prompt_id, prepared_latent(job))
+        return collected
 
     async def _on_staged(self, job: Job, submission: Submission) -> None:
         """Commit the run and the prompt's id and workflow before the host gets them (exactly
@@ -247,7 +260,8 @@ class Runs:
             return
         percent = round(100.0 * min(event.value, event.max) / event.max, 1)
         job.progress, job.progress_step, job.progress_steps = percent, event.value, event.max
-        if self._ledger.emit(job, JobProgress(percent, event.value, event.max, event.node)):
+        progress = JobProgress(percent, event.value, event.max, event.node, *position(job))
+        if self._ledger.emit(job, progress):
             await self._store.update(job, "progress", "progress_step", "progress_steps")
 
     async def _after_error(self, job: Job, host: Host, exc: Exception) -> None:
@@ -258,6 +272,11 @@ class Runs:
             await self._ledger.requeue(job, reason)
         else:
             await self._ledger.fail(job, reason)
+
+
+def prepared_latent(job: Job) -> Path:
+    """Where the clip being made keeps the latent its prompt saves."""
+    return clip_files(job.work_dir, len(job.clips))[1]
 
 
 def verdict(exc: Exception, job: Job, host: str) -> tuple[bool, str]:

@@ -20,6 +20,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.chain import ClipMade
 from bot.engine.jobs import ACTIVE, Batch, Job, JobStatus
 from bot.errors import StorageError
 from bot.request import FileSet, JobRequest, Mode
@@ -42,6 +43,7 @@ UPDATABLE = frozenset(
         "delivered",
         "workflow",
         "request",
+        "clips",
     }
 )
 # Weight of a new measurement in the running average of seconds per frame.
@@ -331,6 +333,8 @@ def _column_value(name: str, value: Any) -> Any:
         return json.dumps(value) if value else None
     if name == "request":
         return value.model_dump_json()
+    if name == "clips":
+        return json.dumps([clip.as_dict() for clip in value]) if value else None
     if isinstance(value, JobStatus):
         return value.value
     if isinstance(value, Path):
@@ -367,4 +371,5 @@ def _job(row: aiosqlite.Row) -> Job:
         delivered=bool(row["delivered"]),
         workflow=json.loads(row["workflow"]) if row["workflow"] else {},
         batch=Batch(*json.loads(row["batch"])) if row["batch"] else None,
+        clips=[ClipMade(**clip) for clip in json.loads(row["clips"])] if row["clips"] else [],
     )

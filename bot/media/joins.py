@@ -81,9 +81,8 @@ def _shape_of(info: VideoInfo) -> _Shape:
     return info.width, info.height, rate
 
 
-def _join(first: Path, second: Path, dest: Path) -> VideoInfo:
-    # The continuation's first frame repeats the original's last.
-    frames = _chained([first, second], 1, None, [NO_FRAMES] * 2, strict=False)
+def _join(first: Path, second: Path, dest: Path, overlap: int) -> VideoInfo:
+    frames = _chained([first, second], overlap, None, [NO_FRAMES] * 2, strict=False)
     return _encode(frames, _shape_of(_probe(first)), dest)
 
 
@@ -126,9 +125,11 @@ def _join_clips(
     return _encode(_chained(clips, overlap, keep_frames, messages, strict=True), shape, dest)
 
 
-async def join_videos(first: Path, second: Path, dest: Path) -> VideoInfo:
-    """`first` then `second` (without its first frame) as one H.264 MP4 at `dest`."""
-    return await asyncio.to_thread(_join, first, second, dest)
+async def join_videos(first: Path, second: Path, dest: Path, *, overlap: int = 1) -> VideoInfo:
+    """`first` then `second` without the frames it repeats (`overlap`: from the last frame,
+    its first; an SVI continuation, the anchor and the motion latent's frames) as one H.264
+    MP4 at `dest`."""
+    return await asyncio.to_thread(_join, first, second, dest, overlap)
 
 
 async def join_clips(

@@ -122,14 +122,16 @@ WorldFactory = Callable[..., AbstractAsyncContextManager[World]]
 def engine_world(tmp_path: Path) -> WorldFactory:
     @asynccontextmanager
     async def factory(
-        hosts: int = 1, comfy: dict[str, Any] | None = None, **queue: Any
+        hosts: int = 1,
+        comfy: dict[str, Any] | None = None,
+        schemas: list[dict[str, Any]] | None = None,
+        **queue: Any,
     ) -> AsyncIterator[World]:
+        """`schemas`: each host's own /object_info (one host per schema)."""
         async with AsyncExitStack() as stack:
             fakes = [
-                await stack.enter_async_context(
-                    FakeComfy(object_info=bundled_object_info(), **(comfy or {}))
-                )
-                for _ in range(hosts)
+                await stack.enter_async_context(FakeComfy(object_info=info, **(comfy or {})))
+                for info in schemas or [bundled_object_info()] * hosts
             ]
             config = make_config(tmp_path, [f.url for f in fakes], **queue)
             world = World(tmp_path, fakes, config, write_inputs(tmp_path / "chat"))
