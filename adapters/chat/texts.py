@@ -121,11 +121,12 @@ def status_line(job_id: str, event: JobEvent, m: Markup, host: str | None = None
         eta = duration(event.eta_seconds)
         return f"{head} — job {job}\nQueue position: {event.position} · ETA ~{eta}"
     if isinstance(event, JobStarted):
-        return f"▶️ Started on {event.host} — job {job}"
+        return f"▶️ Started{_clip(event)} on {event.host} — job {job}"
     if isinstance(event, JobProgress):
         where = f" on {host}" if host else ""
         step = f" · step {event.step}/{event.steps}" if event.steps else ""
-        return f"🎬 Generating{where} — job {job}\n{bar(event.percent)} {event.percent:.0f}%{step}"
+        head = f"🎬 Generating{_clip(event)}{where} — job {job}"
+        return f"{head}\n{bar(event.percent)} {event.percent:.0f}%{step}"
     if isinstance(event, JobFinished):
         return f"📤 Finished — job {job}. Sending the video…"
     if isinstance(event, JobFailed):
@@ -133,6 +134,11 @@ def status_line(job_id: str, event: JobEvent, m: Markup, host: str | None = None
     if isinstance(event, JobCancelled):
         return cancelled(job_id, m, by_admin=event.by_admin)
     return None
+
+
+def _clip(event: JobStarted | JobProgress) -> str:
+    """Which clip of a long video, where the job is one."""
+    return f" clip {event.clip} of {event.clips}" if event.clips > 1 else ""
 
 
 def view_line(view: JobView, m: Markup) -> str:

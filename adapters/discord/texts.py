@@ -48,6 +48,7 @@ HELP = """\
 
 **Photo → video** — `/i2v image:<photo> prompt:a cat walking through a garden`
 Options: {options}. They are also accepted as text in `flags`, e.g. `--steps 20 --seed 42`.
+Long videos: `length:30s`, or shots in the prompt split by `|` (`a cat wakes up | it stretches`).
 
 **Talking portrait** — `/talk image:<portrait> audio:<speech> [prompt]`; the video is as long \
 as the speech (a voice message, an audio file, or a video with sound).

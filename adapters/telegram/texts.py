@@ -26,6 +26,7 @@ Photo → video (Wan I2V)
 • Or reply /i2v <prompt> to a photo already in the chat.
 • From one photo to another: an album of two photos captioned /i2v <prompt> --end
 • Longer: press ⏩ Extend under a video (or /extend <job id> [new prompt]) to continue it
+• Long videos: add --length 30s, or tell it in shots: /i2v a cat wakes up | it stretches
 
 Talking portrait (InfiniteTalk) — the video is as long as the speech
 • Reply to a voice note or audio file with a photo captioned /talk <prompt>

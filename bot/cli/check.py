@@ -25,6 +25,7 @@ from comfy.client import ComfyClient
 from comfy.errors import ComfyError, HostUnavailable
 from workflows.builder import build_prompt, missing_for_fast
 from workflows.files import FileSet
+from workflows.svi import missing_for_svi
 from workflows.validate import validate_prompt
 
 # Seconds a host has to answer /system_stats here: a host that accepts connections and never
@@ -155,10 +156,13 @@ async def _check_host(host: HostConfig, config: Config) -> bool:
     else:
         say(f"{name}: ready for {', '.join(m.value for m in Mode)}")
     models, hardware = host.resolved_models(config.models), host.resolved_hardware()
-    fast = missing_for_fast(object_info, models, hardware)
-    # Optional: a host without them only gets no fast jobs.
-    state = f"missing {'; '.join(fast)}" if fast else "ready"
-    say(f"  fast preset (--quality fast): {state}")
+    # Optional: a host without them only gets no fast jobs, or no long videos.
+    for what, missing_for in (
+        ("fast preset (--quality fast)", missing_for_fast),
+        ("long videos (--length, shots; SVI 2.0 Pro)", missing_for_svi),
+    ):
+        missing = missing_for(object_info, models, hardware)
+        say(f"  {what}: {'missing ' + '; '.join(missing) if missing else 'ready'}")
     return not problems
 
 

@@ -14,7 +14,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.archive import Archive, ArchiveRecord, archive_joined, make_record
+from bot.archive import Archive, ArchiveRecord, archive_joined, make_record, record_clips
+from bot.chain import (
+    ChainPlan,
+    ClipMade,
+    clip_files,
+    clip_job,
+    clip_made,
+    fetch_latent,
+    join_chain,
+    plan_chain,
+)
 from bot.cli.args import flag_overrides, job_ask
 from bot.cli.progress import ProgressBar
 from bot.config import Config, HostConfig, parse_config
@@ -65,10 +75,8 @@ async def _prepare(
         video = Path(args.extend_json).with_suffix(".mp4")
         words = " ".join(([str(args.image)] if args.image else []) + list(args.prompt))
         origin = record.job_id or video.stem
-        request = extended_request(
-            record.request, video, origin, words, {"seed": random_seed(), **overrides},
-            config, schedulers,
-        )  # fmt: skip
+        fresh = {"seed": random_seed(), "length": 0.0, **overrides}  # one clip more
+        request = extended_request(record.request, video, origin, words, fresh, config, schedulers)
         return await prepare_request(await from_last_frame(request, work), config, work)
     for path in record.request.inputs.all():
         if not path.exists():
@@ -147,10 +155,16 @@ async def _generate_one(
         job = await _prepare(args, config, object_info, work, old)
         _print_notes(job)
         setup = HostSetup.of(host, config, object_info)
-        done = await _run(
-            job, client, setup, work / "result.mp4", config.comfy.fetch_retry_seconds,
-            preview_dir=getattr(args, "preview_dir", None),
-        )  # fmt: skip
+        preview_dir = getattr(args, "preview_dir", None)
+        plan = plan_chain(job.request)
+        if plan is None:
+            done = await _run(
+                job, client, setup, work / "result.mp4", config.comfy.fetch_retry_seconds,
+                preview_dir=preview_dir,
+            )  # fmt: skip
+            clips: list[ClipMade] = []
+        else:
+            done, clips = await _run_chain(job, plan, client, setup, work, config, preview_dir)
         record = await make_record(
             done.video,
             job.request,
@@ -163,9 +177,39 @@ async def _generate_one(
             gpu_seconds=done.gpu_seconds,
         )
         path = await Archive(config.storage.outputs).save(done.video, record)
+        if clips:
+            await record_clips(path, [clip.as_dict() for clip in clips])
     if job.request.extends is None:
         return [path]
     return [path, await archive_joined(job.request.extends, path)]
+
+
+async def _run_chain(
+    job: PreparedJob,
+    plan: ChainPlan,
+    client: ComfyClient,
+    setup: HostSetup,
+    work: Path,
+    config: Config,
+    preview_dir: Path | None,
+) -> tuple[RunResult, list[ClipMade]]:
+    """A long video: its clips one after the other (each continuing the last), joined."""
+    made: list[ClipMade] = []
+    results: list[RunResult] = []
+    for index in range(plan.clips):
+        print(f"clip {index + 1} of {plan.clips}", file=sys.stderr, flush=True)
+        video, latent = clip_files(work, index)
+        clip = clip_job(job, plan, made)
+        done = await _run(
+            clip, client, setup, video, config.comfy.fetch_retry_seconds, preview_dir=preview_dir
+        )
+        await fetch_latent(client, done.prompt_id, latent)
+        made.append(clip_made(job.request, plan, index, done, host=setup.name, work_dir=work))
+        results.append(done)
+    joined = await join_chain(made, plan, work / "result.mp4")
+    gpu = round(sum(clip.gpu_seconds for clip in made), 3)
+    first, last = results[0], results[-1]
+    return RunResult(joined, gpu, first.started_at, last.prompt_id, last.workflow), made
 
 
 async def _run(
@@ -246,6 +290,10 @@ async def workflow(args: argparse.Namespace, config: Config | None) -> int:
     written: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="wanbot-") as tmp:
         job = await _prepare(args, config, object_info, Path(tmp))
+        plan = plan_chain(job.request)
+        if plan is not None:  # a long video: its first clip (the others add LoadLatent)
+            print(f"note: a long video of {plan.clips} clips; this is clip 1", file=sys.stderr)
+            job = clip_job(job, plan, [])
         name_for = _original_names(args) if folder is None else (lambda p: p.name)
         setup = HostSetup.of(host, config, object_info)
         prompt = build_workflow(job, setup, plan_uploads(job, name_for))

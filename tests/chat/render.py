@@ -55,6 +55,8 @@ def render(m: Markup) -> dict[str, str]:
         "waiting": PositionChanged(1, None),
         "started": JobStarted("gpu-1"),
         "progress": JobProgress(41.6, 12, 30),
+        "started clip": JobStarted("gpu-1", clip=3, clips=7),
+        "progress clip": JobProgress(41.6, 12, 30, clip=3, clips=7),
         "finished": JobFinished(result),
         "failed": JobFailed("the *host* went away"),
         "cancelled": JobCancelled(),

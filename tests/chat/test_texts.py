@@ -22,6 +22,11 @@ Queue position: 1 · ETA ~unknown
 [card progress]
 🎬 Generating on gpu-1 — job a1b2c3d4e5
 ▓▓▓▓▓░░░░░░░ 42% · step 12/30
+[card started clip]
+▶️ Started clip 3 of 7 on gpu-1 — job a1b2c3d4e5
+[card progress clip]
+🎬 Generating clip 3 of 7 on gpu-1 — job a1b2c3d4e5
+▓▓▓▓▓░░░░░░░ 42% · step 12/30
 [card finished]
 📤 Finished — job a1b2c3d4e5. Sending the video…
 [card failed]
@@ -86,6 +91,11 @@ Queue position: 1 · ETA ~unknown
 ▶️ Started on gpu-1 — job `a1b2c3d4e5`
 [card progress]
 🎬 Generating on gpu-1 — job `a1b2c3d4e5`
+▓▓▓▓▓░░░░░░░ 42% · step 12/30
+[card started clip]
+▶️ Started clip 3 of 7 on gpu-1 — job `a1b2c3d4e5`
+[card progress clip]
+🎬 Generating clip 3 of 7 on gpu-1 — job `a1b2c3d4e5`
 ▓▓▓▓▓░░░░░░░ 42% · step 12/30
 [card finished]
 📤 Finished — job `a1b2c3d4e5`. Sending the video…

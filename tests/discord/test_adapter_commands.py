@@ -19,6 +19,7 @@ I2V = [
     ("split", 4, False, None, None),
     ("cfg", 10, False, 0.0, 30.0),
     ("frames", 4, False, 1, 161),
+    ("length", 3, False, None, None),
     ("seed", 4, False, 0, 2**53 - 1),
     ("size", 3, False, None, None),
     ("scheduler", 3, False, None, None),

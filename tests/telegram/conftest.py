@@ -161,7 +161,7 @@ def harness(tmp_path: Path) -> HarnessFactory:
     ) -> AsyncIterator[Harness]:
         async with (
             FakeTelegram() as tg,
-            FakeComfy(object_info=bundled_object_info(), **(comfy or {})) as fake,
+            FakeComfy(**{"object_info": bundled_object_info(), **(comfy or {})}) as fake,
         ):
             config = make_config(tmp_path, tg, fake, telegram, queue)
             h = Harness(tg, fake, config, tmp_path, None, None, None)  # type: ignore[arg-type]
