@@ -53,6 +53,14 @@ class ModelOverrides(_Strict):
     fast_lora_low_strength: float | None = None
     svi_lora_high: str | None = None
     svi_lora_low: str | None = None
+    native_i2v_high: str | None = None
+    native_i2v_low: str | None = None
+    native_text_encoder: str | None = None
+    native_vae: str | None = None
+    native_lora_high: str | None = None
+    native_lora_low: str | None = None
+    native_lora_high_strength: float | None = None
+    native_lora_low_strength: float | None = None
 
 
 class HostConfig(_Strict):

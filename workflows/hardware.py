@@ -85,3 +85,15 @@ class Models(BaseModel):
     # LoRAs for the fast preset's two experts, in Kijai's ComfyUI conversion (models/loras).
     svi_lora_high: str = "SVI_v2_PRO_Wan2.2-I2V-A14B_HIGH_lora_rank_128_fp16.safetensors"
     svi_lora_low: str = "SVI_v2_PRO_Wan2.2-I2V-A14B_LOW_lora_rank_128_fp16.safetensors"
+    # Image to video on ComfyUI's own nodes (`workflows.native`), for hosts without the wrapper:
+    # Comfy-Org's repackaged Wan2.2 I2V A14B experts (models/diffusion_models), UMT5 text encoder
+    # (models/text_encoders) and VAE (models/vae), and lightx2v's Wan2.2 I2V 4-step LoRA pair
+    # (models/loras) for the fast preset, at the strength its model card gives (1.0 each).
+    native_i2v_high: str = "wan2.2_i2v_high_noise_14B_fp8_scaled.safetensors"
+    native_i2v_low: str = "wan2.2_i2v_low_noise_14B_fp8_scaled.safetensors"
+    native_text_encoder: str = "umt5_xxl_fp8_e4m3fn_scaled.safetensors"
+    native_vae: str = "wan_2.1_vae.safetensors"
+    native_lora_high: str = "wan2.2_i2v_lightx2v_4steps_lora_v1_high_noise.safetensors"
+    native_lora_low: str = "wan2.2_i2v_lightx2v_4steps_lora_v1_low_noise.safetensors"
+    native_lora_high_strength: float = 1.0
+    native_lora_low_strength: float = 1.0

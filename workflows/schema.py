@@ -154,8 +154,9 @@ def bundled_object_info() -> dict[str, Any]:
     return data
 
 
-# Node classes the builder adds in code: the fast preset's LoRAs (`workflows.experts`) and a
-# long video's clip (`workflows.svi`).
+# Node classes the builder adds in code: the fast preset's LoRAs (`workflows.experts`), a
+# long video's clip (`workflows.svi`) and image to video on ComfyUI's own nodes
+# (`workflows.native`).
 ADDED_CLASSES = frozenset(
     {
         "WanVideoLoraSelect",
@@ -164,6 +165,19 @@ ADDED_CLASSES = frozenset(
         "LoadLatent",
         "LatentCut",
         "SaveLatent",
+        "UNETLoader",
+        "LoraLoaderModelOnly",
+        "ModelSamplingSD3",
+        "CLIPLoader",
+        "CLIPTextEncode",
+        "VAELoader",
+        "WanImageToVideo",
+        "WanFirstLastFrameToVideo",
+        "KSamplerAdvanced",
+        "VAEDecode",
+        "VAEDecodeTiled",
+        "CreateVideo",
+        "SaveVideo",
     }
 )
 
