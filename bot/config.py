@@ -76,6 +76,9 @@ class HostConfig(_Strict):
     # Previews while sampling (ComfyUI's `preview_method`): "latent2rgb" needs nothing more,
     # "taesd" the TAE files (taew2_1.safetensors) in the host's models/vae_approx.
     preview: Literal["latent2rgb", "taesd", "none"] = "latent2rgb"
+    # Which graphs the host gets: "auto" reads its schema (the wrapper's nodes where it has
+    # them, else ComfyUI's own: image to video only); "wrapper" or "native" to choose.
+    backend: Literal["auto", "wrapper", "native"] = "auto"
 
     def resolved_hardware(self) -> Hardware:
         """The preset's values with this host's `hardware` table on top."""

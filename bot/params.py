@@ -35,6 +35,7 @@ from bot.param_rules import (
     window_4n1,
 )
 from bot.request import COLOR_MATCH_CHOICES, QUALITY_CHOICES, Mode
+from workflows.native import NATIVE_SCHEDULERS, has_wrapper
 from workflows.schema import choices as schema_choices
 
 SEED_MAX = 2**64 - 1  # the largest seed WanVideoSampler takes
@@ -221,6 +222,8 @@ def scheduler_choices(object_info: Mapping[str, Any]) -> list[str]:
     too: validating the workflow against it then names the missing node, which says more
     than a missing scheduler list.
     """
+    if not has_wrapper(object_info) and "KSamplerAdvanced" in object_info:
+        return list(NATIVE_SCHEDULERS)  # ComfyUI's own nodes: what `workflows.native` maps
     try:
         found = schema_choices(dict(object_info), "WanVideoSampler", "scheduler")
     except (KeyError, ValueError):

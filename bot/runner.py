@@ -44,6 +44,8 @@ from comfy.errors import ComfyError, ResultUnreadable
 from workflows.builder import build_prompt
 from workflows.files import FileSet
 from workflows.hardware import Hardware, Models
+from workflows.native import backend_of, build_native_prompt
+from workflows.params import Mode
 from workflows.svi import build_svi_clip
 from workflows.validate import WorkflowInvalid, check_prompt
 
@@ -65,11 +67,14 @@ class HostSetup:
     hardware: Hardware
     object_info: dict[str, Any]
     preview: str = "none"  # ComfyUI's preview_method for this host's prompts
+    backend: str = "wrapper"  # "wrapper" or "native" (`workflows.native.backend_of`)
 
     @classmethod
     def of(cls, host: HostConfig, config: Config, object_info: dict[str, Any]) -> HostSetup:
         models = host.resolved_models(config.models)
-        return cls(host.name, models, host.resolved_hardware(), object_info, host.preview)
+        backend = backend_of(object_info, host.backend)
+        hardware = host.resolved_hardware()
+        return cls(host.name, models, hardware, object_info, host.preview, backend)
 
     @property
     def extra_data(self) -> dict[str, Any]:
@@ -223,6 +228,15 @@ def build_workflow(
     """The API-format prompt for `job` with the host's models and hardware preset (a clip of a
     long video: its SVI clip)."""
     request = job.request
+    if setup.backend == "native":
+        if request.mode is not Mode.I2V or request.clip is not None:
+            raise HostNotReady(
+                f"Host {setup.name} runs ComfyUI's own nodes (no ComfyUI-WanVideoWrapper), "
+                "which make image to video only"
+            )
+        return build_native_prompt(
+            request, uploaded, setup.models, setup.hardware, filename_prefix=prefix
+        )
     if request.clip is not None:
         return build_svi_clip(
             request,

@@ -78,11 +78,28 @@ def with_models(
 ) -> dict[str, Any]:
     """`object_info` as a host with these extra files in `models/diffusion_models` and
     `models/loras` serves it (the real dump lists only placeholder models and no LoRA)."""
+    return with_files(
+        object_info,
+        {("WanVideoModelLoader", "model"): models, ("WanVideoLoraSelect", "lora"): loras},
+    )
+
+
+def core_only(object_info: dict[str, Any]) -> dict[str, Any]:
+    """`object_info` as a ComfyUI without custom node packs serves it (its core classes)."""
+    return {
+        name: info
+        for name, info in object_info.items()
+        if not str(info.get("python_module", "")).startswith("custom_nodes")
+    }
+
+
+def with_files(
+    object_info: dict[str, Any], files: dict[tuple[str, str], Iterable[str]]
+) -> dict[str, Any]:
+    """`object_info` with extra file names in the lists of (class, input) loaders, as a host
+    with those files serves it."""
     served = copy.deepcopy(object_info)
-    for class_type, name, extra in (
-        ("WanVideoModelLoader", "model", models),
-        ("WanVideoLoraSelect", "lora", loras),
-    ):
+    for (class_type, name), extra in files.items():
         spec = served.get(class_type, {}).get("input", {}).get("required", {}).get(name)
         if not isinstance(spec, list) or not spec:
             continue

@@ -24,6 +24,7 @@ noise, so `denoise` is not used. ComfyUI offloads by itself, so `blocks_to_swap`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,24 @@ from workflows.files import FileSet
 from workflows.hardware import Hardware, Models
 from workflows.params import GenerationRequest, Mode, Params
 from workflows.validate import Problem, validate_prompt
+
+BACKENDS = ("auto", "wrapper", "native")
+
+
+def has_wrapper(object_info: Mapping[str, Any]) -> bool:
+    """Whether a host has ComfyUI-WanVideoWrapper, even a broken install (some of its
+    `WanVideo*` nodes): its graphs then say what is missing."""
+    return any(name.startswith("WanVideo") for name in object_info)
+
+
+def backend_of(object_info: Mapping[str, Any], configured: str = "auto") -> str:
+    """Which graphs a host gets: "wrapper" (ComfyUI-WanVideoWrapper's, every mode) where its
+    schema has the wrapper's nodes, else "native" (ComfyUI's own nodes: image to video);
+    `configured` ("wrapper" or "native", per host) wins over "auto"."""
+    if configured != "auto":
+        return configured
+    return "wrapper" if has_wrapper(object_info) else "native"
+
 
 START_IMAGE, END_IMAGE, OUTPUT = "1", "25", "13"
 TEXT_ENCODER, POSITIVE, NEGATIVE, VAE = "50", "51", "52", "53"

@@ -25,6 +25,8 @@ from comfy.client import ComfyClient
 from comfy.errors import ComfyError, HostUnavailable
 from workflows.builder import build_prompt, missing_for_fast
 from workflows.files import FileSet
+from workflows.hardware import Hardware, Models
+from workflows.native import backend_of, missing_for_native
 from workflows.svi import missing_for_svi
 from workflows.validate import validate_prompt
 
@@ -148,14 +150,12 @@ async def _check_host(host: HostConfig, config: Config) -> bool:
             what = "unreachable" if type(exc) is HostUnavailable else "not usable"
             say(f"{name}: {what}: {exc}")
         return False
-    problems = _missing_for_modes(host, config, object_info)
-    if problems:
-        say(f"{name}: reachable, but:")
-        for line in problems:
-            say(f"  - {line}")
-    else:
-        say(f"{name}: ready for {', '.join(m.value for m in Mode)}")
     models, hardware = host.resolved_models(config.models), host.resolved_hardware()
+    if backend_of(object_info, host.backend) == "native":
+        return _check_native(name, object_info, models, hardware)
+    problems = _missing_for_modes(host, config, object_info)
+    modes = ", ".join(m.value for m in Mode)
+    _say_host(name, "", problems, f"{modes} (ComfyUI-WanVideoWrapper)")
     # Optional: a host without them only gets no fast jobs, or no long videos.
     for what, missing_for in (
         ("fast preset (--quality fast)", missing_for_fast),
@@ -163,6 +163,27 @@ async def _check_host(host: HostConfig, config: Config) -> bool:
     ):
         missing = missing_for(object_info, models, hardware)
         say(f"  {what}: {'missing ' + '; '.join(missing) if missing else 'ready'}")
+    return not problems
+
+
+def _say_host(name: str, kind: str, problems: list[str], ready_for: str) -> None:
+    if problems:
+        say(f"{name}: reachable{kind}, but:")
+        for line in problems:
+            say(f"  - {line}")
+    else:
+        say(f"{name}: ready for {ready_for}")
+
+
+def _check_native(
+    name: str, object_info: dict[str, Any], models: Models, hardware: Hardware
+) -> bool:
+    """A host on ComfyUI's own nodes: image to video (standard, fast) and what it lacks."""
+    problems = missing_for_native(object_info, models, hardware, quality="standard")
+    _say_host(name, " (ComfyUI's own nodes)", problems, "i2v on ComfyUI's own nodes")
+    fast = missing_for_native(object_info, models, hardware, quality="fast")
+    say(f"  fast preset (--quality fast): {'missing ' + '; '.join(fast) if fast else 'ready'}")
+    say("  infinitetalk, animate, long videos: need ComfyUI-WanVideoWrapper (not on this host)")
     return not problems
 
 

@@ -26,16 +26,25 @@ from bot.request import Mode
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError
 from workflows.builder import missing_for_fast
+from workflows.hardware import Hardware, Models
+from workflows.native import backend_of, missing_for_native
 from workflows.schema import bundled_object_info
 from workflows.svi import missing_for_svi
 
 log = logging.getLogger(__name__)
-# What a host may run beyond the modes, each checked against its schema and models:
-# (feature, what it makes, what the host lacks for it).
-FEATURES = (
-    ("fast", "the fast preset", missing_for_fast),
-    ("svi", "long videos (SVI 2.0 Pro)", missing_for_svi),
-)
+Missing = Callable[[dict[str, Any], Models, Hardware], list[str]]
+# What a host may run beyond standard image to video, per backend (`Host.features` also holds
+# the backend's name), each checked against its schema and models: (feature, what it makes,
+# what the host lacks for it). Talking, animating and long videos need the wrapper's nodes.
+FEATURES: dict[str, tuple[tuple[str, str, Missing], ...]] = {
+    "wrapper": (
+        ("fast", "the fast preset", missing_for_fast),
+        ("svi", "long videos (SVI 2.0 Pro)", missing_for_svi),
+    ),
+    "native": (("fast", "the fast preset on ComfyUI's own nodes", missing_for_native),),
+}
+# A host whose schema was not read yet is taken for a wrapper host, as before backends.
+UNKNOWN = frozenset({"wrapper"})
 
 ClientFactory = Callable[[HostConfig, str], ComfyClient]
 HostCallback = Callable[["Host"], None]
@@ -161,7 +170,7 @@ class HostPool:
     def slots(self) -> list[Slot]:
         """One entry per host that can take a job now."""
         return [
-            Slot(h.name, h.last_mode, h.features or frozenset())
+            Slot(h.name, h.last_mode, UNKNOWN if h.features is None else h.features)
             for h in self.hosts.values()
             if h.free > 0
         ]
@@ -219,8 +228,9 @@ class HostPool:
             return
         models = host.config.resolved_models(self._config.models)
         hardware = host.config.resolved_hardware()
-        features = set()
-        for feature, what, missing_for in FEATURES:
+        backend = backend_of(info, host.config.backend)
+        features = {backend}
+        for feature, what, missing_for in FEATURES[backend]:
             missing = await asyncio.to_thread(missing_for, info, models, hardware)
             if missing:
                 log.info("host %s cannot make %s: %s", host.name, what, "; ".join(missing))
@@ -240,8 +250,14 @@ class HostPool:
         return self._bundled_schedulers
 
     def check_quality(self, mode: Mode, quality: str | None, *, chain: bool = False) -> None:
-        """Refuse a fast job (or a long video's chain of clips) when every host is known to
-        lack its files."""
+        """Refuse a fast job (or a long video's chain of clips, or a mode only the wrapper's
+        nodes make) when every host is known to lack what it needs."""
+        if mode is not Mode.I2V and self.can_run("wrapper") is False:
+            raise InputError(
+                f"None of the GPU hosts can make {mode.value} videos: they run ComfyUI's own "
+                "nodes, which make image to video only. Ask the operator to install "
+                "ComfyUI-WanVideoWrapper (`wanbot check` says what each host lacks)."
+            )
         if mode is Mode.I2V and chain and self.can_run("svi") is False:
             raise InputError(
                 "None of the GPU hosts can make long videos yet (they need the SVI 2.0 Pro "

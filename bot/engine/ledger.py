@@ -21,6 +21,7 @@ from bot.engine.ports import FrontEnd
 from bot.engine.positions import Board
 from bot.engine.scheduler import Entry, FairQueue
 from bot.engine.store import JobStore
+from bot.request import Mode
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,8 @@ class Ledger:
             needs.add("fast")
         if plan_chain(job.request) is not None:
             needs.add("svi")  # a clip of a long video: only hosts with the SVI LoRAs
+        if job.mode is not Mode.I2V or "svi" in needs:
+            needs.add("wrapper")  # what ComfyUI's own nodes do not make here
         return Entry(job.seq, job.id, job.user, job.mode, job.created_at, cost, frozenset(needs))
 
     async def requeue(self, job: Job, why: str) -> None:

@@ -6,19 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fakes.comfy_schemas import svi_schema
 from fakes.comfy_server import FakeComfy
-from fakes.comfy_validation import with_models
 from fakes.media import clip_numbers, png_bytes
 from tests.cli.test_cli import wanbot, write_config
-from workflows.hardware import Models
-from workflows.schema import bundled_object_info
 
-M = Models()
-WITH_SVI = with_models(
-    bundled_object_info(),
-    [M.i2v_fast_high, M.i2v_fast_low],
-    [M.fast_lora_high, M.fast_lora_low, M.svi_lora_high, M.svi_lora_low],
-)
+WITH_SVI = svi_schema()
 
 
 async def test_generate_makes_a_long_video_clip_by_clip(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from comfy import ComfyClient
+from fakes.comfy_schemas import native_schema
 from fakes.comfy_server import FakeComfy
 from fakes.comfy_validation import with_models
 from fakes.media import png_bytes, write_mp4
@@ -82,3 +83,14 @@ async def test_check_says_the_fast_preset_is_ready_where_its_files_are(tmp_path:
     # Long videos need the SVI LoRAs on top: named, optional.
     svi = next(line for line in result.out.splitlines() if "long videos" in line)
     assert "missing" in svi and models.svi_lora_high in svi and models.svi_lora_low in svi
+
+
+async def test_check_says_a_host_without_the_wrapper_makes_i2v_on_core_nodes(
+    tmp_path: Path,
+) -> None:
+    async with FakeComfy(object_info=native_schema()) as fake:
+        result = await wanbot("check", "--config", write_config(tmp_path, fake.url), cwd=tmp_path)
+    assert result.code == 0, result.out + result.err
+    assert "ready for i2v on ComfyUI's own nodes" in result.out
+    assert "fast preset (--quality fast): ready" in result.out
+    assert "need ComfyUI-WanVideoWrapper" in result.out

@@ -9,6 +9,7 @@ from bot.errors import ParameterError
 from bot.params import PARAMS, scheduler_choices
 from bot.request import COLOR_MATCH_CHOICES, Mode
 from bot.resolve import resolve_params
+from workflows.native import NATIVE_SCHEDULERS
 from workflows.schema import bundled_object_info
 
 SCHEDULERS = ["unipc", "dpm++", "dpm++_sde", "euler"]
@@ -42,3 +43,6 @@ def test_a_schema_without_the_sampler_falls_back_to_unipc() -> None:
     assert "dpm++" in scheduler_choices(schema)
     del schema["WanVideoSampler"]
     assert scheduler_choices(schema) == ["unipc"]
+    # A ComfyUI without the wrapper at all: the schedulers its own sampler is given.
+    core = {k: v for k, v in schema.items() if not k.startswith("WanVideo")}
+    assert scheduler_choices(core) == list(NATIVE_SCHEDULERS) and "unipc" in NATIVE_SCHEDULERS

@@ -10,24 +10,12 @@ import pytest
 
 from bot.errors import InputError
 from bot.media.video import probe
-from fakes.comfy_validation import with_models
+from fakes.comfy_schemas import fast_schema, svi_schema
 from fakes.media import clip_numbers
 from tests.engine.conftest import WorldFactory
-from workflows.hardware import Models
-from workflows.schema import bundled_object_info
 from workflows.svi import OVERLAP_FRAMES
 
-MODELS = Models()
-FAST_FILES = (
-    [MODELS.i2v_fast_high, MODELS.i2v_fast_low],
-    [MODELS.fast_lora_high, MODELS.fast_lora_low],
-)
-WITH_FAST = with_models(bundled_object_info(), *FAST_FILES)
-WITH_SVI = with_models(
-    bundled_object_info(),
-    FAST_FILES[0],
-    [*FAST_FILES[1], MODELS.svi_lora_high, MODELS.svi_lora_low],
-)
+WITH_FAST, WITH_SVI = fast_schema(), svi_schema()
 CLIP = 21  # frames per clip: each later clip adds CLIP - OVERLAP_FRAMES
 STEP = CLIP - OVERLAP_FRAMES
 LONG = {"frames": CLIP, "fps": 16.0, "length": 50 / 16}  # 50 frames: 3 clips

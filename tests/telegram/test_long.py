@@ -3,19 +3,12 @@ made, one video at the end; refused politely where no host can make it."""
 
 from __future__ import annotations
 
-from fakes.comfy_validation import with_models
+from fakes.comfy_schemas import svi_schema
 from fakes.media import clip_numbers, png_bytes
 from fakes.telegram_server import EDITS
 from tests.telegram.conftest import HarnessFactory
-from workflows.hardware import Models
-from workflows.schema import bundled_object_info
 
-M = Models()
-WITH_SVI = with_models(
-    bundled_object_info(),
-    [M.i2v_fast_high, M.i2v_fast_low],
-    [M.fast_lora_high, M.fast_lora_low, M.svi_lora_high, M.svi_lora_low],
-)
+WITH_SVI = svi_schema()
 CAPTION = "/i2v a cat wakes up | the cat stretches --frames 21 --size 256x256 --steps 4"
 
 

@@ -1,0 +1,44 @@
+"""The /object_info of the kinds of host the tests need, from the bundled (real) schema: with
+the fast preset's files, with the SVI LoRAs on top, or a ComfyUI without custom node packs that
+has the files of Comfy-Org's Wan2.2 image-to-video templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fakes.comfy_validation import core_only, with_files, with_models
+from workflows.hardware import Models
+from workflows.schema import bundled_object_info
+
+M = Models()
+
+
+def fast_schema() -> dict[str, Any]:
+    """A wrapper host with the fast preset's experts and step-distill LoRAs."""
+    return with_models(
+        bundled_object_info(),
+        [M.i2v_fast_high, M.i2v_fast_low],
+        [M.fast_lora_high, M.fast_lora_low],
+    )
+
+
+def svi_schema() -> dict[str, Any]:
+    """A wrapper host that can make long videos: the fast preset plus the SVI 2.0 Pro LoRAs."""
+    return with_models(
+        bundled_object_info(),
+        [M.i2v_fast_high, M.i2v_fast_low],
+        [M.fast_lora_high, M.fast_lora_low, M.svi_lora_high, M.svi_lora_low],
+    )
+
+
+def native_schema() -> dict[str, Any]:
+    """A ComfyUI without custom nodes, with the native image-to-video files."""
+    return with_files(
+        core_only(bundled_object_info()),
+        {
+            ("UNETLoader", "unet_name"): [M.native_i2v_high, M.native_i2v_low],
+            ("LoraLoaderModelOnly", "lora_name"): [M.native_lora_high, M.native_lora_low],
+            ("CLIPLoader", "clip_name"): [M.native_text_encoder],
+            ("VAELoader", "vae_name"): [M.native_vae],
+        },
+    )
