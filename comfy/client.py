@@ -1,7 +1,8 @@
 """Async client for one ComfyUI host: upload, submit, follow, download, cancel.
 
 Following a prompt to its end lives in `comfy.follow`; HTTP error translation in
-`comfy.transport`; the websocket in `comfy.listener`.
+`comfy.transport`; the websocket in `comfy.listener`; which hosts have the jobs API (used by
+`lookup` and `cancel`) in `comfy.jobs`.
 """
 
 from __future__ import annotations
