@@ -1,7 +1,8 @@
 """Async client for one ComfyUI host: upload, submit, follow, download, cancel.
 
 Following a prompt to its end lives in `comfy.follow`; HTTP error translation in
-`comfy.transport`; the websocket in `comfy.listener`.
+`comfy.transport`; the websocket in `comfy.listener`; which hosts have the jobs API (used by
+`lookup` and `cancel`) in `comfy.jobs`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import quote
 
 import aiohttp
 
@@ -25,6 +27,7 @@ from comfy.errors import (
 )
 from comfy.events import HistoryEntry
 from comfy.follow import LOST_WAIT, EventCallback, Follower, PromptState
+from comfy.jobs import JOB_STATES, has_jobs_api
 from comfy.listener import EventListener
 from comfy.outputs import OutputFile
 from comfy.transport import (
@@ -81,6 +84,10 @@ class ComfyClient:
             connect_window=min(timeout, reconnect_window),
         )
         self._removed: deque[str] = deque(maxlen=REMOVED_MEMORY)
+        # Whether the host has the jobs API, from its version; None until `/system_stats` is
+        # read. Every read updates it: a host may come back from a restart updated.
+        self._jobs_api: bool | None = None
+        self._stats_read = asyncio.Lock()
         self._follower = Follower(
             self.base_url,
             self._listener,
@@ -111,7 +118,10 @@ class ComfyClient:
     # -- plain calls ---------------------------------------------------------------------
 
     async def system_stats(self) -> dict[str, Any]:
-        return await self._object("GET", "/system_stats", {"system": dict})
+        """`/system_stats`; its version also says whether `lookup` and `cancel` use the jobs API."""
+        stats = await self._object("GET", "/system_stats", {"system": dict})
+        self._jobs_api = has_jobs_api(stats)
+        return stats
 
     async def object_info(self) -> dict[str, Any]:
         info = await self._object("GET", "/object_info")
@@ -239,11 +249,17 @@ class ComfyClient:
         await self._json("POST", "/queue", json={"delete": [prompt_id]})
         # Queue first, then history: a prompt that started meanwhile shows up in one of them.
         if await self._queue_state(prompt_id) is None and await self.history(prompt_id) is None:
-            removed = ExecutionInterrupted(f"prompt {prompt_id} was removed from the queue")
-            self._listener.fail(prompt_id, removed)
+            self._end_removed(prompt_id)
 
     async def cancel(self, prompt_id: str) -> bool:
-        """Delete `prompt_id` if pending, interrupt it if running; False if it was neither."""
+        """Delete `prompt_id` if pending, interrupt it if running; False if it was neither.
+
+        On ComfyUI 0.26 and later this is one `POST /api/jobs/{id}/cancel`, which the host
+        carries out under its queue's lock: a prompt that started meanwhile is interrupted,
+        and no other prompt ever is. Older hosts get `/queue`, then a delete or `/interrupt`.
+        """
+        if await self._has_jobs_api():
+            return await self._cancel_job(prompt_id)
         state = await self._queue_state(prompt_id)
         if state is PromptState.PENDING:
             await self.delete_pending(prompt_id)
@@ -252,7 +268,12 @@ class ComfyClient:
         return state is not None
 
     async def lookup(self, prompt_id: str) -> PromptState | None:
-        """Where the host has `prompt_id`; None if it never got it or forgot it (restarted)."""
+        """Where the host has `prompt_id`; None if it never got it or forgot it (restarted).
+
+        On ComfyUI 0.26 and later one `GET /api/jobs/{id}` reads queue and history together.
+        """
+        if await self._has_jobs_api():
+            return await self._job_state(prompt_id)
         state = await self._queue_state(prompt_id)
         if state is not None:
             return state
@@ -291,6 +312,46 @@ class ComfyClient:
             if any(len(item) > 1 and item[1] == prompt_id for item in queue.get(key, [])):
                 return state
         return None
+
+    # -- the jobs API (`comfy.jobs`), on hosts that have it ---------------------------------
+
+    async def _has_jobs_api(self) -> bool:
+        if self._jobs_api is None:
+            async with self._stats_read:  # one read for the calls that wait on it together
+                if self._jobs_api is None:
+                    await self.system_stats()
+        return bool(self._jobs_api)
+
+    async def _job_state(self, prompt_id: str) -> PromptState | None:
+        """The prompt's state from `GET /api/jobs/{id}`; None on its 404 (an unknown id)."""
+        path = f"/api/jobs/{quote(prompt_id, safe='')}"
+        async with self._open("GET", path) as response:
+            body = await read_json(response)
+            # ComfyUI's 404 is JSON (`{"error": "Job not found"}`); a missing route's is text.
+            if response.status == 404 and isinstance(body, dict):
+                return None
+            raise_for_status(response, body)
+        job = expect_object(body, self.base_url, f"GET {path}", {"status": str})
+        state = JOB_STATES.get(job["status"])
+        if state is None:
+            raise not_comfy(self.base_url, f"GET {path}", body)
+        return state
+
+    async def _cancel_job(self, prompt_id: str) -> bool:
+        # Remembered first: a follower may find the prompt gone before the answer is read.
+        self._removed.append(prompt_id)
+        path = f"/api/jobs/{quote(prompt_id, safe='')}/cancel"
+        cancelled = (await self._object("POST", path, {"cancelled": bool}))["cancelled"]
+        # An interrupted prompt ends in the history and its followers hear of it; a dequeued
+        # one is simply gone.
+        if cancelled and await self._job_state(prompt_id) is None:
+            self._end_removed(prompt_id)
+        return bool(cancelled)
+
+    def _end_removed(self, prompt_id: str) -> None:
+        """End the followers of a prompt removed from the queue: the host says nothing more."""
+        removed = ExecutionInterrupted(f"prompt {prompt_id} was removed from the queue")
+        self._listener.fail(prompt_id, removed)
 
     # -- transport (errors are translated by `comfy.transport.translated`) -------------------
 

@@ -8,7 +8,9 @@ one at a time, stream the real websocket events to the submitting `client_id`, a
 real small MP4 behind under the output key of `VHS_VideoCombine` (`gifs`) or `SaveVideo`
 (`images` + `animated`), and `SaveLatent` a `.latent` (`latents`; SVI clips: `comfy_latents`).
 Uploads land in its input folder, which `/object_info` lists in the loaders' combos as ComfyUI
-does. Tests wait on state with the `wait_*` helpers of `comfy_state`, never by sleeping.
+does. It reports ComfyUI `version` 0.33.0 unless told otherwise, and answers the jobs API
+(`comfy_jobs`) only where that version has it. Tests wait on state with the `wait_*` helpers of
+`comfy_state`, never by sleeping.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from fakes.comfy_faults import Fault, answer_fault
+from fakes.comfy_jobs import jobs_routes
 from fakes.comfy_state import ComfyState, Job, Request
 from fakes.comfy_validation import validate_prompt, with_input_folder
 from fakes.fake_jobs import JobRunner
@@ -48,12 +51,14 @@ class FakeComfy(ComfyState):
         history_lag: int = 0,
         scale: float = 1 / 8,
         max_frames: int = 25,
+        version: str = "0.33.0",
     ) -> None:
         super().__init__()
         self.object_info = object_info or {}
         self.token = token
         self.hold = hold
         self.vram = (0, 0)  # (free, total) bytes that /system_stats reports
+        self.version = version  # ComfyUI's, in /system_stats; the jobs API needs 0.26 or later
         self.steps = steps
         self.job_seconds = job_seconds
         self.fail_with = fail_with
@@ -88,6 +93,7 @@ class FakeComfy(ComfyState):
                 web.get("/history/{prompt_id}", self._history_one),
                 web.get("/view", self._view),
                 web.post("/upload/image", self._upload),
+                *jobs_routes(self),
             ]
         )
         self._runner = web.AppRunner(app, handle_signals=False)
@@ -260,7 +266,7 @@ class FakeComfy(ComfyState):
                 self.socket_flags[sid] = dict(data.get("data") or {})
 
     async def _system_stats(self, request: web.Request) -> web.Response:
-        system = {"os": "linux", "comfyui_version": "0.33.0", "python_version": "3.11.7"}
+        system = {"os": "linux", "comfyui_version": self.version, "python_version": "3.11.7"}
         free, total = self.vram
         kind = "cuda" if total else "cpu"
         devices = [

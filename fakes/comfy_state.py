@@ -50,8 +50,9 @@ class ComfyState:
         # What the fake received.
         self.prompts: list[dict[str, Any]] = []
         self.uploads: dict[str, bytes] = {}
+        # POST /interrupt's prompt ids, and the running prompts cancelled by the jobs API.
         self.interrupts: list[str | None] = []
-        self.deleted: list[str] = []
+        self.deleted: list[str] = []  # prompts removed from the pending queue, either way
         self.requests: list[Request] = []
         # (method, path, start, end) of each answered request, `time.monotonic()` (benchmarks).
         self.timings: list[tuple[str, str, float, float]] = []
