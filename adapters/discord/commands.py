@@ -68,6 +68,9 @@ def job_command(
         given = {k: values.pop(k, None) for k in [*attachments, *extra]}
         inputs = {k: a for k, a in given.items() if a is not None}
         prompt = str(values.pop("prompt", "") or "")
+        shots = str(values.pop("shots", "") or "").strip()
+        if shots:  # a long video's next shots: the prompt is the first
+            prompt = f"{prompt} | {shots}"
         await context.handlers.job(interaction, mode, inputs, prompt, values)
 
     required: list[tuple[str, Any]] = [(k, discord.Attachment) for k in attachments]
@@ -76,9 +79,12 @@ def job_command(
         required.append(("prompt", str))
     else:
         later.insert(0, ("prompt", str))
+    described = {**attachments, **extra, "prompt": texts.PROMPT_OPTION}
+    if mode is Mode.I2V:
+        later.append(("shots", str))
+        described["shots"] = texts.SHOTS_OPTION
     signature = options.job_signature(mode, context.config, required, later)
     cast(Any, callback).__signature__ = signature
-    described = {**attachments, **extra, "prompt": texts.PROMPT_OPTION}
     decorated = app_commands.describe(**options.descriptions(mode, described))(callback)
     choices = options.fixed_choices(mode)
     if choices:

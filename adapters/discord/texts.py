@@ -48,7 +48,8 @@ HELP = """\
 
 **Photo → video** — `/i2v image:<photo> prompt:a cat walking through a garden`
 Options: {options}. They are also accepted as text in `flags`, e.g. `--steps 20 --seed 42`.
-Long videos: `length:30s`, or shots in the prompt split by `|` (`a cat wakes up | it stretches`).
+Long videos: `length:30s`, or shots: `prompt:a cat wakes up shots:it stretches | it walks \
+away` (or `|` in the prompt).
 
 **Talking portrait** — `/talk image:<portrait> audio:<speech> [prompt]`; the video is as long \
 as the speech (a voice message, an audio file, or a video with sound).
@@ -103,6 +104,7 @@ NO_CARD = (
     "Messages** and **Attach Files** here."
 )
 NOT_IN_CHANNEL = "I may not post in {channel}, so your video comes here."
+SHOTS_OPTION = "A long video's next shots, one clip each, split by | (it stretches | it leaves)"
 EXTEND = "Continue a finished video from its last frame"
 EXTEND_JOB_OPTION = "the job id of the video (under it: ℹ️ Details)"
 EXTEND_PROMPT_OPTION = "what happens next (default: the video's own prompt)"

@@ -14,6 +14,7 @@ I2V = [
     ("image", 11, True, None, None),
     ("prompt", 3, True, None, None),
     ("end_image", 11, False, None, None),
+    ("shots", 3, False, None, None),
     ("steps", 4, False, 1, 30),
     ("quality", 3, False, None, None),
     ("split", 4, False, None, None),
