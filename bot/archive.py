@@ -171,7 +171,7 @@ async def archive_joined(lineage: Lineage, continuation: Path) -> Path:
     """An extension's original and archived `continuation` as one video, archived beside it
     (`<name>_extended.mp4`) with the continuation's record plus `lineage` naming both."""
     joined = continuation.with_name(f"{continuation.stem}_extended.mp4")
-    overlap = OVERLAP_FRAMES if lineage.latent is not None else 1
+    overlap = OVERLAP_FRAMES if lineage.svi else 1
     info = await join_videos(lineage.video, continuation, joined, overlap=overlap)
 
     def write_record() -> None:

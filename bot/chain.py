@@ -78,8 +78,8 @@ class ChainPlan:
 
 
 def continues_chain(request: JobRequest) -> bool:
-    """Whether `request` extends a long video with SVI (from its last clip's latent)."""
-    return request.extends is not None and request.extends.latent is not None
+    """Whether `request` extends a video with SVI (from its last latent or frames)."""
+    return request.extends is not None and request.extends.svi
 
 
 def plan_chain(request: JobRequest) -> ChainPlan | None:
@@ -136,12 +136,12 @@ def clip_job(job: PreparedJob, plan: ChainPlan, made: list[ClipMade]) -> Prepare
     index = len(made)
     clip = plan.first + index
     request = job.request.model_copy(update={"prompt": plan.prompts[index], "clip": clip})
-    previous = Path(made[-1].latent) if made else None
-    if previous is None and job.request.extends is not None:
-        previous = job.request.extends.latent  # an SVI extension: the long video's last
     files = job.files
-    if previous is not None:
-        files = files.model_copy(update={"latent": previous})
+    extends = job.request.extends
+    if made:
+        files = files.model_copy(update={"latent": Path(made[-1].latent)})
+    elif extends is not None and extends.svi:  # an SVI extension: where the video ends
+        files = files.model_copy(update={"latent": extends.latent, "tail": extends.tail})
     return dataclasses.replace(job, request=request, files=files)
 
 

@@ -43,9 +43,12 @@ class Lineage(BaseModel):
 
     job_id: str
     video: Path
-    # A long video continued with SVI: its last clip's latent, and the index its next clip
-    # has (None: continued from the last frame).
+    # Continued with SVI (else from its last frame): from its last clip's latent (a long
+    # video), or from its last frames (`tail`, a short video made when the job is prepared);
+    # `clip` is the index its next clip has.
+    svi: bool = False
     latent: Path | None = None
+    tail: Path | None = None
     clip: int = 0
 
 

@@ -245,6 +245,7 @@ def build_workflow(
             setup.hardware,
             clip_index=request.clip,
             previous_latent=uploaded.latent,
+            previous_frames=uploaded.tail,
             filename_prefix=prefix,
         )
     return build_prompt(request, uploaded, setup.models, setup.hardware, filename_prefix=prefix)

@@ -29,11 +29,12 @@ class FileSet(BaseModel, Generic[T]):
     background: T | None = None
     end: T | None = None  # image to video: the last frame
     latent: T | None = None  # a clip of a long video: the previous clip's last latent
+    tail: T | None = None  # an SVI continuation of another video: its last frames
 
     def all(self) -> list[T]:
         """Every file, image first."""
-        rest = [f for f in (self.audio, self.background, self.end, self.latent) if f is not None]
-        return [self.image, *self.pose, *self.face, *rest]
+        rest = (self.audio, self.background, self.end, self.latent, self.tail)
+        return [self.image, *self.pose, *self.face, *(f for f in rest if f is not None)]
 
     def map(self, fn: Callable[[T], U]) -> FileSet[U]:
         """The same set with `fn` applied to each file (order: as `all`)."""
@@ -45,4 +46,5 @@ class FileSet(BaseModel, Generic[T]):
             background=None if self.background is None else fn(self.background),
             end=None if self.end is None else fn(self.end),
             latent=None if self.latent is None else fn(self.latent),
+            tail=None if self.tail is None else fn(self.tail),
         )

@@ -28,6 +28,9 @@ from workflows.validate import validate_prompt
 
 EMBEDS, ANCHOR, PREVIOUS, MOTION_CUT, MOTION_SAVE = "10", "40", "41", "42", "43"
 SVI_LORA_HIGH, SVI_LORA_LOW = "34", "35"
+# A video made another way, continued from its last frames: 44 VHS_LoadVideo, 45 its encoding,
+# 46 its last latent.
+TAIL_VIDEO, TAIL_ENCODE, TAIL_CUT = "44", "45", "46"
 HIGH_LOADER, LOW_LOADER, VAE, START_IMAGE = "9", "31", "7", "2"
 SVI_NODES = frozenset(
     {EMBEDS, ANCHOR, PREVIOUS, MOTION_CUT, MOTION_SAVE, SVI_LORA_HIGH, SVI_LORA_LOW}
@@ -35,6 +38,9 @@ SVI_NODES = frozenset(
 # The reference uses one latent (four frames) of the previous clip, the wrapper's default too.
 MOTION_LATENTS = 1
 OVERLAP_FRAMES = 1 + 4 * MOTION_LATENTS
+# The last frames of a video continued from its frames: encoded, their last latent is the
+# motion latent (one frame for the first latent's place, then four).
+TAIL_FRAMES = OVERLAP_FRAMES
 SVI_LORA_STRENGTH = 1.0
 SEED_LIMIT = 2**64  # WanVideoSampler's seeds are 0 .. 2**64 - 1
 
@@ -65,6 +71,7 @@ def build_svi_clip(
     *,
     clip_index: int,
     previous_latent: str | None,
+    previous_frames: str | None = None,
     filename_prefix: str = "wanbot",
 ) -> Prompt:
     """The API-format prompt of clip `clip_index` (0 first) of a long image-to-video.
@@ -72,15 +79,21 @@ def build_svi_clip(
     `request` is the clip's: its prompt (one per shot) and the chain's parameters, which must
     be the fast preset's; the clip samples with `clip_seed(request.params.seed, clip_index)`.
     `uploaded.image` is the anchor, the chain's start image. `previous_latent` is the host's
-    name of the previous clip's saved latent after upload: None for clip 0 only.
+    name of the previous clip's saved latent after upload: None for clip 0 only. A video made
+    another way is continued from its last frames instead (`previous_frames`: the host's name
+    of a short video of them, encoded in the graph; the motion latent is its last).
 
     Raises `ValueError` for a request no clip can be made of (a programming error).
     """
-    _check_clip(request, uploaded, clip_index, previous_latent)
+    _check_clip(request, uploaded, clip_index, previous_latent or previous_frames)
+    if previous_latent is not None and previous_frames is not None:
+        raise ValueError("a clip continues a latent or frames, not both")
     params = request.params.model_copy(update={"seed": clip_seed(request.params.seed, clip_index)})
     clip = _Clip(request.mode, request.prompt, request.negative_prompt, params)
     prompt = build_prompt(clip, uploaded, models, hardware, filename_prefix=filename_prefix)
     _condition(prompt, hardware, params.frames, previous_latent)
+    if previous_frames is not None:
+        _continue_frames(prompt, hardware, params, previous_frames)
     _add_svi_loras(prompt, models)
     _save_motion(prompt, filename_prefix)
     return prompt
@@ -106,19 +119,7 @@ def _condition(
     prompt: Prompt, hardware: Hardware, frames: int, previous_latent: str | None
 ) -> None:
     """Replace the image-to-video encoder with SVI's anchor + motion latents + zeros."""
-    prompt[ANCHOR] = _node(
-        "WanVideoEncode",
-        "Anchor (start image encoded)",
-        vae=[VAE, 0],
-        image=[START_IMAGE, 0],
-        enable_vae_tiling=hardware.tiled_vae,
-        tile_x=272,
-        tile_y=272,
-        tile_stride_x=144,
-        tile_stride_y=128,
-        noise_aug_strength=0.0,
-        latent_strength=1.0,
-    )
+    prompt[ANCHOR] = _encoded(START_IMAGE, "Anchor (start image encoded)", hardware)
     embeds = _node(
         "WanVideoSVIProEmbeds",
         "SVI 2.0 Pro embeds",
@@ -132,6 +133,51 @@ def _condition(
         )
         embeds["inputs"]["prev_samples"] = [PREVIOUS, 0]
     prompt[EMBEDS] = embeds
+
+
+def _encoded(images: str, title: str, hardware: Hardware) -> dict[str, Any]:
+    """`WanVideoEncode` of node `images`' frames (tiled on a host that tiles its VAE)."""
+    return _node(
+        "WanVideoEncode",
+        title,
+        vae=[VAE, 0],
+        image=[images, 0],
+        enable_vae_tiling=hardware.tiled_vae,
+        tile_x=272,
+        tile_y=272,
+        tile_stride_x=144,
+        tile_stride_y=128,
+        noise_aug_strength=0.0,
+        latent_strength=1.0,
+    )
+
+
+def _last_latents(samples: str, title: str) -> dict[str, Any]:
+    """`LatentCut` of node `samples`' last `MOTION_LATENTS` latents (the motion latent)."""
+    return _node(
+        "LatentCut", title, samples=[samples, 0], dim="t", index=-MOTION_LATENTS,
+        amount=MOTION_LATENTS,
+    )  # fmt: skip
+
+
+def _continue_frames(prompt: Prompt, hardware: Hardware, params: Params, video: str) -> None:
+    """The motion latent from the last frames of a video made another way: loaded at the
+    clip's size, encoded, and its last latent kept."""
+    prompt[TAIL_VIDEO] = _node(
+        "VHS_LoadVideo",
+        "Last frames of the video continued",
+        video=video,
+        force_rate=0.0,
+        custom_width=params.width,
+        custom_height=params.height,
+        frame_load_cap=0,
+        skip_first_frames=0,
+        select_every_nth=1,
+        format="None",
+    )
+    prompt[TAIL_ENCODE] = _encoded(TAIL_VIDEO, "Last frames encoded", hardware)
+    prompt[TAIL_CUT] = _last_latents(TAIL_ENCODE, "Their last latent")
+    prompt[EMBEDS]["inputs"]["prev_samples"] = [TAIL_CUT, 0]
 
 
 def _add_svi_loras(prompt: Prompt, models: Models) -> None:
@@ -153,14 +199,7 @@ def _add_svi_loras(prompt: Prompt, models: Models) -> None:
 
 def _save_motion(prompt: Prompt, filename_prefix: str) -> None:
     """Save the denoised clip's last latent(s): what the next clip continues from."""
-    prompt[MOTION_CUT] = _node(
-        "LatentCut",
-        "Last latent",
-        samples=[LOW_SAMPLER, 0],
-        dim="t",
-        index=-MOTION_LATENTS,
-        amount=MOTION_LATENTS,
-    )
+    prompt[MOTION_CUT] = _last_latents(LOW_SAMPLER, "Last latent")
     prompt[MOTION_SAVE] = _node(
         "SaveLatent",
         "Latent for the next clip",

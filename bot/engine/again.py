@@ -18,11 +18,12 @@ from bot.engine.jobs import Job, JobStatus
 from bot.engine.retention import require_inputs
 from bot.errors import InputError, UserError
 from bot.intake import PreparedJob, accept_request
-from bot.media.joins import last_frame
+from bot.media.joins import last_frame, last_frames
 from bot.params import random_seed, require_text
 from bot.replies import echo
 from bot.request import InputFiles, JobRequest, Lineage, Mode
 from bot.resolve import resolve_again
+from workflows.svi import TAIL_FRAMES
 
 Prepare = Callable[[Path], Awaitable[PreparedJob]]
 
@@ -84,21 +85,36 @@ async def extend(
         request = request.model_copy(update={"extends": lineage})
 
     async def prepare(job_dir: Path) -> PreparedJob:
-        started = request if lineage is not None else await from_last_frame(request, job_dir)
+        started = request
+        if lineage is None:
+            started = await from_last_frame(request, job_dir)
+        elif lineage.latent is None:  # a one-clip video: SVI picks up from its last frames
+            tail = await last_frames(lineage.video, TAIL_FRAMES, job_dir / "from" / "tail.mp4")
+            started = request.model_copy(
+                update={"extends": lineage.model_copy(update={"tail": tail})}
+            )
         return await accept_request(job_dir, started, config)
 
     return request, prepare
 
 
 def svi_lineage(old: Job, request: JobRequest) -> Lineage | None:
-    """How an extension continues `old` with SVI: from its last clip's latent, anchored on its
-    start image; None when `old` is not a long video or those files are gone."""
-    if not old.clips or request.extends is None:
+    """How an extension continues `old` with SVI, anchored on its start image: a long video
+    from its last clip's latent, a fast one-clip video (the experts SVI builds on) from its
+    last frames. None (the last frame's way) for a standard-quality clip, made with another
+    model, or when the files it needs are gone."""
+    extends = request.extends
+    if extends is None or not old.request.inputs.image.is_file():
         return None
-    latent, image = Path(old.clips[-1].latent), old.request.inputs.image
-    if not latent.is_file() or not image.is_file():
+    if old.clips:
+        latent = Path(old.clips[-1].latent)
+        if not latent.is_file():
+            return None
+        update = {"svi": True, "latent": latent, "clip": old.clips[-1].index + 1}
+        return extends.model_copy(update=update)
+    if old.request.params.quality != "fast":
         return None
-    return request.extends.model_copy(update={"latent": latent, "clip": old.clips[-1].index + 1})
+    return extends.model_copy(update={"svi": True, "clip": 1})
 
 
 def again_request(

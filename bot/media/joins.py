@@ -11,6 +11,7 @@ any result.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from fractions import Fraction
@@ -52,6 +53,21 @@ def _last_frame(src: Path, dest: Path) -> Path:
 async def last_frame(src: Path, dest: Path) -> Path:
     """The last frame of the video `src`, as a PNG at `dest`."""
     return await asyncio.to_thread(_last_frame, src, dest)
+
+
+def _last_frames(src: Path, count: int, dest: Path) -> Path:
+    with contextlib.closing(_frames(src, NO_FRAMES)) as frames:
+        kept = collections.deque(frames, maxlen=count)
+    if not kept:
+        raise InputError(NO_FRAMES)
+    _encode(kept, _shape_of(_probe(src)), dest)
+    return dest
+
+
+async def last_frames(src: Path, count: int, dest: Path) -> Path:
+    """The last `count` frames of the video `src` (all, if it has fewer), as an MP4 at `dest`
+    at its size and frame rate: where an SVI continuation picks up the motion."""
+    return await asyncio.to_thread(_last_frames, src, count, dest)
 
 
 def _encode(frames: Iterable[av.VideoFrame], shape: _Shape, dest: Path) -> VideoInfo:

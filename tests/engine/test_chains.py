@@ -12,6 +12,7 @@ from bot.errors import InputError
 from bot.media.video import probe
 from fakes.comfy_schemas import fast_schema, svi_schema
 from fakes.media import clip_numbers
+from fakes.media import probe as probe_bytes
 from tests.engine.conftest import WorldFactory
 from workflows.svi import OVERLAP_FRAMES
 
@@ -134,14 +135,35 @@ async def test_extend_continues_a_long_video_with_svi_where_a_host_can(
     assert numbers == [0] * CLIP + [1] * STEP + [2] * STEP
 
 
-async def test_extend_of_an_ordinary_clip_starts_from_its_last_frame(
+async def test_extend_of_a_fast_clip_continues_its_last_frames_with_svi(
     engine_world: WorldFactory,
 ) -> None:
     async with engine_world(schemas=[WITH_SVI], comfy={"scale": 1.0}) as world:
-        job = await world.submit("alice", quality="fast")
+        job = await world.submit("alice", quality="fast", frames=CLIP)
+        await world.drain()
+        more = await world.engine.extend(job.id, platform="test", user_id="alice")
+        await world.drain()
+        first, added = await world.store.get(job.id), await world.store.get(more.id)
+    assert first is not None and first.output is not None
+    assert added is not None and added.output is not None
+    _, second = world.fakes[0].prompts
+    assert is_clip(second)
+    (tail,) = [n for n in second.values() if n["class_type"] == "VHS_LoadVideo"]
+    uploaded = world.fakes[0].uploads[tail["inputs"]["video"]]
+    assert probe_bytes(uploaded).frames == OVERLAP_FRAMES  # the clip's last frames
+    before = (await probe(first.output)).frames
+    assert (await probe(added.output)).frames == before + CLIP - OVERLAP_FRAMES
+
+
+async def test_extend_of_a_standard_clip_starts_from_its_last_frame(
+    engine_world: WorldFactory,
+) -> None:
+    async with engine_world(schemas=[WITH_SVI], comfy={"scale": 1.0}) as world:
+        job = await world.submit("alice")
         await world.drain()
         await world.engine.extend(job.id, platform="test", user_id="alice")
         await world.drain()
+    assert len(world.fakes[0].prompts) == 2
     assert not any(is_clip(p) for p in world.fakes[0].prompts)
 
 

@@ -206,3 +206,29 @@ def test_a_clip_cannot_be_made_of_a_wrong_request(
         build_svi_clip(
             request, uploaded, MODELS, Hardware(), clip_index=index, previous_latent=latent
         )
+
+
+def test_a_video_made_another_way_is_continued_from_its_last_frames(config: Config) -> None:
+    """Extend of a one-clip video: its last frames, loaded at the clip's size and encoded,
+    give the motion latent; nothing is loaded from a latent file."""
+    request = clip_request(config, size=(832, 480))
+    prompt = build_svi_clip(
+        request, UPLOADED, MODELS, Hardware(), clip_index=1, previous_latent=None,
+        previous_frames="wanbot_tail.mp4",
+    )  # fmt: skip
+    served = with_models(BUNDLED, FAST_FILES, FAST_LORAS + SVI_LORAS)
+    on_host = {"in/start.png", "wanbot_tail.mp4"}
+    assert validate_prompt(prompt, served, uploaded_files=on_host) == []
+    assert by_class(prompt, "LoadLatent") == {}
+    _, video = only(prompt, "VHS_LoadVideo")
+    assert video["video"] == "wanbot_tail.mp4"
+    assert (video["custom_width"], video["custom_height"]) == (832, 480)
+    _, embeds = only(prompt, "WanVideoSVIProEmbeds")
+    cut = prompt[embeds["prev_samples"][0]]
+    assert cut["class_type"] == "LatentCut" and cut["inputs"]["index"] == -1
+    assert prompt[cut["inputs"]["samples"][0]]["class_type"] == "WanVideoEncode"
+    with pytest.raises(ValueError, match="not both"):
+        build_svi_clip(
+            request, UPLOADED, MODELS, Hardware(), clip_index=1, previous_latent=LATENT,
+            previous_frames="wanbot_tail.mp4",
+        )  # fmt: skip
