@@ -169,7 +169,7 @@ class ComfyClient:
                 call_timeout=self._upload_timeout,
             )
         finally:
-            await asyncio.to_thread(file.close)
+            file.close()  # a file only read: closing it does not wait on the disk
         stored = str(body.get("name") or name)
         folder = str(body.get("subfolder") or "")
         return f"{folder}/{stored}" if folder else stored

@@ -12,6 +12,7 @@ import contextlib
 import html
 import json
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -56,21 +57,40 @@ def handshake_error(base_url: str, exc: aiohttp.WSServerHandshakeError) -> Comfy
     )
 
 
+class _Opening:
+    """A file opened in a thread for a caller that may be cancelled meanwhile: whichever of
+    the two comes second (the open, or the caller giving up) closes it. No event loop is
+    needed for that, so it holds while the loop shuts down too."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._file: BinaryIO | None = None
+        self._abandoned = False
+
+    def open(self, path: Path, mode: str) -> BinaryIO:
+        file = cast(BinaryIO, path.open(mode))
+        with self._lock:
+            if self._abandoned:
+                file.close()
+            else:
+                self._file = file
+        return file
+
+    def abandon(self) -> None:
+        with self._lock:
+            self._abandoned = True
+            if self._file is not None:
+                self._file.close()
+
+
 async def open_file(path: Path, mode: str) -> BinaryIO:
     """Open `path` in a thread without leaking the handle if the caller is cancelled meanwhile."""
-    opening: asyncio.Future[BinaryIO] = asyncio.ensure_future(
-        asyncio.to_thread(lambda: cast(BinaryIO, path.open(mode)))
-    )
+    opening = _Opening()
     try:
-        return await asyncio.shield(opening)
+        return await asyncio.to_thread(opening.open, path, mode)
     except asyncio.CancelledError:
-        opening.add_done_callback(close_opened)
+        opening.abandon()
         raise
-
-
-def close_opened(opening: asyncio.Future[BinaryIO]) -> None:
-    if not opening.cancelled() and opening.exception() is None:
-        opening.result().close()
 
 
 def auth_error(base_url: str, status: int) -> AuthError:

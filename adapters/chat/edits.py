@@ -11,9 +11,10 @@ edit, but a picture the platform refuses (flood control on the upload, or any ot
 dropped from that edit and the text is sent on its own at once; pictures then wait out the
 flood control on their own clock (or stop for that card, after another error).
 
-Final faces (done, failed, cancelled) skip the interval and drop a waiting picture, but wait
-out flood control, a few times at most; a card's last face is kept, so the same final face is
-not sent twice.
+Final faces (done, failed, cancelled) skip the interval and drop what is waiting, but let an
+edit already on its way finish first (a cancelled request may still reach the platform, and
+land after the final one) and wait out flood control, a few times at most; a card's last face
+is kept, so the same final face is not sent twice.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class _Card:
     pictures_off: bool = False  # the platform refused a picture for a reason of its own
     timer: asyncio.Task[None] | None = None
     wake: asyncio.Event | None = None
+    closed: bool = False  # a final face was asked for: nothing waiting goes out after it
 
 
 class CardEditor(Generic[K]):
@@ -118,13 +120,15 @@ class CardEditor(Generic[K]):
         face = Face(text, stop)
         card = self._cards.setdefault(key, _Card())
         if final:
-            if card.timer is not None:
-                card.timer.cancel()
-                card.timer = None
-            card.waiting, card.picture = None, None
+            # What waits is dropped; an edit already on its way is let finish (a cancelled
+            # request may still reach the platform, after this one), then this one goes.
+            card.closed, card.waiting, card.picture = True, None, None
+            if card.wake is not None:
+                card.wake.set()
             await self._send_final(key, card, face)
             self._forget_old(key)
             return
+        card.closed = False
         if face == card.shown and card.waiting is None:
             return
         card.waiting = face
@@ -148,7 +152,7 @@ class CardEditor(Generic[K]):
 
     async def _flush_later(self, key: K, card: _Card) -> None:
         try:
-            while card.waiting is not None or card.picture is not None:
+            while not card.closed and (card.waiting is not None or card.picture is not None):
                 delay = self._delay(card)
                 if delay > 0:
                     await self._nap(card, delay)
@@ -196,6 +200,8 @@ class CardEditor(Generic[K]):
             await self._send(key, card, Edit(face, picture, card.pictured))
         except Exception as exc:
             wait = self._flood_wait(exc)
+            if card.closed:
+                return  # the final face is on its way: this one is not sent again
             if picture is not None:
                 self._picture_refused(key, card, wait)
             elif wait is None:

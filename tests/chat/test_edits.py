@@ -133,3 +133,36 @@ async def test_a_picture_goes_with_its_card_and_another_error_stops_pictures() -
         ("generating 50%", None, True),
         ("done", None, True),
     ]
+
+
+async def test_the_final_face_lands_after_an_edit_already_on_its_way() -> None:
+    """A platform applies a request it has received even if the client gives up waiting for
+    the answer: the final face must not overtake an edit in flight."""
+    applied: list[str] = []
+    on_its_way = asyncio.Event()
+    answer = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    async def edit(key: str, edit: Edit) -> None:
+        if edit.face.text == "done":
+            applied.append("done")
+            return
+        on_its_way.set()
+        try:
+            await answer.wait()
+        except asyncio.CancelledError:  # it reached the platform: applied a moment later
+            loop.call_later(0.05, applied.append, edit.face.text)
+            raise
+        applied.append(edit.face.text)  # answered: applied
+
+    editor = CardEditor(edit, interval=0.0)
+    editor.remember("card", "queued", stop="job")
+    await editor.edit("card", "generating", stop="job")
+    await on_its_way.wait()
+    finishing = asyncio.create_task(editor.edit("card", "done", final=True))
+    await asyncio.sleep(0)
+    answer.set()
+    await finishing
+    await asyncio.sleep(0.1)
+    await editor.close()
+    assert applied == ["generating", "done"]
