@@ -6,7 +6,7 @@ in the config. The package provides three module-level functions (`ChatAdapter`)
 
 - `read_settings(section, env, source)`: its `[section]` table as read, validated with the
   adapter's own pydantic model (secrets may come from `env`), or `ConfigError` naming the key
-  and the fix (`bot.config.validate_section` and `config_problems` write those lines);
+  and the fix (`bot.config_errors.validate_section` and `config_problems` write those lines);
 - `create(config, settings, engine)`: the `bot.frontend.Adapter` that `wanbot serve` runs;
 - `check(config, settings)`: `wanbot check`'s probe, as (works, one line to print).
 
@@ -29,7 +29,8 @@ from pydantic import BaseModel
 from bot import config as core_config
 from bot import logs
 from bot.archive import Archive
-from bot.config import Config, config_problems, unknown_key
+from bot.config import Config
+from bot.config_errors import config_problems, unknown_key
 from bot.engine.core import Engine
 from bot.engine.lock import ServeLock
 from bot.engine.ports import Adapter

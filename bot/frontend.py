@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
-from bot.config import Config, config_problems, validate_section
+from bot.config import Config
+from bot.config_errors import config_problems, validate_section
 from bot.engine.admin import AdminError, Blocked, HostView, Refused, host_lines
 from bot.engine.admission import Ticket
 from bot.engine.events import (

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.app import ADAPTERS, App, check_front_ends, load_adapter, read_chats
 from bot.cli.serve import ALONE, format_age, print_queue
-from bot.config import CHAT_SECTIONS, Config, validate_section
+from bot.config import CHAT_SECTIONS, Config
+from bot.config_errors import validate_section
 from bot.errors import ConfigError
 from fakes.comfy_server import FakeComfy
 from fakes.frontend import RecordingFrontEnd
