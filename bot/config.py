@@ -148,6 +148,7 @@ class Defaults(_Strict):
     i2v: ModeDefaults = Field(default_factory=ModeDefaults)
     infinitetalk: ModeDefaults = Field(default_factory=ModeDefaults)
     animate: ModeDefaults = Field(default_factory=ModeDefaults)
+    animate2: ModeDefaults = Field(default_factory=ModeDefaults)
 
 
 class Limits(_Strict):

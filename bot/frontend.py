@@ -49,7 +49,7 @@ from bot.media.details import details_text
 from bot.media.summary import full_summary, summarize
 from bot.media.units import duration_text, size_text
 from bot.media.video import DeliveryPlan, plan_delivery, probe, thumbnail
-from bot.params import PARAMS, Param, find_param, scheduler_choices
+from bot.params import PARAMS, Param, find_param, mode_schedulers, scheduler_choices
 from bot.replies import echo, fit, pieces
 from bot.request import Ask, FileSet, InputFiles, Mode, Order, Sender, user_key
 from bot.resolve import default_negative
@@ -113,6 +113,7 @@ __all__ = [
     "fit",
     "full_summary",
     "host_lines",
+    "mode_schedulers",
     "parse_command",
     "pieces",
     "plan_delivery",

@@ -27,7 +27,7 @@ from bot.config import Config
 from bot.errors import InputError, ParameterError
 from bot.media.audio import cut_note, frames_for_duration, prepare_audio
 from bot.media.decode import Fit, PixelBudget
-from bot.media.frames import check_matching, frames_for_count, prepare_frames
+from bot.media.frames import PreparedFrames, check_matching, frames_for_count, prepare_frames
 from bot.media.images import PreparedImage, prepare_image
 from bot.params import require_text
 from bot.request import Ask, FileSet, InputFiles, JobRequest, Mode, Params
@@ -53,6 +53,16 @@ def _require_inputs(mode: Mode, inputs: InputFiles) -> None:
             "WanAnimate needs pose frames: send pose images (or a zip of them) or a pose video "
             "together with the reference image."
         )
+    if mode is Mode.ANIMATE2 and not inputs.pose:
+        raise InputError(
+            "Wan-Animate-2 moves your photo the way a person moves in a video: send a video "
+            "(MP4, MOV, WebM or GIF) of someone moving together with the photo."
+        )
+    if mode is Mode.ANIMATE2 and (inputs.face or inputs.background is not None):
+        raise InputError(
+            "Wan-Animate-2 takes a photo and a video only: send the job without face frames "
+            "or a background (those are for /animate)."
+        )
     if mode is not Mode.I2V and inputs.end is not None:
         raise InputError(
             "An end frame works with image to video (/i2v) only: send the job without it."
@@ -77,6 +87,7 @@ def _require_utf8(request: JobRequest) -> None:
 DEFAULT_PROMPTS: dict[Mode, str] = {
     Mode.INFINITETALK: "a person talking naturally, looking at the camera",
     Mode.ANIMATE: "a person moving naturally",
+    Mode.ANIMATE2: "a person moving naturally",
 }
 
 
@@ -202,27 +213,40 @@ async def _prepare_talk(job: _Preparing) -> None:
     job.files["audio"] = audio.path
 
 
+async def _guide_clip(job: _Preparing, what: str) -> PreparedFrames:
+    """The frames that move the person (`what`: "pose", "motion") as the job's clip,
+    `pose.mp4`; the video is as long as the clip allows."""
+    inputs, params, limits = job.request.inputs, job.params, job.config.limits
+    clip = await prepare_frames(
+        inputs.pose, job.work_dir / "pose.mp4", width=params.width, height=params.height,
+        fps=params.fps, limits=limits, what=what, fit=job.config.delivery.image_fit,
+        budget=job.budget,
+    )  # fmt: skip
+    if clip.was_cut:
+        job.notes.append(f"the {what} video was cut to its first {clip.count} frames.")
+    frames = frames_for_count(clip.count, limits.max_frames)
+    if frames != clip.count:
+        why = (
+            "Wan needs 4n+1 frames"
+            if clip.count <= limits.max_frames
+            else f"the limit is {limits.max_frames} frames"
+        )
+        job.notes.append(f"using the first {frames} of the {clip.count} {what} frames ({why}).")
+    params.frames = frames
+    job.files["pose"] = [clip.path]
+    return clip
+
+
+async def _prepare_animate2(job: _Preparing) -> None:
+    """Wan-Animate-2: the video of a person moving as a clip; no pose step."""
+    await _guide_clip(job, "motion")
+
+
 async def _prepare_animate(job: _Preparing) -> None:
     """WanAnimate: the pose frames (and face frames) as clips, the background; the video is as
     long as the pose clip allows."""
     inputs, params, limits = job.request.inputs, job.params, job.config.limits
-    pose = await prepare_frames(
-        inputs.pose, job.work_dir / "pose.mp4", width=params.width, height=params.height,
-        fps=params.fps, limits=limits, what="pose", fit=job.config.delivery.image_fit,
-        budget=job.budget,
-    )  # fmt: skip
-    if pose.was_cut:
-        job.notes.append(f"the pose video was cut to its first {pose.count} frames.")
-    frames = frames_for_count(pose.count, limits.max_frames)
-    if frames != pose.count:
-        why = (
-            "Wan needs 4n+1 frames"
-            if pose.count <= limits.max_frames
-            else f"the limit is {limits.max_frames} frames"
-        )
-        job.notes.append(f"using the first {frames} of the {pose.count} pose frames ({why}).")
-    params.frames = frames
-    job.files["pose"] = [pose.path]
+    pose = await _guide_clip(job, "pose")
     if inputs.face:
         face = await prepare_frames(
             inputs.face, job.work_dir / "face.mp4", width=FACE_SIZE, height=FACE_SIZE,
@@ -239,6 +263,7 @@ async def _prepare_animate(job: _Preparing) -> None:
 _BY_MODE: dict[Mode, Callable[[_Preparing], Awaitable[None]]] = {
     Mode.INFINITETALK: _prepare_talk,
     Mode.ANIMATE: _prepare_animate,
+    Mode.ANIMATE2: _prepare_animate2,
 }
 
 

@@ -66,8 +66,10 @@ I2V_ONLY = frozenset({Mode.I2V})
 MOVING = frozenset({Mode.INFINITETALK, Mode.ANIMATE})
 TALK = frozenset({Mode.INFINITETALK})
 ANIMATE = frozenset({Mode.ANIMATE})
-# Modes whose length follows the media (the speech, the pose frames), not `--frames`.
-FRAMES_FROM_MEDIA = MOVING
+POSED = frozenset({Mode.ANIMATE, Mode.ANIMATE2})  # a video's motion guides the person
+# Modes whose length follows the media (the speech, the pose frames, the motion video), not
+# `--frames`.
+FRAMES_FROM_MEDIA = MOVING | {Mode.ANIMATE2}
 
 
 @dataclass(frozen=True, eq=False)  # each entry is itself: hashable, a dict key
@@ -174,7 +176,7 @@ PARAMS: tuple[Param, ...] = (
           low=1, high=Below("frame_window"), label="motion frame",
           aliases=("motion", "motion_frame"), unit="frames"),
     Param("pose-strength", "pose_strength", float, "pose guidance 0-10, e.g. --pose-strength 1",
-          1.0, modes=ANIMATE, low=0, high=10, label="pose strength", metavar="X",
+          1.0, modes=POSED, low=0, high=10, label="pose strength", metavar="X",
           aliases=("pose_strength",)),
     Param("face-strength", "face_strength", float, "face guidance 0-10, e.g. --face-strength 1",
           1.0, modes=ANIMATE, low=0, high=10, label="face strength", metavar="X",
@@ -229,6 +231,14 @@ def scheduler_choices(object_info: Mapping[str, Any]) -> list[str]:
     except (KeyError, ValueError):
         found = []
     return found or [DEFAULT_SCHEDULER]
+
+
+def mode_schedulers(mode: Mode, schedulers: Sequence[str]) -> list[str]:
+    """The schedulers a `mode` job may choose from, given the host's (`scheduler_choices`):
+    Wan-Animate-2 runs on ComfyUI's own sampler on every host, so it has core's names."""
+    if mode is Mode.ANIMATE2:
+        return list(NATIVE_SCHEDULERS)
+    return list(schedulers)
 
 
 def require_text(what: str, text: str) -> None:

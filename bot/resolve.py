@@ -23,6 +23,7 @@ from bot.params import (
     PRESET_KEYS,
     SIZE_FIELDS,
     Param,
+    mode_schedulers,
     require_text,
 )
 from bot.request import JobRequest, Mode, Params
@@ -127,6 +128,7 @@ def _apply(
         values["size_from_user"] = True
         values.update(zip(SIZE_FIELDS, size, strict=True))
     values.update(overrides)
+    schedulers = mode_schedulers(mode, schedulers)
     notes: list[str] = []
     for param in PARAMS:
         if mode in param.modes:

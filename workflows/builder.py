@@ -168,6 +168,10 @@ BINDINGS: dict[Mode, list[Binding]] = {
     ],
 }
 
+# The modes with a template of ComfyUI-WanVideoWrapper's nodes (Wan-Animate-2 exists only on
+# ComfyUI's own nodes: `workflows.animate2`).
+TEMPLATE_MODES = (Mode.I2V, Mode.INFINITETALK, Mode.ANIMATE)
+
 REQUIRED_UPLOADS: dict[Mode, tuple[str, ...]] = {
     Mode.I2V: ("image",),
     Mode.INFINITETALK: ("image", "audio"),

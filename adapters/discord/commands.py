@@ -1,4 +1,5 @@
-"""The slash commands: `/i2v`, `/talk`, `/animate` (typed options from the parameter table),
+"""The slash commands: `/i2v`, `/talk`, `/animate`, `/animate2` (typed options from the
+parameter table),
 `/queue`, `/cancel`, `/help`, registered on a `CommandTree` and routed to `Handlers`."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from discord import app_commands
 
 from adapters.discord import options, texts
 from adapters.discord.handlers import Handlers
-from bot.frontend import Config, Mode, bundled_object_info, scheduler_choices
+from bot.frontend import Config, Mode, bundled_object_info, mode_schedulers, scheduler_choices
 
 if TYPE_CHECKING:
     from bot.frontend import EngineAPI
@@ -41,11 +42,22 @@ class Schedulers:
                 self._last = scheduler_choices(await asyncio.to_thread(bundled_object_info))
         return self._last
 
+    def completer(self, mode: Mode) -> Any:
+        """The autocomplete callback of `mode`'s scheduler option."""
+
+        async def complete(
+            interaction: discord.Interaction, current: str
+        ) -> list[app_commands.Choice[str]]:
+            return await self.complete(interaction, current, mode)
+
+        return complete
+
     async def complete(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction, current: str, mode: Mode = Mode.I2V
     ) -> list[app_commands.Choice[str]]:
         typed = current.strip().lower()
-        found = [n for n in await self.names() if typed in n.lower()]
+        names = mode_schedulers(mode, await self.names())
+        found = [n for n in names if typed in n.lower()]
         found.sort(key=lambda n: not n.lower().startswith(typed))  # "uni": unipc before vibt_
         return [app_commands.Choice(name=n, value=n) for n in found[:MAX_CHOICES]]
 
@@ -91,7 +103,7 @@ def job_command(
         decorated = app_commands.choices(**choices)(decorated)
     scheduler = options.scheduler_option(mode)
     if scheduler is not None:
-        complete = context.schedulers.complete
+        complete = context.schedulers.completer(mode)
         decorated = app_commands.autocomplete(**{scheduler: complete})(decorated)
     return app_commands.Command(name=name, description=description, callback=decorated)
 
@@ -129,6 +141,13 @@ def register(tree: app_commands.CommandTree[Any], handlers: Handlers, config: Co
             animate,
             prompt_required=False,
             optional=later,
+        )
+    )
+
+    animate2 = {"image": texts.PERSON_OPTION, "video": texts.MOTION_OPTION}
+    tree.add_command(
+        job_command(
+            "animate2", texts.ANIMATE2, Mode.ANIMATE2, context, animate2, prompt_required=False
         )
     )
 

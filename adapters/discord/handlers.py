@@ -42,9 +42,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 # Inputs that are lists of files (one attachment here: a clip, an image or a zip).
-LIST_INPUTS = frozenset({"pose", "face"})
+LIST_INPUTS = frozenset({"pose", "face", "video"})
 IMAGE_INPUTS = ("image", "end_image")
-FILE_FIELDS = {"end_image": "end"}  # option name -> `FileSet` field, where they differ
+# Option name -> `FileSet` field, where they differ (Animate-2's video is its pose input).
+FILE_FIELDS = {"end_image": "end", "video": "pose"}
 
 
 class Handlers:

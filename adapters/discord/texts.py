@@ -34,6 +34,8 @@ PERSON_OPTION = "the photo of the person to animate"
 POSE_OPTION = "the pose frames: a video, one image, or a zip of images"
 FACE_OPTION = "face frames (a video, image or zip) as many as the pose frames"
 BACKGROUND_OPTION = "a background image"
+ANIMATE2 = "Move a photo like a video (Wan-Animate-2): a photo and a video of someone moving"
+MOTION_OPTION = "a video of a person moving (no pose frames needed)"
 QUEUE = "Your jobs with progress, ETA and Cancel buttons"
 CANCEL = "Cancel your newest job, or the one you name"
 HELP_COMMAND = "How to use the bot, with examples"
@@ -55,6 +57,8 @@ away` (or `|` in the prompt).
 as the speech (a voice message, an audio file, or a video with sound).
 **Animate a person** — `/animate image:<photo> pose:<video, image or zip> [face] \
 [background] [prompt]`, with `pose_strength`, `face_strength`, `color_match`.
+**Move a photo like a video** — `/animate2 image:<photo> video:<someone moving> [prompt]` \
+(Wan-Animate-2: no pose frames needed), with `pose_strength`.
 Or right-click (long-press) a voice message → **Apps → Talking video**: a photo in that message \
 or in the one it replies to is the portrait; otherwise the form asks for one.
 

@@ -38,6 +38,7 @@ from adapters.telegram.parse import (
     album_command,
     draft_from_album,
     draft_from_message,
+    draft_from_pair,
     draft_with_end,
     drafts_per_photo,
     image_of,
@@ -256,6 +257,8 @@ class Handlers:
         async def work() -> None:
             if command.name == "animate":
                 await self._submit(reply, draft_from_album(messages, command))
+            elif command.name == "animate2":
+                await self._submit(reply, draft_from_pair(messages, command))
             elif wants_end(command):
                 await self._submit(reply, draft_with_end(messages, command))
             elif command.name == "i2v":

@@ -21,8 +21,19 @@ Kind = Literal["image", "audio", "video", "zip"]
 
 # `/command`, `/command@botname`, then the rest. Telegram allows 1-32 [A-Za-z0-9_] characters.
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?=\s|$)(.*)$", re.S)
-JOB_COMMANDS = {"i2v": Mode.I2V, "talk": Mode.INFINITETALK, "animate": Mode.ANIMATE}
-ALIASES = {"infinitetalk": "talk", "wananimate": "animate", "video": "i2v"}
+JOB_COMMANDS = {
+    "i2v": Mode.I2V,
+    "talk": Mode.INFINITETALK,
+    "animate": Mode.ANIMATE,
+    "animate2": Mode.ANIMATE2,
+}
+ALIASES = {
+    "infinitetalk": "talk",
+    "wananimate": "animate",
+    "video": "i2v",
+    "wananimate2": "animate2",
+    "animate_2": "animate2",
+}
 # An album item captioned with this word starts the face images (WanAnimate).
 FACE_MARKER = "face"
 ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed", "application/x-zip"})
@@ -204,6 +215,14 @@ def draft_from_message(message: Message, command: Command) -> Draft | AwaitPhoto
             raise InputError(texts.TALK_NEEDS_PHOTO)
         return Draft(mode, prompt, overrides, image, audio=audio)
 
+    if mode is Mode.ANIMATE2:
+        # A photo replying to the video, or the video captioned /animate2 replying to the photo.
+        if own_image is not None:
+            image, video = own_image, video_of(reply)
+        else:
+            image, video = image_of(reply), video_of(message)
+        return _animate2(prompt, overrides, image, video)
+
     # WanAnimate from one message: a photo replying to the pose video or zip, or the video or
     # zip captioned /animate replying to the photo.
     if own_image is not None:
@@ -215,6 +234,26 @@ def draft_from_message(message: Message, command: Command) -> Draft | AwaitPhoto
     if pose is None:
         raise InputError(texts.ANIMATE_NEEDS_POSE)
     return Draft(mode, prompt, overrides, image, pose=[pose])
+
+
+def _animate2(
+    prompt: str, overrides: dict[str, Any], image: FileRef | None, video: FileRef | None
+) -> Draft:
+    if image is None:
+        raise InputError(texts.ANIMATE2_NEEDS_PHOTO)
+    if video is None:
+        raise InputError(texts.ANIMATE2_NEEDS_VIDEO)
+    return Draft(Mode.ANIMATE2, prompt, overrides, image, pose=[video])
+
+
+def draft_from_pair(messages: Sequence[Message], command: Command) -> Draft:
+    """Wan-Animate-2 from an album of one photo and one video. Raises `UserError`."""
+    prompt, overrides = _words(command, Mode.ANIMATE2)
+    images = [ref for m in messages if (ref := image_of(m)) is not None]
+    videos = [ref for m in messages if (ref := video_of(m)) is not None]
+    if len(messages) != 2 or len(images) != 1 or len(videos) != 1:
+        raise InputError(texts.ANIMATE2_ALBUM)
+    return _animate2(prompt, overrides, images[0], videos[0])
 
 
 def draft_from_album(messages: Sequence[Message], command: Command) -> Draft:

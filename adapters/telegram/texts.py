@@ -10,6 +10,7 @@ COMMANDS = [
     ("i2v", "Photo → video: send a photo captioned /i2v <prompt>"),
     ("talk", "Talking portrait: reply to a voice note with a photo captioned /talk"),
     ("animate", "Animate a photo with poses: album captioned /animate <prompt>"),
+    ("animate2", "Move a photo like a video: a photo captioned /animate2 replying to a video"),
     ("queue", "Your jobs, their progress, and cancel buttons"),
     ("cancel", "Cancel your newest job, or /cancel <job id>"),
     ("extend", "Continue a finished video: /extend <job id> [new prompt]"),
@@ -40,6 +41,11 @@ photos are the pose frames. Optional face frames: caption one item "face"; it an
 items after it are face images.
 • Or reply to a pose video, or a zip of pose images, with a photo captioned /animate <prompt> \
 (or send the video or zip captioned /animate <prompt> as a reply to the photo).
+
+Move a photo like a video (Wan-Animate-2) — no pose frames needed
+• Reply to a video of someone moving with a photo captioned /animate2 <prompt>
+• Or send the video captioned /animate2 as a reply to the photo, or an album of the photo \
+and the video captioned /animate2.
 
 Options go after the prompt, e.g. /i2v a dancer --steps 20 --seed 42 --size 480x832
 {options}
@@ -72,6 +78,19 @@ ANIMATE_NEEDS_POSE = (
     "WanAnimate needs pose frames: add the pose images to the album after the reference photo, "
     "or reply with the photo to a pose video or a zip of pose images."
 )
+ANIMATE2_NEEDS_PHOTO = (
+    "Wan-Animate-2 needs the photo of the person: reply to a video of someone moving with a "
+    "photo captioned /animate2 <prompt>, or send the video captioned /animate2 as a reply to "
+    "the photo."
+)
+ANIMATE2_NEEDS_VIDEO = (
+    "Wan-Animate-2 needs a video of someone moving (a video, a GIF or a round video note): "
+    "reply to it with the photo captioned /animate2 <prompt>, or send it captioned /animate2 "
+    "as a reply to the photo."
+)
+ANIMATE2_ALBUM = (
+    "For /animate2, send an album of exactly one photo and one video captioned /animate2 <prompt>."
+)
 ALBUM_ITEM_UNUSABLE = "Every album item must be a photo, an image file, a video or a zip."
 AWAIT_PHOTO = (
     "🎙 Got the audio. Now send the portrait photo (within {wait}) and I will make it talk."
@@ -95,7 +114,7 @@ REFETCH_USAGE = "Say which job: /refetch <job> (a video that was made but not fe
 BLOCK_USAGE = "Say who: /block <user id>, or reply /block to one of their messages."
 BLOCKED_LIST = "Blocked: {users}"
 UNKNOWN_COMMAND = "I don't know /{command}. Send /help for what I can do."
-ALBUM_NEEDS_ANIMATE = "Albums are for /animate: caption the album /animate <prompt>."
+ALBUM_NEEDS_ANIMATE = "Albums are for /animate (or /animate2): caption the album /animate <prompt>."
 
 
 def options() -> str:

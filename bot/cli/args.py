@@ -86,6 +86,12 @@ def _add_job_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--background", type=Path, action=_Once, help="background image for WanAnimate"
     )
+    parser.add_argument(
+        "--video",
+        type=Path,
+        action=_Once,
+        help="a video of someone moving, for --mode animate2 (Wan-Animate-2)",
+    )
     parser.add_argument("--end", type=Path, action=_Once, help="last frame for image to video")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     parser.add_argument(
@@ -189,7 +195,9 @@ def _expand(paths: Sequence[Path]) -> list[Path]:
     return out
 
 
-_INPUTS_FROM_ARCHIVE = ("image", "prompt", "mode", "audio", "pose", "face", "background", "end")
+_INPUTS_FROM_ARCHIVE = (
+    "image", "prompt", "mode", "audio", "pose", "face", "background", "end", "video"
+)  # fmt: skip
 
 
 def check_usage(args: argparse.Namespace) -> None:
@@ -217,9 +225,10 @@ def check_usage(args: argparse.Namespace) -> None:
     if args.image is None:
         parser.error("an IMAGE is required")
     _check_inputs_for_mode(parser, args)
-    if args.command == "workflow" and args.mode == "animate" and not args.inputs_dir:
+    if args.command == "workflow" and args.mode in ("animate", "animate2") and not args.inputs_dir:
         parser.error(
-            "--mode animate needs --inputs-dir DIR: the pose (and face) clip is made from your "
+            f"--mode {args.mode} needs --inputs-dir DIR: the pose (and face) clip is made from "
+            "your "
             "files, and the printed prompt names it, so it must be written where you can copy "
             "it to ComfyUI's input folder"
         )
@@ -232,6 +241,7 @@ _MODE_INPUTS = {
     "pose": "animate",
     "face": "animate",
     "background": "animate",
+    "video": "animate2",
 }
 
 
@@ -267,12 +277,14 @@ def _check_files(args: argparse.Namespace) -> None:
         "audio": "an audio file (WAV, MP3, M4A or OGG)",
         "background": f"an image file ({FORMATS_TEXT})",
         "end": f"an image file ({FORMATS_TEXT})",
+        "video": "a video file (MP4, MOV, WebM or GIF)",
     }
     for kind, expected in kinds.items():
         path: Path | None = getattr(args, kind)
         if path is not None and path.is_dir():
             raise UserError(f"{path} is a folder: give {expected} as the {kind}.")
-    for path in [args.image, args.audio, args.background, args.end, *args.pose, *args.face]:
+    singles = [args.image, args.audio, args.background, args.end, args.video]
+    for path in [*singles, *args.pose, *args.face]:
         if path is not None and not path.exists():
             raise UserError(f"File not found: {path}.")
 
@@ -289,7 +301,7 @@ def job_ask(args: argparse.Namespace) -> Ask:
     inputs = InputFiles(
         image=args.image.resolve(),
         audio=args.audio.resolve() if args.audio else None,
-        pose=[p.resolve() for p in _expand(args.pose)],
+        pose=[p.resolve() for p in [*_expand(args.pose), *([args.video] if args.video else [])]],
         face=[p.resolve() for p in _expand(args.face)],
         background=args.background.resolve() if args.background else None,
         end=args.end.resolve() if args.end else None,

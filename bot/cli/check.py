@@ -19,11 +19,11 @@ from bot.engine.lock import is_held
 from bot.errors import UserError
 from bot.logs import redact
 from bot.params import scheduler_choices
-from bot.request import InputFiles, JobRequest, Mode
+from bot.request import InputFiles, JobRequest
 from bot.resolve import resolve_params
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError, HostUnavailable
-from workflows.builder import build_prompt, missing_for_fast
+from workflows.builder import TEMPLATE_MODES, build_prompt, missing_for_fast
 from workflows.files import FileSet
 from workflows.hardware import Hardware, Models
 from workflows.native import backend_of, missing_for_native
@@ -154,7 +154,7 @@ async def _check_host(host: HostConfig, config: Config) -> bool:
     if backend_of(object_info, host.backend) == "native":
         return _check_native(name, object_info, models, hardware)
     problems = _missing_for_modes(host, config, object_info)
-    modes = ", ".join(m.value for m in Mode)
+    modes = ", ".join(m.value for m in TEMPLATE_MODES)
     _say_host(name, "", problems, f"{modes} (ComfyUI-WanVideoWrapper)")
     # Optional: a host without them only gets no fast jobs, or no long videos.
     for what, missing_for in (
@@ -193,7 +193,7 @@ def _missing_for_modes(host: HostConfig, config: Config, object_info: dict[str, 
         image="x.png", audio="x.wav", pose=["x.mp4"], face=["y.mp4"], background="z.png"
     )
     schedulers = scheduler_choices(object_info)
-    for mode in Mode:
+    for mode in TEMPLATE_MODES:
         try:
             resolved = resolve_params(mode, {}, config, schedulers)
         except UserError as exc:

@@ -252,7 +252,14 @@ class HostPool:
     def check_quality(self, mode: Mode, quality: str | None, *, chain: bool = False) -> None:
         """Refuse a fast job (or a long video's chain of clips, or a mode only the wrapper's
         nodes make) when every host is known to lack what it needs."""
-        if mode is not Mode.I2V and self.can_run("wrapper") is False:
+        if mode is Mode.ANIMATE2:
+            if self.can_run("animate2") is False:
+                raise InputError(
+                    "None of the GPU hosts has Wan-Animate-2's model yet: use /animate with "
+                    "pose frames, or ask the operator to install it (`wanbot check` says what "
+                    "each host lacks)."
+                )
+        elif mode is not Mode.I2V and self.can_run("wrapper") is False:
             raise InputError(
                 f"None of the GPU hosts can make {mode.value} videos: they run ComfyUI's own "
                 "nodes, which make image to video only. Ask the operator to install "

@@ -131,7 +131,9 @@ class Ledger:
             needs.add("fast")
         if plan_chain(job.request) is not None:
             needs.add("svi")  # a clip of a long video: only hosts with the SVI LoRAs
-        if job.mode is not Mode.I2V or "svi" in needs:
+        if job.mode is Mode.ANIMATE2:
+            needs.add("animate2")  # only hosts with its model; on core nodes everywhere
+        elif job.mode is not Mode.I2V or "svi" in needs:
             needs.add("wrapper")  # what ComfyUI's own nodes do not make here
         return Entry(job.seq, job.id, job.user, job.mode, job.created_at, cost, frozenset(needs))
 

@@ -34,6 +34,7 @@ RESEND = {
     Mode.I2V: "the photo",
     Mode.INFINITETALK: "the photo and the audio",
     Mode.ANIMATE: "the photo and the pose video or frames",
+    Mode.ANIMATE2: "the photo and the video",
 }
 
 Clock = Callable[[], float]

@@ -26,6 +26,7 @@ MODE_NAMES = {
     Mode.I2V: "Image to video",
     Mode.INFINITETALK: "InfiniteTalk",
     Mode.ANIMATE: "Animate",
+    Mode.ANIMATE2: "Animate-2",
 }
 
 

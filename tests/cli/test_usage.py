@@ -33,6 +33,15 @@ async def test_audio_without_infinitetalk_is_a_usage_error(tmp_path: Path) -> No
     )
 
 
+async def test_a_video_without_animate2_is_a_usage_error(tmp_path: Path) -> None:
+    image = _image(tmp_path)
+    result = await wanbot("workflow", image, "a cat", "--video", image, cwd=tmp_path)
+    assert usage_error(result).endswith(
+        "error: --video is for --mode animate2, and this job is --mode i2v: "
+        "add --mode animate2, or leave out --video"
+    )
+
+
 @pytest.mark.parametrize(
     ("twice", "fragment"),
     [

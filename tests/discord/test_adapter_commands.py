@@ -45,7 +45,8 @@ async def test_the_synced_commands_match_the_snapshot(harness: HarnessFactory) -
         fake = h.discord
     assert None not in fake.commands  # synced to the listed guild only (instant)
     registered = [(c["name"], c["type"]) for c in fake.commands[GUILD_ID]]
-    names = ("i2v", "talk", "animate", "queue", "cancel", "extend", "quota", "settings", "help")
+    names = ("i2v", "talk", "animate", "animate2", "queue", "cancel", "extend", "quota")
+    names = (*names, "settings", "help")
     admin = ("hosts", "pause", "resume", "drain", "block", "unblock", "refetch")
     commands = [(n, 1) for n in (*names, *admin)]
     assert sorted(registered) == sorted([*commands, ("Talking video", 3)])
@@ -80,6 +81,15 @@ async def test_the_synced_commands_match_the_snapshot(harness: HarnessFactory) -
     assert (by_name["pose_strength"]["min_value"], by_name["pose_strength"]["max_value"]) == (0, 10)
     assert [c["value"] for c in by_name["color_match"]["choices"]][:2] == ["disabled", "mkl"]
     assert len(animate["options"]) <= 25
+    animate2 = fake.command("animate2")
+    assert schema(animate2)[:3] == [
+        ("image", 11, True, None, None),
+        ("video", 11, True, None, None),
+        ("prompt", 3, False, None, None),
+    ]
+    given = {o[0] for o in schema(animate2)}
+    assert {"pose_strength", "steps", "scheduler", "flags"} <= given
+    assert not given & {"face", "background", "face_strength", "color_match", "quality"}
 
 
 async def test_the_scheduler_is_autocompleted_from_the_samplers_list(
@@ -97,6 +107,19 @@ async def test_the_scheduler_is_autocompleted_from_the_samplers_list(
     assert answer.payload["type"] == 8
     names = [c["value"] for c in everything.payload["data"]["choices"]]
     assert "unipc" in names and len(names) > 3 and len(names) <= 25
+
+
+async def test_animate2_offers_the_schedulers_of_comfyuis_own_sampler(
+    harness: HarnessFactory,
+) -> None:
+    async with harness() as h:
+        fake = h.discord
+        asked = await fake.autocomplete("animate2", "scheduler", scheduler="")
+        answer = await fake.response_to(asked)
+    names = [c["value"] for c in answer.payload["data"]["choices"]]
+    # The host has the wrapper's sampler; Animate-2 still runs on core's KSampler.
+    assert "euler" in names and "unipc" in names
+    assert "flowmatch_causvid" not in names and "vibt_unipc" not in names
 
 
 async def test_the_scheduler_list_comes_from_the_live_host(harness: HarnessFactory) -> None:

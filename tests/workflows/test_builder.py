@@ -17,6 +17,7 @@ from workflows.builder import (
     MODEL_LOADER_NODE,
     OUTPUT_NODE,
     SAMPLER_NODE,
+    TEMPLATE_MODES,
     build_prompt,
     load_template,
     upstream_nodes,
@@ -112,7 +113,7 @@ def test_window_extremes_validate(mode: Mode, window: int, config: Config) -> No
 
 
 @pytest.mark.parametrize("scheduler", SCHEDULERS)
-@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize("mode", TEMPLATE_MODES)
 def test_every_scheduler_of_the_schema(mode: Mode, scheduler: str, config: Config) -> None:
     prompt = build_prompt(
         resolved(mode, config, scheduler=scheduler), UPLOADS[mode], Models(), Hardware()
@@ -131,7 +132,7 @@ def test_every_color_match(color_match: str, config: Config) -> None:
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))
-@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize("mode", TEMPLATE_MODES)
 def test_hardware_presets(mode: Mode, preset: HardwarePreset, config: Config) -> None:
     hardware = PRESETS[preset]
     prompt = build_prompt(resolved(mode, config), UPLOADS[mode], Models(), hardware)
@@ -243,7 +244,7 @@ class PlainRequest:
     params: Params
 
 
-@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize("mode", TEMPLATE_MODES)
 def test_any_request_of_the_right_shape_builds_the_same_prompt(mode: Mode) -> None:
     job = request(mode, DISTINCT)
     plain = PlainRequest(mode, job.prompt, job.negative_prompt, job.params)
@@ -353,7 +354,7 @@ def test_missing_required_upload_is_a_value_error(
         build_prompt(resolved(mode, config), uploaded, Models(), Hardware())
 
 
-@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize("mode", TEMPLATE_MODES)
 def test_every_binding_targets_a_real_input(mode: Mode) -> None:
     template = load_template(mode)
     for node_id, name, _ in BINDINGS[mode]:
@@ -363,7 +364,7 @@ def test_every_binding_targets_a_real_input(mode: Mode) -> None:
         assert name in specs, f"{template[node_id]['class_type']} has no input {name}"
 
 
-@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize("mode", TEMPLATE_MODES)
 def test_wrong_model_names_are_caught(mode: Mode, config: Config) -> None:
     prompt = build_prompt(resolved(mode, config), UPLOADS[mode], MODELS, Hardware())
     problems = validate_prompt(prompt, BUNDLED)
@@ -374,7 +375,7 @@ def test_wrong_model_names_are_caught(mode: Mode, config: Config) -> None:
 FORBIDDEN = ("Lora", "TorchCompile", "Sam2", "DWPre", "MelBand", "CLIPTextEncode", "KSampler")
 
 
-@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize("mode", TEMPLATE_MODES)
 def test_templates_use_only_wrapper_nodes_we_can_run(mode: Mode) -> None:
     classes = {node["class_type"] for node in load_template(mode).values()}
     assert not [c for c in classes for bad in FORBIDDEN if bad.lower() in c.lower()]

@@ -8,7 +8,7 @@ import pytest
 
 from bot.request import Mode
 from tests.workflows import full_object_info
-from workflows.builder import load_template
+from workflows.builder import TEMPLATE_MODES, load_template
 from workflows.schema import bundled_object_info, input_specs, names_input_file
 from workflows.validate import (
     Problem,
@@ -34,7 +34,7 @@ def only(problems: list[Problem]) -> Problem:
     return problems[0]
 
 
-@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize("mode", TEMPLATE_MODES)
 def test_templates_are_valid(mode: Mode, info: dict[str, Any]) -> None:
     assert validate_prompt(load_template(mode), info) == []
 
