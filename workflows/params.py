@@ -16,6 +16,7 @@ class Mode(StrEnum):
     I2V = "i2v"
     INFINITETALK = "infinitetalk"
     ANIMATE = "animate"
+    ANIMATE2 = "animate2"  # Wan-Animate-2: a photo moved like a video, no pose step
 
 
 QUALITY_CHOICES = ("standard", "fast")
