@@ -59,6 +59,11 @@ class ModelOverrides(_Strict):
     native_lora_low: str | None = None
     native_lora_high_strength: float | None = None
     native_lora_low_strength: float | None = None
+    animate2: str | None = None
+    animate2_lora: str | None = None
+    animate2_lora_strength: float | None = None
+    animate2_clip_vision: str | None = None
+    animate2_vae: str | None = None
 
 
 class HostConfig(_Strict):

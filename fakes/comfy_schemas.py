@@ -1,9 +1,10 @@
 """The /object_info of the kinds of host the tests need, from the bundled (real) schema: with
 the fast preset's files, with the SVI LoRAs on top, or a ComfyUI without custom node packs that
-has the files of Comfy-Org's Wan2.2 image-to-video templates."""
+has the files of Comfy-Org's Wan2.2 image-to-video templates (and of its Wan-Animate-2 one)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from fakes.comfy_validation import core_only, with_files, with_models
@@ -42,3 +43,21 @@ def native_schema() -> dict[str, Any]:
             ("VAELoader", "vae_name"): [M.native_vae],
         },
     )
+
+
+def animate2_files(models: Models = M) -> dict[tuple[str, str], Iterable[str]]:
+    """The files of Comfy-Org's Wan-Animate-2 package (text encoder as native i2v's), by the
+    loader input that lists them."""
+    return {
+        ("UNETLoader", "unet_name"): [models.animate2],
+        ("LoraLoaderModelOnly", "lora_name"): [models.animate2_lora],
+        ("CLIPLoader", "clip_name"): [models.native_text_encoder],
+        ("CLIPVisionLoader", "clip_name"): [models.animate2_clip_vision],
+        ("VAELoader", "vae_name"): [models.animate2_vae],
+    }
+
+
+def animate2_schema(info: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`info` (default: a ComfyUI without custom nodes, as `native_schema`, with native i2v's
+    files) as a host with the Wan-Animate-2 files serves it."""
+    return with_files(native_schema() if info is None else info, animate2_files())

@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from fakes import media
+from fakes.comfy_frames import frames_at
 from fakes.comfy_latents import ClipPlan, ClipRecord, latent_bytes, plan_clip, sampler_seed
 from fakes.comfy_previews import send_previews
 
@@ -246,7 +247,15 @@ class JobRunner:
         scale = self.fake.scale
         width = int(found.get("width", 832) * scale)
         height = int(found.get("height", 480) * scale)
-        frames = next((int(found[k]) for k in FRAME_KEYS if k in found), 9)
+        # A graph that cuts and joins clips (Wan-Animate-2) says how many frames it makes.
+        traced = (
+            frames_at(prompt, node.get("inputs", {}).get("images"))
+            for node in prompt.values()
+            if node.get("class_type") == "CreateVideo"
+        )
+        frames = next((f for f in traced if f), None) or next(
+            (int(found[k]) for k in FRAME_KEYS if k in found), 9
+        )
         return width, height, max(1, min(frames, self.fake.max_frames)), float(found.get("fps", 16))
 
     def _next_name(self, prefix: str) -> tuple[str, str, int]:

@@ -97,3 +97,13 @@ class Models(BaseModel):
     native_lora_low: str = "wan2.2_i2v_lightx2v_4steps_lora_v1_low_noise.safetensors"
     native_lora_high_strength: float = 1.0
     native_lora_low_strength: float = 1.0
+    # Wan-Animate-2 (`workflows.animate2`, ComfyUI's own nodes): Comfy-Org's repackaged model
+    # (models/diffusion_models; its template's int8 file), lightx2v's Wan2.1 I2V step-distill
+    # LoRA at 1.0 (models/loras; empty: none, for the distilled model
+    # `wan_animate_2_distill_int8_convrot.safetensors`), CLIP vision (models/clip_vision) and the
+    # VAE (models/vae) of the same package. The text encoder is `native_text_encoder`.
+    animate2: str = "wan_animate_2_int8_convrot.safetensors"
+    animate2_lora: str = "lightx2v_I2V_14B_480p_cfg_step_distill_rank64_bf16.safetensors"
+    animate2_lora_strength: float = 1.0
+    animate2_clip_vision: str = "clip_vision_h.safetensors"
+    animate2_vae: str = "Wan2_1_VAE_bf16.safetensors"

@@ -196,18 +196,22 @@ def _add_conditioning(prompt: Prompt, uploaded: FileSet[str], params: Params) ->
         prompt[END_IMAGE] = _node("LoadImage", "End image", image=uploaded.end)
         images["end_image"] = [END_IMAGE, 0]
         class_type = "WanFirstLastFrameToVideo"
-    prompt[CONDITIONING] = _node(
-        class_type,
-        "Image to video",
-        positive=[POSITIVE, 0],
-        negative=[NEGATIVE, 0],
-        vae=[VAE, 0],
-        width=params.width,
-        height=params.height,
-        length=params.frames,
-        batch_size=1,
-        **images,
-    )
+    shared = wan_conditioning(params, params.frames)
+    prompt[CONDITIONING] = _node(class_type, "Image to video", **shared, **images)
+
+
+def wan_conditioning(params: Params, length: int) -> dict[str, Any]:
+    """The inputs Wan's conditioning nodes share: the prompts (51/52), the VAE (53), the size
+    and `length` frames, one video."""
+    return {
+        "positive": [POSITIVE, 0],
+        "negative": [NEGATIVE, 0],
+        "vae": [VAE, 0],
+        "width": params.width,
+        "height": params.height,
+        "length": length,
+        "batch_size": 1,
+    }
 
 
 def _add_samplers(prompt: Prompt, params: Params, sampling: tuple[str, str]) -> None:
@@ -248,12 +252,23 @@ def _add_samplers(prompt: Prompt, params: Params, sampling: tuple[str, str]) -> 
 
 
 def _add_video(prompt: Prompt, hardware: Hardware, fps: float, filename_prefix: str) -> None:
-    latents = {"samples": [LOW_SAMPLER, 0], "vae": [VAE, 0]}
+    add_decode(prompt, DECODE, [LOW_SAMPLER, 0], hardware)
+    add_output(prompt, [DECODE, 0], fps, filename_prefix)
+
+
+def add_decode(prompt: Prompt, node_id: str, samples: list[Any], hardware: Hardware) -> None:
+    """Node `node_id` decodes the latent at `samples` with the VAE (node 53): tiled on a host
+    with `tiled_vae`."""
+    latents = {"samples": samples, "vae": [VAE, 0]}
     if hardware.tiled_vae:
-        prompt[DECODE] = _node("VAEDecodeTiled", "Decode (tiled)", **latents, **TILES)
+        prompt[node_id] = _node("VAEDecodeTiled", "Decode (tiled)", **latents, **TILES)
     else:
-        prompt[DECODE] = _node("VAEDecode", "Decode", **latents)
-    prompt[FRAMES] = _node("CreateVideo", "Frames to video", images=[DECODE, 0], fps=fps)
+        prompt[node_id] = _node("VAEDecode", "Decode", **latents)
+
+
+def add_output(prompt: Prompt, images: list[Any], fps: float, filename_prefix: str) -> None:
+    """The frames at `images` as an H.264 MP4: 64 CreateVideo, 13 SaveVideo (the output)."""
+    prompt[FRAMES] = _node("CreateVideo", "Frames to video", images=images, fps=fps)
     # "mp4"/"h264" are valid both for SaveVideo's old combos and for its newer dynamic combo
     # (whose top-level `codec` is kept for the old form), so older hosts accept it too.
     prompt[OUTPUT] = _node(

@@ -155,8 +155,8 @@ def bundled_object_info() -> dict[str, Any]:
 
 
 # Node classes the builder adds in code: the fast preset's LoRAs (`workflows.experts`), a
-# long video's clip (`workflows.svi`) and image to video on ComfyUI's own nodes
-# (`workflows.native`).
+# long video's clip (`workflows.svi`), image to video on ComfyUI's own nodes
+# (`workflows.native`) and Wan-Animate-2 (`workflows.animate2`).
 ADDED_CLASSES = frozenset(
     {
         "WanVideoLoraSelect",
@@ -178,6 +178,19 @@ ADDED_CLASSES = frozenset(
         "VAEDecodeTiled",
         "CreateVideo",
         "SaveVideo",
+        "WanAnimate2ToVideo",
+        "WanAnimate2Cache",
+        "LoadVideo",
+        "GetVideoComponents",
+        "ImageScale",
+        "ImageFromBatch",
+        "ImageBatch",
+        "CLIPVisionLoader",
+        "CLIPVisionEncode",
+        "KSamplerSelect",
+        "BasicScheduler",
+        "SamplerCustom",
+        "TrimVideoLatent",
     }
 )
 
