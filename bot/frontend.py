@@ -46,7 +46,7 @@ from bot.flags import ParsedCommand, parse_command
 from bot.groups import GroupCards
 from bot.intake import DEFAULT_PROMPTS, prompt_or_default
 from bot.media.details import details_text
-from bot.media.summary import full_summary, summarize
+from bot.media.summary import full_summary, mode_name, summarize
 from bot.media.units import duration_text, size_text
 from bot.media.video import DeliveryPlan, plan_delivery, probe, thumbnail
 from bot.params import PARAMS, Param, find_param, mode_schedulers, scheduler_choices
@@ -113,6 +113,7 @@ __all__ = [
     "fit",
     "full_summary",
     "host_lines",
+    "mode_name",
     "mode_schedulers",
     "parse_command",
     "pieces",

@@ -64,12 +64,13 @@ def _draw_seed(values: dict[str, Any], limits: Limits, notes: list[str]) -> None
 ALL_MODES = frozenset(Mode)
 I2V_ONLY = frozenset({Mode.I2V})
 MOVING = frozenset({Mode.INFINITETALK, Mode.ANIMATE})
+WINDOWED = MOVING | {Mode.ANIMATE2}  # made window by window (Animate-2: clip by clip)
 TALK = frozenset({Mode.INFINITETALK})
 ANIMATE = frozenset({Mode.ANIMATE})
 POSED = frozenset({Mode.ANIMATE, Mode.ANIMATE2})  # a video's motion guides the person
 # Modes whose length follows the media (the speech, the pose frames, the motion video), not
 # `--frames`.
-FRAMES_FROM_MEDIA = MOVING | {Mode.ANIMATE2}
+FRAMES_FROM_MEDIA = WINDOWED
 
 
 @dataclass(frozen=True, eq=False)  # each entry is itself: hashable, a dict key
@@ -135,7 +136,7 @@ def _bound(bound: Bound, limits: Limits, values: Mapping[str, Any]) -> float:
 
 
 PARAMS: tuple[Param, ...] = (
-    Param("steps", "steps", int, "sampling steps, e.g. --steps 30", 30,
+    Param("steps", "steps", int, "sampling steps, e.g. --steps 30", 30, {Mode.ANIMATE2: 6},
           low=1, high=Limit("max_steps"), aliases=("step",)),
     Param("quality", "quality", str,
           "fast (Wan2.2 with a step-distill LoRA, 6 steps) or standard (Wan2.1, 30 steps)",
@@ -144,7 +145,8 @@ PARAMS: tuple[Param, ...] = (
     Param("split", "split", int,
           "fast: the step where the low-noise expert takes over, e.g. --split 3", 0,
           modes=I2V_ONLY, rule=split_steps, configurable=False),
-    Param("cfg", "cfg", float, "guidance scale, e.g. --cfg 6", 6.0, {Mode.ANIMATE: 7.0},
+    Param("cfg", "cfg", float, "guidance scale, e.g. --cfg 6", 6.0,
+          {Mode.ANIMATE: 7.0, Mode.ANIMATE2: 1.0},
           low=0, high=30, metavar="X"),
     Param("frames", "frames", int, "video length in frames (4n+1), e.g. --frames 81", 81,
           low=1, high=Limit("max_frames"), rule=fit_frames, unit="frames"),
@@ -158,7 +160,7 @@ PARAMS: tuple[Param, ...] = (
           low=Limit("min_side"), high=Limit("max_side"), rule=fit_size, metavar="WxH",
           aliases=("resolution", "res"), unit="pixels"),
     Param("scheduler", "scheduler", str, "sampler scheduler, e.g. --scheduler unipc",
-          DEFAULT_SCHEDULER, host_choices=True, metavar="NAME"),
+          DEFAULT_SCHEDULER, {Mode.ANIMATE2: "lcm"}, host_choices=True, metavar="NAME"),
     Param("shift", "shift", float, "flow shift, e.g. --shift 5", 5.0,
           low=0, high=100, metavar="X"),
     Param("neg", "negative_prompt", str, 'negative prompt, e.g. --neg "blurry, static"',
@@ -169,7 +171,7 @@ PARAMS: tuple[Param, ...] = (
           # wav2vec audio embeddings are made at 25 fps.
           {Mode.INFINITETALK: 25.0}, low=1, high=60, metavar="X", unit="fps"),
     Param("window", "frame_window", int, "frames per generation window, e.g. --window 77", 77,
-          modes=MOVING, low=5, high=1000, rule=window_4n1,
+          {Mode.ANIMATE2: 81}, modes=WINDOWED, low=5, high=1000, rule=window_4n1,
           aliases=("frame-window", "frame_window"), unit="frames"),
     Param("motion-frame", "motion_frame", int,
           "frames carried between windows, e.g. --motion-frame 4", 4, modes=TALK,

@@ -41,6 +41,7 @@ from comfy import (
     unique_upload_name,
 )
 from comfy.errors import ComfyError, ResultUnreadable
+from workflows.animate2 import build_animate2_prompt
 from workflows.builder import build_prompt
 from workflows.files import FileSet
 from workflows.hardware import Hardware, Models
@@ -228,6 +229,10 @@ def build_workflow(
     """The API-format prompt for `job` with the host's models and hardware preset (a clip of a
     long video: its SVI clip)."""
     request = job.request
+    if request.mode is Mode.ANIMATE2:  # ComfyUI's own nodes on every host
+        return build_animate2_prompt(
+            request, uploaded, setup.models, setup.hardware, filename_prefix=prefix
+        )
     if setup.backend == "native":
         if request.mode is not Mode.I2V or request.clip is not None:
             raise HostNotReady(

@@ -23,10 +23,12 @@ from bot.frontend import (
     JobStarted,
     JobStatus,
     JobView,
+    Mode,
     PositionChanged,
     QueueStatus,
     duration_text,
     fit,
+    mode_name,
 )
 
 ELLIPSIS = "…"
@@ -52,6 +54,8 @@ class _Params(Protocol):
 class Request(Protocol):
     """What a caption reads of a `JobRequest` (`JobResult.request`)."""
 
+    @property
+    def mode(self) -> Mode: ...
     @property
     def prompt(self) -> str: ...
     @property
@@ -176,8 +180,8 @@ def shorten(text: str, limit: int) -> str:
 
 
 def result_line(request: Request, *, duration: float | None, gpu_seconds: float | None) -> str:
-    """The one line under a video: size, length, seed, steps, quality, GPU time (and a
-    pointer to Details when the bot noted something about the request)."""
+    """The one line under a video: size, length, seed, steps, quality (image to video) or the
+    mode, GPU time (and a pointer to Details when the bot noted something about the request)."""
     p = request.params
     seconds = duration if duration is not None else p.frames / p.fps
     parts = [
@@ -185,7 +189,7 @@ def result_line(request: Request, *, duration: float | None, gpu_seconds: float 
         duration_text(seconds),
         f"seed {p.seed}",
         f"{p.steps} steps",
-        f"{p.quality} quality",
+        f"{p.quality} quality" if request.mode is Mode.I2V else mode_name(request.mode),
     ]
     if gpu_seconds is not None:
         parts.append(f"GPU {duration_text(gpu_seconds)}")

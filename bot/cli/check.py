@@ -23,6 +23,7 @@ from bot.request import InputFiles, JobRequest
 from bot.resolve import resolve_params
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError, HostUnavailable
+from workflows.animate2 import missing_for_animate2
 from workflows.builder import TEMPLATE_MODES, build_prompt, missing_for_fast
 from workflows.files import FileSet
 from workflows.hardware import Hardware, Models
@@ -160,10 +161,14 @@ async def _check_host(host: HostConfig, config: Config) -> bool:
     for what, missing_for in (
         ("fast preset (--quality fast)", missing_for_fast),
         ("long videos (--length, shots; SVI 2.0 Pro)", missing_for_svi),
+        (ANIMATE2_LINE, missing_for_animate2),
     ):
         missing = missing_for(object_info, models, hardware)
         say(f"  {what}: {'missing ' + '; '.join(missing) if missing else 'ready'}")
     return not problems
+
+
+ANIMATE2_LINE = "Wan-Animate-2 (--mode animate2, /animate2)"
 
 
 def _say_host(name: str, kind: str, problems: list[str], ready_for: str) -> None:
@@ -183,6 +188,8 @@ def _check_native(
     _say_host(name, " (ComfyUI's own nodes)", problems, "i2v on ComfyUI's own nodes")
     fast = missing_for_native(object_info, models, hardware, quality="fast")
     say(f"  fast preset (--quality fast): {'missing ' + '; '.join(fast) if fast else 'ready'}")
+    animate2 = missing_for_animate2(object_info, models, hardware)
+    say(f"  {ANIMATE2_LINE}: {'missing ' + '; '.join(animate2) if animate2 else 'ready'}")
     say("  infinitetalk, animate, long videos: need ComfyUI-WanVideoWrapper (not on this host)")
     return not problems
 

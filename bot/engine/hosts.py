@@ -25,6 +25,7 @@ from bot.params import scheduler_choices
 from bot.request import Mode
 from comfy.client import ComfyClient
 from comfy.errors import ComfyError
+from workflows.animate2 import missing_for_animate2
 from workflows.builder import missing_for_fast
 from workflows.hardware import Hardware, Models
 from workflows.native import backend_of, missing_for_native
@@ -40,8 +41,12 @@ FEATURES: dict[str, tuple[tuple[str, str, Missing], ...]] = {
     "wrapper": (
         ("fast", "the fast preset", missing_for_fast),
         ("svi", "long videos (SVI 2.0 Pro)", missing_for_svi),
+        ("animate2", "Wan-Animate-2", missing_for_animate2),
     ),
-    "native": (("fast", "the fast preset on ComfyUI's own nodes", missing_for_native),),
+    "native": (
+        ("fast", "the fast preset on ComfyUI's own nodes", missing_for_native),
+        ("animate2", "Wan-Animate-2", missing_for_animate2),
+    ),
 }
 # A host whose schema was not read yet is taken for a wrapper host, as before backends.
 UNKNOWN = frozenset({"wrapper"})

@@ -30,6 +30,11 @@ MODE_NAMES = {
 }
 
 
+def mode_name(mode: Mode) -> str:
+    """What people read for `mode`: "Image to video", "InfiniteTalk", "Animate-2"."""
+    return MODE_NAMES[mode]
+
+
 def shorten(text: str, limit: int) -> str:
     """`text` with whitespace collapsed, cut to `limit` characters ending in "…" if longer."""
     text = re.sub(r"\s+", " ", text).strip()
@@ -68,6 +73,8 @@ def _fixed_lines(
                 f"color match {p.color_match}"
             )
         lines.append(window)
+    if request.mode == Mode.ANIMATE2:
+        lines.append(f"Clips of up to {p.frame_window} frames · pose {num_text(p.pose_strength)}")
     run = []
     if gpu_seconds is not None:
         run.append(f"GPU {duration_text(gpu_seconds)}")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from fakes.comfy_schemas import animate2_schema
 from fakes.comfy_server import FakeComfy
 from fakes.media import png_bytes, probe, wav_bytes, write_mp4
 from workflows.schema import bundled_object_info
@@ -299,3 +300,37 @@ async def test_bearer_token_from_environment(tmp_path: Path, inputs: dict[str, P
         denied = await wanbot("generate", inputs["image"], "x", "--config", config, cwd=tmp_path)
     assert denied.code == 1
     assert "token" in denied.err.lower()
+
+
+async def test_generate_animate2_moves_the_photo_like_the_video(
+    tmp_path: Path, inputs: dict[str, Path]
+) -> None:
+    async with FakeComfy(object_info=animate2_schema(bundled_object_info())) as fake:
+        config = write_config(tmp_path, fake.url)
+        result = await wanbot(
+            "generate", inputs["image"], "a dancer", "--mode", "animate2",
+            "--video", inputs["pose"], "--config", config, cwd=tmp_path,
+        )  # fmt: skip
+    assert result.code == 0, result.err
+    video = Path(result.out.strip())
+    assert video.name.startswith("i2v_animate2_")
+    record = json.loads(video.with_suffix(".json").read_text())
+    assert record["request"]["mode"] == "animate2"
+    assert record["request"]["params"]["frames"] == probe(video).frames == 9
+    (prompt,) = fake.prompts
+    assert "WanAnimate2ToVideo" in {n["class_type"] for n in prompt.values()}
+    loaded = [n["inputs"]["file"] for n in prompt.values() if n["class_type"] == "LoadVideo"]
+    assert loaded and loaded[0] in fake.uploads  # the prepared clip, uploaded
+
+
+async def test_generate_animate2_on_a_host_without_its_model_says_what_is_missing(
+    tmp_path: Path, inputs: dict[str, Path]
+) -> None:
+    async with FakeComfy(object_info=bundled_object_info()) as fake:
+        config = write_config(tmp_path, fake.url)
+        result = await wanbot(
+            "generate", inputs["image"], "--mode", "animate2", "--video", inputs["pose"],
+            "--config", config, cwd=tmp_path,
+        )  # fmt: skip
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "wan_animate_2" in result.err and fake.prompts == []

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from comfy import ComfyClient
-from fakes.comfy_schemas import native_schema
+from fakes.comfy_schemas import animate2_schema, native_schema
 from fakes.comfy_server import FakeComfy
 from fakes.comfy_validation import with_models
 from fakes.media import png_bytes, write_mp4
@@ -94,3 +96,18 @@ async def test_check_says_a_host_without_the_wrapper_makes_i2v_on_core_nodes(
     assert "ready for i2v on ComfyUI's own nodes" in result.out
     assert "fast preset (--quality fast): ready" in result.out
     assert "need ComfyUI-WanVideoWrapper" in result.out
+
+
+@pytest.mark.parametrize("core_only", [True, False], ids=["core", "wrapper"])
+async def test_check_says_whether_a_host_can_make_animate2(tmp_path: Path, core_only: bool) -> None:
+    without = native_schema() if core_only else bundled_object_info()
+    lines = []
+    for n, info in enumerate([without, animate2_schema(without)]):
+        async with FakeComfy(object_info=info) as fake:
+            (tmp_path / str(n)).mkdir()
+            config = write_config(tmp_path / str(n), fake.url)
+            result = await wanbot("check", "--config", config, cwd=tmp_path)
+        assert result.code == 0, result.out + result.err  # optional, as the fast preset
+        lines.append(next(line for line in result.out.splitlines() if "Wan-Animate-2" in line))
+    assert "missing" in lines[0] and Models().animate2 in lines[0]
+    assert lines[1].endswith(": ready")

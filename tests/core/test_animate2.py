@@ -55,9 +55,7 @@ async def test_without_a_video_it_says_what_to_send(config: Config, tmp_path: Pa
     assert not (tmp_path / "job" / "pose.mp4").exists()
 
 
-async def test_face_frames_and_background_belong_to_animate(
-    config: Config, tmp_path: Path
-) -> None:
+async def test_face_frames_and_background_belong_to_animate(config: Config, tmp_path: Path) -> None:
     photo, video = files(tmp_path)
     inputs = InputFiles(image=photo, pose=[video], background=photo)
     with pytest.raises(InputError, match="/animate"):

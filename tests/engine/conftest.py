@@ -25,7 +25,7 @@ from bot.engine.store import JobStore
 from bot.request import Ask, InputFiles, Mode, Order, Sender
 from fakes.comfy_server import FakeComfy
 from fakes.frontend import RecordingFrontEnd
-from fakes.media import png_bytes, wav_bytes
+from fakes.media import mp4_bytes, png_bytes, wav_bytes
 from workflows.schema import bundled_object_info
 
 DRAIN_LIMIT = 40.0  # seconds; far more than any test needs
@@ -55,7 +55,9 @@ def write_inputs(folder: Path) -> dict[str, Path]:
     image.write_bytes(png_bytes(320, 240))
     audio = folder / "speech.wav"
     audio.write_bytes(wav_bytes(seconds=0.6))
-    return {"image": image, "audio": audio}
+    video = folder / "moves.mp4"
+    video.write_bytes(mp4_bytes(width=160, height=96, frames=12))
+    return {"image": image, "audio": audio, "video": video}
 
 
 @dataclass
@@ -107,6 +109,7 @@ class World:
         inputs = InputFiles(
             image=self.inputs["image"],
             audio=self.inputs["audio"] if mode is Mode.INFINITETALK else None,
+            pose=[self.inputs["video"]] if mode in (Mode.ANIMATE, Mode.ANIMATE2) else [],
         )
         # An override given as None is left out (the job takes the default, or /settings).
         given = {k: v for k, v in {**FAST, **overrides}.items() if v is not None}
