@@ -72,8 +72,8 @@ def test_it_offers_core_schedulers_on_any_host(config: Config) -> None:
 
 
 def test_its_flags_are_the_photo_and_motion_ones() -> None:
-    parsed = parse_command("a dancer --pose-strength 0.8 --steps 6", Mode.ANIMATE2)
-    assert parsed.overrides == {"pose_strength": 0.8, "steps": 6}
-    for flag in ("--face-strength 1", "--color-match mkl", "--quality fast", "--window 33"):
+    parsed = parse_command("a dancer --pose-strength 0.8 --steps 6 --window 41", Mode.ANIMATE2)
+    assert parsed.overrides == {"pose_strength": 0.8, "steps": 6, "frame_window": 41}
+    for flag in ("--face-strength 1", "--color-match mkl", "--quality fast", "--motion-frame 2"):
         with pytest.raises(ParameterError, match="only applies to"):
             parse_command(f"a dancer {flag}", Mode.ANIMATE2)
