@@ -26,6 +26,7 @@ from pydantic import (
 
 from bot.config_errors import format_errors
 from bot.errors import ConfigError
+from workflows.fast_recipes import DEFAULT_RECIPE, RECIPES, RecipeName
 from workflows.hardware import PRESETS, Hardware, HardwarePreset, Models
 
 
@@ -134,19 +135,33 @@ class ModeDefaults(_Strict):
 
 class FastPreset(_Strict):
     """`--quality fast`: Wan2.2 I2V A14B with a step-distill LoRA. These values replace the
-    mode's defaults for a fast job; the user's own flags still win."""
+    mode's defaults for a fast job; the user's own flags still win. `recipe` names the LoRA pair
+    and the settings it was made for (`workflows.fast_recipes`); keys given here override it."""
 
-    steps: int = Field(default=6, ge=2)
-    split: int = Field(default=3, ge=1)  # the step where the low-noise expert takes over
-    cfg: float = Field(default=1.0, ge=0)
-    shift: float = Field(default=8.0, ge=0)
-    scheduler: str = "dpm++_sde"
+    recipe: RecipeName = DEFAULT_RECIPE
+    steps: int = Field(default=RECIPES[DEFAULT_RECIPE].steps, ge=2)
+    split: int = Field(default=RECIPES[DEFAULT_RECIPE].split, ge=1)  # low-noise expert's start
+    cfg: float = Field(default=RECIPES[DEFAULT_RECIPE].cfg, ge=0)
+    shift: float = Field(default=RECIPES[DEFAULT_RECIPE].shift, ge=0)
+    scheduler: str = RECIPES[DEFAULT_RECIPE].scheduler
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recipe_values(cls, data: Any) -> Any:
+        """The recipe's sampler settings under the keys the config sets itself."""
+        if isinstance(data, dict) and data.get("recipe") in RECIPES:
+            return {**RECIPES[data["recipe"]].sampler_values(), **data}
+        return data
 
     @model_validator(mode="after")
     def _split_inside(self) -> FastPreset:
         if self.split >= self.steps:
             raise ValueError(f"split ({self.split}) must be below steps ({self.steps})")
         return self
+
+    def sampler_values(self) -> dict[str, Any]:
+        """What a fast job takes from here: the parameters, without the recipe's name."""
+        return self.model_dump(exclude={"recipe"})
 
 
 class Defaults(_Strict):
@@ -294,6 +309,16 @@ class Config(_Strict):
     queue: Queue = Field(default_factory=Queue)
     # Chat section name -> its table as read, e.g. {"telegram": {"token": ...}}.
     chats: dict[str, Any] = Field(default_factory=dict, validation_alias=_CHATS_KEY)
+
+    @model_validator(mode="after")
+    def _recipe_models(self) -> Config:
+        """`[fast] recipe`'s LoRA files and strengths, where `[models]` names none itself."""
+        recipe = RECIPES[self.fast.recipe].model_values()
+        own = self.models.model_fields_set
+        self.models = self.models.model_copy(
+            update={k: v for k, v in recipe.items() if k not in own}
+        )
+        return self
 
     @model_validator(mode="before")
     @classmethod

@@ -69,6 +69,16 @@ def default_negative(config: Config, mode: Mode) -> str:
     return str(_mode_defaults(mode, config).get("negative_prompt", DEFAULT_NEGATIVE))
 
 
+def requested_size(mode: Mode, overrides: Mapping[str, Any], config: Config) -> tuple[int, int]:
+    """The frame size a request asks for before its photo is read (which may turn it round):
+    its `size`, else `[defaults.<mode>]`'s, else the table's."""
+    if overrides.get("size"):
+        width, height = overrides["size"]
+        return int(width), int(height)
+    values = _mode_defaults(mode, config)
+    return int(values["width"]), int(values["height"])
+
+
 def _mode_defaults(mode: Mode, config: Config) -> dict[str, Any]:
     """The table's defaults with `[defaults.<mode>]` on top (its negative prompt included)."""
     values = builtin_defaults(mode)
@@ -78,7 +88,7 @@ def _mode_defaults(mode: Mode, config: Config) -> dict[str, Any]:
 
 def _fast_values(config: Config, overrides: Mapping[str, Any]) -> dict[str, Any]:
     """What `[fast]` sets for a fast job; a user who sets the steps gets the split at half."""
-    fast = config.fast.model_dump()
+    fast = config.fast.sampler_values()
     if "steps" in overrides and "split" not in overrides:
         fast["split"] = 0
     return fast

@@ -11,6 +11,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.fast_recipes import DEFAULT_RECIPE, RECIPES
+
+_FAST = RECIPES[DEFAULT_RECIPE]
+
 
 class HardwarePreset(StrEnum):
     """Named hardware presets; `custom` means every value comes from `[comfy.hosts.hardware]`."""
@@ -31,6 +35,19 @@ class Hardware(BaseModel):
     attention_mode: str = "sdpa"
     blocks_to_swap: int = Field(default=20, ge=0, le=40)
     tiled_vae: bool = False
+    # Whether fast jobs larger than 480p (up to 1280x720) may run here: the two 14B experts
+    # plus a 720p clip's activations need a 24 GB card (`bot.engine.hosts`, feature "fast_720p").
+    fast_720p: bool = False
+
+
+# The largest frame a fast job makes at 480p: 832x480 (399,360 pixels) either way round, and
+# the 640x640 a square photo gets at about that pixel count (its sides rounded to 16).
+FAST_480P_PIXELS = 640 * 640
+
+
+def fast_needs_720p(width: int, height: int) -> bool:
+    """Whether a fast job of this frame size needs a host whose preset allows 720p fast."""
+    return width * height > FAST_480P_PIXELS
 
 
 # 24 GB cards hold the fp8 14B model with a few blocks swapped; 12 GB cards need most of the
@@ -42,6 +59,7 @@ PRESETS: dict[HardwarePreset, Hardware] = {
         attention_mode="sdpa",
         blocks_to_swap=10,
         tiled_vae=False,
+        fast_720p=True,
     ),
     HardwarePreset.RTX3090: Hardware(
         base_precision="fp16",
@@ -49,6 +67,7 @@ PRESETS: dict[HardwarePreset, Hardware] = {
         attention_mode="sdpa",
         blocks_to_swap=20,
         tiled_vae=False,
+        fast_720p=True,
     ),
     HardwarePreset.RTX3060: Hardware(
         base_precision="fp16",
@@ -56,6 +75,7 @@ PRESETS: dict[HardwarePreset, Hardware] = {
         attention_mode="sdpa",
         blocks_to_swap=40,
         tiled_vae=True,
+        fast_720p=False,
     ),
 }
 
@@ -74,13 +94,14 @@ class Models(BaseModel):
     clip_vision: str = "wan2.1/open-clip-xlm-roberta-large-vit-huge-14_visual_fp16.safetensors"
     wav2vec: str = "wav2vec2-chinese-base_fp16.safetensors"
     # The fast preset: Wan2.2 I2V A14B's high- and low-noise experts, each with lightx2v's
-    # step-distill LoRA (in ComfyUI/models/loras).
+    # step-distill LoRA (in ComfyUI/models/loras): by default the `[fast] recipe`'s
+    # (`workflows.fast_recipes`; `bot.config` fills them from the chosen recipe).
     i2v_fast_high: str = "Wan2_2-I2V-A14B-HIGH_fp8_e4m3fn_scaled_KJ.safetensors"
     i2v_fast_low: str = "Wan2_2-I2V-A14B-LOW_fp8_e4m3fn_scaled_KJ.safetensors"
-    fast_lora_high: str = "lightx2v_I2V_14B_480p_cfg_step_distill_rank64_bf16.safetensors"
-    fast_lora_low: str = "lightx2v_I2V_14B_480p_cfg_step_distill_rank64_bf16.safetensors"
-    fast_lora_high_strength: float = 3.0
-    fast_lora_low_strength: float = 1.0
+    fast_lora_high: str = _FAST.lora_high
+    fast_lora_low: str = _FAST.lora_low
+    fast_lora_high_strength: float = _FAST.lora_high_strength
+    fast_lora_low_strength: float = _FAST.lora_low_strength
     # Long image-to-video (a chain of clips, `workflows.svi`): Stable Video Infinity 2.0 Pro's
     # LoRAs for the fast preset's two experts, in Kijai's ComfyUI conversion (models/loras).
     svi_lora_high: str = "SVI_v2_PRO_Wan2.2-I2V-A14B_HIGH_lora_rank_128_fp16.safetensors"

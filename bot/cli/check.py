@@ -158,17 +158,24 @@ async def _check_host(host: HostConfig, config: Config) -> bool:
     modes = ", ".join(m.value for m in TEMPLATE_MODES)
     _say_host(name, "", problems, f"{modes} (ComfyUI-WanVideoWrapper)")
     # Optional: a host without them only gets no fast jobs, or no long videos.
-    for what, missing_for in (
-        ("fast preset (--quality fast)", missing_for_fast),
-        ("long videos (--length, shots; SVI 2.0 Pro)", missing_for_svi),
-        (ANIMATE2_LINE, missing_for_animate2),
-    ):
-        missing = missing_for(object_info, models, hardware)
-        say(f"  {what}: {'missing ' + '; '.join(missing) if missing else 'ready'}")
+    _say_fast(missing_for_fast(object_info, models, hardware), hardware)
+    svi = missing_for_svi(object_info, models, hardware)
+    say(f"  long videos (--length, shots; SVI 2.0 Pro): {_ready(svi)}")
+    say(f"  {ANIMATE2_LINE}: {_ready(missing_for_animate2(object_info, models, hardware))}")
     return not problems
 
 
 ANIMATE2_LINE = "Wan-Animate-2 (--mode animate2, /animate2)"
+
+
+def _ready(missing: list[str]) -> str:
+    return "missing " + "; ".join(missing) if missing else "ready"
+
+
+def _say_fast(missing: list[str], hardware: Hardware) -> None:
+    """The fast preset's line, with the sizes the host's preset allows it."""
+    sizes = "up to 1280x720" if hardware.fast_720p else "480p (its preset allows no 720p fast)"
+    say(f"  fast preset (--quality fast): {_ready(missing)}{'' if missing else ', ' + sizes}")
 
 
 def _say_host(name: str, kind: str, problems: list[str], ready_for: str) -> None:
@@ -186,10 +193,8 @@ def _check_native(
     """A host on ComfyUI's own nodes: image to video (standard, fast) and what it lacks."""
     problems = missing_for_native(object_info, models, hardware, quality="standard")
     _say_host(name, " (ComfyUI's own nodes)", problems, "i2v on ComfyUI's own nodes")
-    fast = missing_for_native(object_info, models, hardware, quality="fast")
-    say(f"  fast preset (--quality fast): {'missing ' + '; '.join(fast) if fast else 'ready'}")
-    animate2 = missing_for_animate2(object_info, models, hardware)
-    say(f"  {ANIMATE2_LINE}: {'missing ' + '; '.join(animate2) if animate2 else 'ready'}")
+    _say_fast(missing_for_native(object_info, models, hardware, quality="fast"), hardware)
+    say(f"  {ANIMATE2_LINE}: {_ready(missing_for_animate2(object_info, models, hardware))}")
     say("  infinitetalk, animate, long videos: need ComfyUI-WanVideoWrapper (not on this host)")
     return not problems
 

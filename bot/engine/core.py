@@ -50,6 +50,7 @@ from bot.engine.store import JobStore
 from bot.fetch import made_not_fetched
 from bot.intake import PreparedJob, accept_inputs
 from bot.request import JobRequest, Order, Sender, user_key
+from bot.resolve import requested_size
 from bot.user_defaults import UserDefaults
 
 log = logging.getLogger(__name__)
@@ -209,7 +210,8 @@ class Engine:
         default = getattr(self.config.defaults, ask.mode.value).quality
         wanted = {**mine, **ask.overrides}
         chain = wants_chain(ask.mode, ask.prompt, float(wanted.get("length") or 0.0))
-        self._hosts.check_quality(ask.mode, wanted.get("quality", default), chain=chain)
+        size = requested_size(ask.mode, wanted, self.config)
+        self._hosts.check_quality(ask.mode, wanted.get("quality", default), chain=chain, size=size)
 
         async def prepare(job_dir: Path) -> PreparedJob:
             return await accept_inputs(job_dir, ask, self.config, schedulers)
@@ -268,7 +270,8 @@ class Engine:
         async with self.admission(sender) as ticket:
             request, prepare = await make(old)
             chain = plan_chain(request) is not None
-            self._hosts.check_quality(old.mode, request.params.quality, chain=chain)
+            size = (request.params.width, request.params.height)
+            self._hosts.check_quality(old.mode, request.params.quality, chain=chain, size=size)
             # A re-roll of a batch's job stands alone: the batch is not in the reply target.
             target = old.reply_target if reply_target is None else reply_target
             return (await self._accept.accept(ticket, [Work(target, prepare)]))[0]

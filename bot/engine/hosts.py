@@ -27,7 +27,7 @@ from comfy.client import ComfyClient
 from comfy.errors import ComfyError
 from workflows.animate2 import missing_for_animate2
 from workflows.builder import missing_for_fast
-from workflows.hardware import Hardware, Models
+from workflows.hardware import Hardware, Models, fast_needs_720p
 from workflows.native import backend_of, missing_for_native
 from workflows.schema import bundled_object_info
 from workflows.svi import missing_for_svi
@@ -241,6 +241,8 @@ class HostPool:
                 log.info("host %s cannot make %s: %s", host.name, what, "; ".join(missing))
             else:
                 features.add(feature)
+        if "fast" in features and hardware.fast_720p:
+            features.add("fast_720p")  # its preset allows fast jobs above 480p
         host.features = frozenset(features)
 
     async def schedulers(self) -> list[str]:
@@ -254,9 +256,17 @@ class HostPool:
             self._bundled_schedulers = scheduler_choices(info)
         return self._bundled_schedulers
 
-    def check_quality(self, mode: Mode, quality: str | None, *, chain: bool = False) -> None:
+    def check_quality(
+        self,
+        mode: Mode,
+        quality: str | None,
+        *,
+        chain: bool = False,
+        size: tuple[int, int] | None = None,
+    ) -> None:
         """Refuse a fast job (or a long video's chain of clips, or a mode only the wrapper's
-        nodes make) when every host is known to lack what it needs."""
+        nodes make, or a fast job of `size` above 480p) when every host is known to lack what
+        it needs."""
         if mode is Mode.ANIMATE2:
             if self.can_run("animate2") is False:
                 raise InputError(
@@ -280,6 +290,12 @@ class HostPool:
             raise InputError(
                 "None of the GPU hosts has the fast preset's models yet: use --quality "
                 "standard, or ask the operator to install them (`wanbot check` lists them)."
+            )
+        fast = mode is Mode.I2V and (quality == "fast" or chain)
+        if fast and size and fast_needs_720p(*size) and self.can_run("fast_720p") is False:
+            raise InputError(
+                f"No GPU host here can make {size[0]}x{size[1]} with --quality fast (their "
+                "cards allow 480p fast videos): use --size 832x480, or --quality standard."
             )
 
     def can_run(self, feature: str) -> bool | None:

@@ -22,6 +22,7 @@ from bot.engine.positions import Board
 from bot.engine.scheduler import Entry, FairQueue
 from bot.engine.store import JobStore
 from bot.request import Mode
+from workflows.hardware import fast_needs_720p
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +128,11 @@ class Ledger:
     def entry(self, job: Job) -> Entry:
         cost = self._estimator.cost(job.mode, work(job.request))
         needs = set()
-        if job.request.params.quality == "fast":
+        params = job.request.params
+        if params.quality == "fast":
             needs.add("fast")
+            if fast_needs_720p(params.width, params.height):
+                needs.add("fast_720p")  # only hosts whose preset allows it
         if plan_chain(job.request) is not None:
             needs.add("svi")  # a clip of a long video: only hosts with the SVI LoRAs
         if job.mode is Mode.ANIMATE2:

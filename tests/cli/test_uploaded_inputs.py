@@ -82,6 +82,8 @@ async def test_check_says_the_fast_preset_is_ready_where_its_files_are(tmp_path:
     async with FakeComfy(object_info=info) as fake:
         result = await wanbot("check", "--config", write_config(tmp_path, fake.url), cwd=tmp_path)
     assert result.code == 0 and "fast preset (--quality fast): ready" in result.out
+    # The default preset (rtx4090, 24 GB) takes 720p fast jobs.
+    assert "fast preset (--quality fast): ready, up to 1280x720" in result.out
     # Long videos need the SVI LoRAs on top: named, optional.
     svi = next(line for line in result.out.splitlines() if "long videos" in line)
     assert "missing" in svi and models.svi_lora_high in svi and models.svi_lora_low in svi

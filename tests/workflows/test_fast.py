@@ -62,33 +62,113 @@ def test_without_the_files_the_host_cannot_run_it(config: Config) -> None:
 def test_two_experts_each_with_its_lora_share_one_schedule(config: Config) -> None:
     prompt = build_prompt(fast_request(config), UPLOADED, MODELS, Hardware())
     loaders = by_class(prompt, "WanVideoModelLoader")
-    loras = by_class(prompt, "WanVideoLoraSelect")
     samplers = by_class(prompt, "WanVideoSampler")
     assert sorted(n["inputs"]["model"] for n in loaders.values()) == sorted(FAST_FILES)
     high = next(k for k, n in loaders.items() if n["inputs"]["model"] == MODELS.i2v_fast_high)
     low = next(k for k, n in loaders.items() if n["inputs"]["model"] == MODELS.i2v_fast_low)
-    strengths = {
-        loader: loras[loaders[loader]["inputs"]["lora"][0]]["inputs"]["strength"]
-        for loader in (high, low)
-    }
-    assert strengths == {high: 3.0, low: 1.0}
     # Pre-scaled fp8 files: the loader reads the scales from the weights.
     assert {n["inputs"]["quantization"] for n in loaders.values()} == {"disabled"}
 
     first = next(n["inputs"] for n in samplers.values() if n["inputs"]["model"] == [high, 0])
     second_id = next(k for k, n in samplers.items() if n["inputs"]["model"] == [low, 0])
     second = samplers[second_id]["inputs"]
-    assert (first["start_step"], first["end_step"]) == (0, 3)
-    assert (second["start_step"], second["end_step"]) == (3, -1)
     first_id = next(k for k, n in samplers.items() if n["inputs"] is first)
     assert second["samples"] == [first_id, 0]
-    for sampler in (first, second):
-        assert (sampler["steps"], sampler["cfg"], sampler["shift"]) == (6, 1.0, 8.0)
-        assert sampler["scheduler"] == "dpm++_sde" and sampler["seed"] == first["seed"]
+    assert second["seed"] == first["seed"]
     (decoder,) = by_class(prompt, "WanVideoDecode").values()
     assert decoder["inputs"]["samples"] == [second_id, 0]
     assert not by_class(prompt, "WanVideoClipVisionEncode")
     assert upstream_nodes(prompt, "13") == set(prompt)  # nothing left dangling
+
+
+def recipe_of(config: Config, **overrides: Any) -> dict[str, Any]:
+    """What a fast job's graph runs with `config`: each expert's LoRA and strength, the
+    experts' step ranges, and the sampler settings they share."""
+    models = config.host(None).resolved_models(config.models)
+    prompt = build_prompt(fast_request(config, **overrides), UPLOADED, models, Hardware())
+    loaders = by_class(prompt, "WanVideoModelLoader")
+    loras = by_class(prompt, "WanVideoLoraSelect")
+    samplers = list(by_class(prompt, "WanVideoSampler").values())
+    shared = {(s["inputs"]["steps"], s["inputs"]["cfg"], s["inputs"]["shift"]) for s in samplers}
+    (steps, cfg, shift), *rest = shared
+    assert not rest
+    expert = {models.i2v_fast_high: "high", models.i2v_fast_low: "low"}
+    return {
+        "loras": {
+            expert[n["inputs"]["model"]]: (
+                loras[n["inputs"]["lora"][0]]["inputs"]["lora"],
+                loras[n["inputs"]["lora"][0]]["inputs"]["strength"],
+            )
+            for n in loaders.values()
+        },
+        "ranges": sorted((s["inputs"]["start_step"], s["inputs"]["end_step"]) for s in samplers),
+        "steps": steps,
+        "cfg": cfg,
+        "shift": shift,
+        "schedulers": {s["inputs"]["scheduler"] for s in samplers},
+    }
+
+
+def with_fast(config: Config, fast: dict[str, Any], **more: Any) -> Config:
+    return parse_config({"comfy": config.comfy.model_dump(), "fast": fast, **more})
+
+
+WAN22_LIGHTX2V = {
+    "loras": {
+        "high": ("Wan2.2-Lightning_I2V-A14B-4steps-lora_HIGH_fp16.safetensors", 1.0),
+        "low": ("Wan2.2-Lightning_I2V-A14B-4steps-lora_LOW_fp16.safetensors", 1.0),
+    },
+    "ranges": [(0, 2), (2, -1)],
+    "steps": 4,
+    "cfg": 1.0,
+    "shift": 5.0,
+    "schedulers": {"euler"},
+}
+WAN21_LORA = "lightx2v_I2V_14B_480p_cfg_step_distill_rank64_bf16.safetensors"
+WAN21_LIGHTX2V = {
+    "loras": {"high": (WAN21_LORA, 3.0), "low": (WAN21_LORA, 1.0)},
+    "ranges": [(0, 3), (3, -1)],
+    "steps": 6,
+    "cfg": 1.0,
+    "shift": 8.0,
+    "schedulers": {"dpm++_sde"},
+}
+
+
+def test_the_default_recipe_is_lightx2vs_wan22_four_step_pair(config: Config) -> None:
+    assert recipe_of(config) == WAN22_LIGHTX2V
+    assert recipe_of(with_fast(config, {"recipe": "wan22-lightx2v"})) == WAN22_LIGHTX2V
+
+
+def test_one_line_selects_the_wan21_recipe_and_explicit_keys_still_win(config: Config) -> None:
+    assert recipe_of(with_fast(config, {"recipe": "wan21-lightx2v"})) == WAN21_LIGHTX2V
+    tuned = with_fast(
+        config,
+        {"recipe": "wan21-lightx2v", "steps": 8, "scheduler": "euler"},
+        models={"fast_lora_low_strength": 0.5},
+    )
+    assert recipe_of(tuned) == {
+        **WAN21_LIGHTX2V,
+        "loras": {"high": (WAN21_LORA, 3.0), "low": (WAN21_LORA, 0.5)},
+        "ranges": [(0, 3), (3, -1)],
+        "steps": 8,
+        "schedulers": {"euler"},
+    }
+    # A host's own model names win over the recipe's, as over `[models]`.
+    hosts = [{**config.comfy.hosts[0].model_dump(), "models": {"fast_lora_high": "mine.st"}}]
+    per_host = parse_config({"comfy": {"hosts": hosts}, "fast": {"recipe": "wan21-lightx2v"}})
+    assert recipe_of(per_host)["loras"] == {"high": ("mine.st", 3.0), "low": (WAN21_LORA, 1.0)}
+    # The user's flags win over all of them.
+    flags = recipe_of(config, steps=6, shift=7.0)
+    assert (flags["ranges"], flags["shift"]) == ([(0, 3), (3, -1)], 7.0)
+
+
+def test_an_unknown_recipe_is_one_clear_config_error(config: Config) -> None:
+    with pytest.raises(ConfigError) as caught:
+        with_fast(config, {"recipe": "wan3-turbo"})
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 2 and "fast.recipe" in lines[1] and "'wan3-turbo'" in lines[1]
+    assert "'wan22-lightx2v' or 'wan21-lightx2v'" in lines[1]
 
 
 def test_the_split_follows_the_steps_and_must_leave_each_expert_a_step(config: Config) -> None:
@@ -108,15 +188,15 @@ def test_the_configured_preset_and_a_reroll_at_another_quality(config: Config) -
         {
             "comfy": {"hosts": [{"name": "gpu", "url": "http://127.0.0.1:8188"}]},
             "defaults": {"i2v": {"quality": "fast", "steps": 20}},
-            "fast": {"steps": 4, "split": 2, "scheduler": "euler"},
+            "fast": {"steps": 6, "split": 2, "scheduler": "dpm++"},
         }
     )
     params = resolve_params(Mode.I2V, {}, tuned, SCHEDULERS).params
     assert (params.quality, params.steps, params.split, params.scheduler) == (
         "fast",
-        4,
+        6,
         2,
-        "euler",
+        "dpm++",
     )
     fast = fast_request(config)
     again = resolve_again(fast, {"quality": "standard"}, config, SCHEDULERS).params

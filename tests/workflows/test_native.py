@@ -185,6 +185,22 @@ def test_fast_puts_the_lora_pair_on_the_experts(config: Config) -> None:
     }
 
 
+def test_a_plain_fast_job_gets_the_default_recipe_on_native_nodes(config: Config) -> None:
+    prompt = native(config, quality="fast")  # no other flag: `[fast]`'s defaults
+    high, low = samplers(prompt)
+    assert (high["start_at_step"], high["end_at_step"]) == (0, 2)
+    assert (low["start_at_step"], low["end_at_step"]) == (2, 4)
+    for sampler in (high, low):
+        assert (sampler["steps"], sampler["cfg"]) == (4, 1.0)
+        assert (sampler["sampler_name"], sampler["scheduler"]) == ("euler", "simple")
+    shifts = by_class(prompt, "ModelSamplingSD3")
+    assert [s["inputs"]["shift"] for s in shifts.values()] == [5.0, 5.0]
+    strengths = [
+        n["inputs"]["strength_model"] for n in by_class(prompt, "LoraLoaderModelOnly").values()
+    ]
+    assert strengths == [1.0, 1.0]
+
+
 def test_standard_runs_the_bare_experts_split_at_half(config: Config) -> None:
     prompt = native(config, quality="standard", steps=20, cfg=3.5, scheduler="unipc")
     assert not by_class(prompt, "LoraLoaderModelOnly")
