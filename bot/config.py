@@ -59,6 +59,11 @@ class ModelOverrides(_Strict):
     native_lora_low: str | None = None
     native_lora_high_strength: float | None = None
     native_lora_low_strength: float | None = None
+    native_talk_model: str | None = None
+    native_talk_patch: str | None = None
+    native_audio_encoder: str | None = None
+    native_animate: str | None = None
+    native_clip_vision: str | None = None
 
 
 class HostConfig(_Strict):
