@@ -1,6 +1,6 @@
 """The /object_info of the kinds of host the tests need, from the bundled (real) schema: with
 the fast preset's files, with the SVI LoRAs on top, or a ComfyUI without custom node packs that
-has the files of Comfy-Org's Wan2.2 image-to-video templates."""
+has the files of Comfy-Org's templates for the native graphs."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def svi_schema() -> dict[str, Any]:
     )
 
 
-def native_schema() -> dict[str, Any]:
-    """A ComfyUI without custom nodes, with the native image-to-video files."""
+def native_i2v_schema() -> dict[str, Any]:
+    """A ComfyUI without custom nodes, with the native image-to-video files only."""
     return with_files(
         core_only(bundled_object_info()),
         {
@@ -40,5 +40,19 @@ def native_schema() -> dict[str, Any]:
             ("LoraLoaderModelOnly", "lora_name"): [M.native_lora_high, M.native_lora_low],
             ("CLIPLoader", "clip_name"): [M.native_text_encoder],
             ("VAELoader", "vae_name"): [M.native_vae],
+        },
+    )
+
+
+def native_schema() -> dict[str, Any]:
+    """A ComfyUI without custom nodes, with the files of every native graph: image to video,
+    InfiniteTalk and Animate."""
+    return with_files(
+        native_i2v_schema(),
+        {
+            ("UNETLoader", "unet_name"): [M.native_talk_model, M.native_animate],
+            ("ModelPatchLoader", "name"): [M.native_talk_patch],
+            ("AudioEncoderLoader", "audio_encoder_name"): [M.native_audio_encoder],
+            ("CLIPVisionLoader", "clip_name"): [M.native_clip_vision],
         },
     )

@@ -314,8 +314,17 @@ def missing_for_native(
 
 
 def problems_on(prompt: Prompt, object_info: dict[str, Any]) -> list[str]:
-    """What a host lacks to run `prompt`, as its schema checks it, one line each."""
-    return [describe(problem, object_info) for problem in validate_prompt(prompt, object_info)]
+    """What a host lacks to run `prompt`, as its schema checks it, one line each (an absent
+    node class once, though a chain of windows uses it in every window)."""
+    lines: list[str] = []
+    absent: set[str] = set()
+    for problem in validate_prompt(prompt, object_info):
+        if problem.input_name is None and problem.class_type not in object_info:
+            if problem.class_type in absent:
+                continue
+            absent.add(problem.class_type)
+        lines.append(describe(problem, object_info))
+    return lines
 
 
 def describe(problem: Problem, object_info: dict[str, Any]) -> str:

@@ -11,11 +11,11 @@ the MP4s WanBot prepared (`bot.intake`), read by `LoadVideo` and split into fram
 
 How a pose clip longer than one window is covered: one `WanAnimateToVideo` makes
 `params.frame_window` frames. As in Comfy-Org's template, a later window gets the frames made so
-far as `continue_motion` (it keeps their last 5, `CONTINUE_FRAMES`) and the previous window's
-`video_frame_offset` output, so it reads the pose, face and background from where the video so
-far ends, less those 5 frames. Its decoded frames start with the 5 repeated ones, cut off (its
-`trim_image` output) before they are appended (`workflows.native_windows`). The windows cover
-`params.frames` (the pose clip's length).
+far as `continue_motion` (it keeps their last 5, `CONTINUE_FRAMES`; 1 for windows of 5 frames)
+and the previous window's `video_frame_offset` output, so it reads the pose, face and
+background from where the video so far ends, less those frames. Its decoded frames start with
+the repeated ones, cut off (its `trim_image` output) before they are appended
+(`workflows.native_windows`). The windows cover `params.frames` (the pose clip's length).
 
 `WanAnimateToVideo` has no pose or face strength and no colour matching: `pose_strength`,
 `face_strength` and `color_match` are the wrapper's only. The sampler is ComfyUI's `KSampler`
@@ -87,15 +87,21 @@ def build_native_animate_prompt(
     prompt[START_IMAGE] = node("LoadImage", "Reference image", image=uploaded.image)
     add_clip_vision(prompt, models)
     guides = _add_guides(prompt, uploaded, params.frames)
-    lengths = plan_windows(params.frames, params.frame_window, CONTINUE_FRAMES)
+    overlap = continue_frames(params)
+    lengths = plan_windows(params.frames, params.frame_window, overlap)
     video: list[Any] = []
     for index, length in enumerate(lengths):
-        prompt[window_id(index)] = _animate_window(params, length, guides, index, video)
-        new_frames = length - CONTINUE_FRAMES
-        video = add_window(prompt, index, OUTPUTS, params, hardware, new_frames)
-    video = trim_to(prompt, video, covered(lengths, CONTINUE_FRAMES), params.frames)
+        prompt[window_id(index)] = _animate_window(params, length, overlap, guides, index, video)
+        video = add_window(prompt, index, OUTPUTS, params, hardware, length - overlap)
+    video = trim_to(prompt, video, covered(lengths, overlap), params.frames)
     add_save(prompt, video, params.fps, filename_prefix)
     return prompt
+
+
+def continue_frames(params: Params) -> int:
+    """The frames a later window continues from: `CONTINUE_FRAMES`, or 1 (the node's other
+    choice below it) for windows too short to add anything after 5."""
+    return CONTINUE_FRAMES if params.frame_window > CONTINUE_FRAMES else 1
 
 
 def _add_guides(prompt: Prompt, uploaded: FileSet[str], frames: int) -> dict[str, Any]:
@@ -118,7 +124,7 @@ def _add_guides(prompt: Prompt, uploaded: FileSet[str], frames: int) -> dict[str
 
 
 def _animate_window(
-    params: Params, length: int, guides: dict[str, Any], index: int, video: list[Any]
+    params: Params, length: int, overlap: int, guides: dict[str, Any], index: int, video: list[Any]
 ) -> dict[str, Any]:
     """Window `index`'s `WanAnimateToVideo`; later ones continue from `video`, the frames so
     far, at the previous window's offset into the clips."""
@@ -135,7 +141,7 @@ def _animate_window(
         height=params.height,
         length=length,
         batch_size=1,
-        continue_motion_max_frames=CONTINUE_FRAMES,
+        continue_motion_max_frames=overlap,
         clip_vision_output=[CLIP_EMBEDS, 0],
         reference_image=[START_IMAGE, 0],
         **guides,

@@ -33,10 +33,18 @@ DRAIN_LIMIT = 40.0  # seconds; far more than any test needs
 FAST = {"frames": 17, "steps": 4, "size": (256, 256)}
 
 
-def make_config(tmp: Path, urls: list[str], **queue: Any) -> Config:
+def make_config(
+    tmp: Path, urls: list[str], backends: list[str] | None = None, **queue: Any
+) -> Config:
+    """`backends`: each host's `backend` setting (default: "auto" for all)."""
+    chosen = backends or ["auto"] * len(urls)
+    hosts = [
+        {"name": f"gpu-{i}", "url": url, "backend": backend}
+        for i, (url, backend) in enumerate(zip(urls, chosen, strict=True), start=1)
+    ]
     data: dict[str, Any] = {
         "comfy": {
-            "hosts": [{"name": f"gpu-{i}", "url": url} for i, url in enumerate(urls, start=1)],
+            "hosts": hosts,
             "request_timeout": 5.0,
         },
         "storage": {
@@ -56,6 +64,14 @@ def write_inputs(folder: Path) -> dict[str, Path]:
     audio = folder / "speech.wav"
     audio.write_bytes(wav_bytes(seconds=0.6))
     return {"image": image, "audio": audio}
+
+
+def write_pose(folder: Path, count: int) -> list[Path]:
+    """`count` pose frames (the same picture), as a user sends them for animate."""
+    frames = [folder / f"pose_{i}.png" for i in range(count)]
+    for frame in frames:
+        frame.write_bytes(png_bytes(256, 256))
+    return frames
 
 
 @dataclass
@@ -107,6 +123,7 @@ class World:
         inputs = InputFiles(
             image=self.inputs["image"],
             audio=self.inputs["audio"] if mode is Mode.INFINITETALK else None,
+            pose=write_pose(self.tmp / "chat", 9) if mode is Mode.ANIMATE else [],
         )
         # An override given as None is left out (the job takes the default, or /settings).
         given = {k: v for k, v in {**FAST, **overrides}.items() if v is not None}
@@ -125,15 +142,17 @@ def engine_world(tmp_path: Path) -> WorldFactory:
         hosts: int = 1,
         comfy: dict[str, Any] | None = None,
         schemas: list[dict[str, Any]] | None = None,
+        backends: list[str] | None = None,
         **queue: Any,
     ) -> AsyncIterator[World]:
-        """`schemas`: each host's own /object_info (one host per schema)."""
+        """`schemas`: each host's own /object_info (one host per schema); `backends`: each
+        host's configured backend."""
         async with AsyncExitStack() as stack:
             fakes = [
                 await stack.enter_async_context(FakeComfy(object_info=info, **(comfy or {})))
                 for info in schemas or [bundled_object_info()] * hosts
             ]
-            config = make_config(tmp_path, [f.url for f in fakes], **queue)
+            config = make_config(tmp_path, [f.url for f in fakes], backends, **queue)
             world = World(tmp_path, fakes, config, write_inputs(tmp_path / "chat"))
             await world.start()
             try:
