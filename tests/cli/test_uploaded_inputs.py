@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from comfy import ComfyClient
-from fakes.comfy_schemas import native_schema
+from fakes.comfy_schemas import native_i2v_schema, native_schema
 from fakes.comfy_server import FakeComfy
 from fakes.comfy_validation import with_models
 from fakes.media import png_bytes, write_mp4
@@ -93,4 +93,16 @@ async def test_check_says_a_host_without_the_wrapper_makes_i2v_on_core_nodes(
     assert result.code == 0, result.out + result.err
     assert "ready for i2v on ComfyUI's own nodes" in result.out
     assert "fast preset (--quality fast): ready" in result.out
-    assert "need ComfyUI-WanVideoWrapper" in result.out
+    assert "  infinitetalk: ready" in result.out and "  animate: ready" in result.out
+    assert "long videos: need ComfyUI-WanVideoWrapper" in result.out
+
+
+async def test_check_says_which_native_modes_a_host_lacks_files_for(tmp_path: Path) -> None:
+    async with FakeComfy(object_info=native_i2v_schema()) as fake:
+        result = await wanbot("check", "--config", write_config(tmp_path, fake.url), cwd=tmp_path)
+    assert result.code == 0, result.out + result.err  # image to video is ready
+    models = Models()
+    talk = next(line for line in result.out.splitlines() if line.startswith("  infinitetalk:"))
+    animate = next(line for line in result.out.splitlines() if line.startswith("  animate:"))
+    assert "missing" in talk and models.native_talk_patch in talk
+    assert "missing" in animate and models.native_animate in animate
