@@ -45,8 +45,8 @@ def has_wrapper(object_info: Mapping[str, Any]) -> bool:
 
 def backend_of(object_info: Mapping[str, Any], configured: str = "auto") -> str:
     """Which graphs a host gets: "wrapper" (ComfyUI-WanVideoWrapper's, every mode) where its
-    schema has the wrapper's nodes, else "native" (ComfyUI's own nodes: image to video);
-    `configured` ("wrapper" or "native", per host) wins over "auto"."""
+    schema has the wrapper's nodes, else "native" (ComfyUI's own nodes: every mode but long
+    videos); `configured` ("wrapper" or "native", per host) wins over "auto"."""
     if configured != "auto":
         return configured
     return "wrapper" if has_wrapper(object_info) else "native"

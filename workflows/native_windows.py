@@ -132,14 +132,19 @@ def add_window(
         )
         samples = [window_id(index, 2), 0]
     add_decode(prompt, window_id(index, 3), hardware, samples)
-    frames = [window_id(index, 3), 0]
     if index == 0:
-        return frames
+        return [window_id(index, 3), 0]
+    return _append(prompt, index, outputs.trim_image, new_frames)
+
+
+def _append(prompt: Prompt, index: int, trim_image: int, new_frames: int) -> list[Any]:
+    """Window `index`'s decoded frames less the ones it repeats (its conditioning node's
+    output `trim_image` says how many), after the video so far."""
     prompt[window_id(index, 4)] = node(
         "ImageFromBatch",
         "Repeated frames off",
-        image=frames,
-        batch_index=[cond, outputs.trim_image],
+        image=[window_id(index, 3), 0],
+        batch_index=[window_id(index), trim_image],
         length=new_frames,
     )
     before = window_id(index - 1, 5) if index > 1 else window_id(0, 3)
