@@ -18,6 +18,9 @@ with those repeated frames, which are cut off (its `trim_image` output) before t
 appended to the video so far (`BatchImagesNode`). The last window is cut to what is left, and
 the whole to `params.frames` where the windows overshoot by a few frames.
 
+The node reads the speech at 25 frames a second, WanBot's default `fps` for this mode: another
+`--fps` makes the video's frames and the audio drift apart here (the wrapper's audio embeds
+take the fps).
 `params.motion_frame` is the node's `motion_frame_count`, which it allows up to 33. The
 sampler is ComfyUI's `KSampler` with WanBot's scheduler translated (`workflows.native`).
 """
