@@ -65,6 +65,11 @@ class ModelOverrides(_Strict):
     animate2_lora_strength: float | None = None
     animate2_clip_vision: str | None = None
     animate2_vae: str | None = None
+    native_talk_model: str | None = None
+    native_talk_patch: str | None = None
+    native_audio_encoder: str | None = None
+    native_animate: str | None = None
+    native_clip_vision: str | None = None
 
 
 class HostConfig(_Strict):
@@ -81,7 +86,7 @@ class HostConfig(_Strict):
     # "taesd" the TAE files (taew2_1.safetensors) in the host's models/vae_approx.
     preview: Literal["latent2rgb", "taesd", "none"] = "latent2rgb"
     # Which graphs the host gets: "auto" reads its schema (the wrapper's nodes where it has
-    # them, else ComfyUI's own: image to video only); "wrapper" or "native" to choose.
+    # them, else ComfyUI's own: no long videos); "wrapper" or "native" to choose.
     backend: Literal["auto", "wrapper", "native"] = "auto"
 
     def resolved_hardware(self) -> Hardware:

@@ -46,6 +46,8 @@ from workflows.builder import build_prompt
 from workflows.files import FileSet
 from workflows.hardware import Hardware, Models
 from workflows.native import backend_of, build_native_prompt
+from workflows.native_animate import build_native_animate_prompt
+from workflows.native_talk import build_native_talk_prompt
 from workflows.params import Mode
 from workflows.svi import build_svi_clip
 from workflows.validate import WorkflowInvalid, check_prompt
@@ -223,6 +225,14 @@ def plan_uploads(job: PreparedJob, name_for: Callable[[Path], str]) -> FileSet[s
     return job.files.map(name_for)
 
 
+# The modes ComfyUI's own nodes make, and their graphs; long videos (SVI) need the wrapper.
+NATIVE_GRAPHS = {
+    Mode.I2V: build_native_prompt,
+    Mode.INFINITETALK: build_native_talk_prompt,
+    Mode.ANIMATE: build_native_animate_prompt,
+}
+
+
 def build_workflow(
     job: PreparedJob, setup: HostSetup, uploaded: FileSet[str], prefix: str = "wanbot"
 ) -> dict[str, Any]:
@@ -234,14 +244,14 @@ def build_workflow(
             request, uploaded, setup.models, setup.hardware, filename_prefix=prefix
         )
     if setup.backend == "native":
-        if request.mode is not Mode.I2V or request.clip is not None:
+        native = NATIVE_GRAPHS.get(request.mode)
+        if native is None or request.clip is not None:
             raise HostNotReady(
                 f"Host {setup.name} runs ComfyUI's own nodes (no ComfyUI-WanVideoWrapper), "
-                "which make image to video only"
+                f"which make {', '.join(m.value for m in NATIVE_GRAPHS)} but no "
+                f"{'long videos' if request.clip is not None else request.mode.value}"
             )
-        return build_native_prompt(
-            request, uploaded, setup.models, setup.hardware, filename_prefix=prefix
-        )
+        return native(request, uploaded, setup.models, setup.hardware, filename_prefix=prefix)
     if request.clip is not None:
         return build_svi_clip(
             request,

@@ -1,6 +1,6 @@
 """The /object_info of the kinds of host the tests need, from the bundled (real) schema: with
 the fast preset's files, with the SVI LoRAs on top, or a ComfyUI without custom node packs that
-has the files of Comfy-Org's Wan2.2 image-to-video templates (and of its Wan-Animate-2 one)."""
+has the files of Comfy-Org's templates for the native graphs (and of its Wan-Animate-2 one)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ def svi_schema() -> dict[str, Any]:
     )
 
 
-def native_schema() -> dict[str, Any]:
-    """A ComfyUI without custom nodes, with the native image-to-video files."""
+def native_i2v_schema() -> dict[str, Any]:
+    """A ComfyUI without custom nodes, with the native image-to-video files only."""
     return with_files(
         core_only(bundled_object_info()),
         {
@@ -61,3 +61,17 @@ def animate2_schema(info: dict[str, Any] | None = None) -> dict[str, Any]:
     """`info` (default: a ComfyUI without custom nodes, as `native_schema`, with native i2v's
     files) as a host with the Wan-Animate-2 files serves it."""
     return with_files(native_schema() if info is None else info, animate2_files())
+
+
+def native_schema() -> dict[str, Any]:
+    """A ComfyUI without custom nodes, with the files of every native graph: image to video,
+    InfiniteTalk and Animate."""
+    return with_files(
+        native_i2v_schema(),
+        {
+            ("UNETLoader", "unet_name"): [M.native_talk_model, M.native_animate],
+            ("ModelPatchLoader", "name"): [M.native_talk_patch],
+            ("AudioEncoderLoader", "audio_encoder_name"): [M.native_audio_encoder],
+            ("CLIPVisionLoader", "clip_name"): [M.native_clip_vision],
+        },
+    )

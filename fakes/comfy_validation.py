@@ -192,8 +192,8 @@ class _Checker:
         schema = self.info[node["class_type"]]["input"]
         errors: list[dict[str, Any]] = []
         valid = True
-        for category in ("required", "optional"):
-            for name, spec in (schema.get(category) or {}).items():
+        for category, specs in _categories(schema).items():
+            for name, spec in specs.items():
                 if name not in node.get("inputs", {}):
                     if category == "required" and not _is_dynamic(spec):
                         errors.append(
@@ -326,6 +326,25 @@ class _Checker:
         if input_type == "COMFY_DYNAMICCOMBO_V3":
             return [option.get("key") for option in extra.get("options", [])]
         return None
+
+
+def _categories(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A class's required and optional inputs, each autogrow input (BatchImagesNode's
+    `images`) as the inputs a prompt gives it, `images.image0` and on, as ComfyUI checks them:
+    the first `min` required, the rest optional."""
+    grown: dict[str, dict[str, Any]] = {"required": {}, "optional": {}}
+    for category in grown:
+        for name, spec in (schema.get(category) or {}).items():
+            template = spec[1].get("template", {}) if _is_dynamic(spec) and len(spec) > 1 else {}
+            inner = list(template.get("input", {}).get("required", {}).values())
+            if len(inner) != 1:
+                grown[category][name] = spec
+                continue
+            low = template.get("min", 0) if category == "required" else 0
+            for index in range(template.get("max", 0)):
+                kind = "required" if index < low else "optional"
+                grown[kind][f"{name}.{template.get('prefix', '')}{index}"] = inner[0]
+    return grown
 
 
 def _is_dynamic(spec: Any) -> bool:

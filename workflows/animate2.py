@@ -39,13 +39,13 @@ from workflows.native import (
     HIGH_SHIFT,
     OUTPUT,
     START_IMAGE,
-    _add_text,
-    _describe,
-    _node,
-    _Probe,
+    Probe,
     add_decode,
-    add_output,
+    add_save,
+    add_text,
+    describe,
     ksampler_settings,
+    node,
     wan_conditioning,
 )
 from workflows.params import GenerationRequest, Mode, Params
@@ -125,7 +125,7 @@ def build_animate2_prompt(
     prompt: Prompt = {}
     # The text encoder is native i2v's file; the VAE is the one Comfy-Org packs with the model.
     text_models = models.model_copy(update={"native_vae": models.animate2_vae})
-    _add_text(prompt, text_models, request.prompt, request.negative_prompt)
+    add_text(prompt, text_models, request.prompt, request.negative_prompt)
     _add_model(prompt, models, params, sampling)
     _add_inputs(prompt, models, uploaded, params)
     images: list[Any] | None = None
@@ -136,19 +136,19 @@ def build_animate2_prompt(
         images = _join(prompt, base, images, clip)
         previous = base
     assert images is not None  # clip_plan always has a first clip
-    add_output(prompt, images, params.fps, filename_prefix)
+    add_save(prompt, images, params.fps, filename_prefix)
     return prompt
 
 
 def _add_model(prompt: Prompt, models: Models, params: Params, sampling: tuple[str, str]) -> None:
     """The model chain every clip samples with, and the sampler and sigmas they share."""
     # Comfy-Org ships the model int8- or bf16-quantized for ComfyUI; it loads as it is.
-    prompt[MODEL] = _node(
+    prompt[MODEL] = node(
         "UNETLoader", "Wan-Animate-2", unet_name=models.animate2, weight_dtype="default"
     )
     model = [MODEL, 0]
     if models.animate2_lora:
-        prompt[LORA] = _node(
+        prompt[LORA] = node(
             "LoraLoaderModelOnly",
             "Step-distill LoRA",
             model=model,
@@ -156,11 +156,11 @@ def _add_model(prompt: Prompt, models: Models, params: Params, sampling: tuple[s
             strength_model=models.animate2_lora_strength,
         )
         model = [LORA, 0]
-    prompt[CACHE] = _node("WanAnimate2Cache", "Pose branch cache", model=model, **CACHE_SETTINGS)
-    prompt[SHIFT] = _node("ModelSamplingSD3", "Shift", model=[CACHE, 0], shift=params.shift)
+    prompt[CACHE] = node("WanAnimate2Cache", "Pose branch cache", model=model, **CACHE_SETTINGS)
+    prompt[SHIFT] = node("ModelSamplingSD3", "Shift", model=[CACHE, 0], shift=params.shift)
     sampler_name, scheduler = sampling
-    prompt[SAMPLER_SELECT] = _node("KSamplerSelect", "Sampler", sampler_name=sampler_name)
-    prompt[SIGMAS] = _node(
+    prompt[SAMPLER_SELECT] = node("KSamplerSelect", "Sampler", sampler_name=sampler_name)
+    prompt[SIGMAS] = node(
         "BasicScheduler",
         "Schedule",
         model=[SHIFT, 0],
@@ -173,8 +173,8 @@ def _add_model(prompt: Prompt, models: Models, params: Params, sampling: tuple[s
 def _add_inputs(prompt: Prompt, models: Models, uploaded: FileSet[str], params: Params) -> None:
     """The photo at the video's size, the driving video's frames, and the CLIP vision of both
     (the template's: the photo as resized, the video's first frame)."""
-    prompt[PHOTO] = _node("LoadImage", "Photo", image=uploaded.image)
-    prompt[PHOTO_SCALED] = _node(
+    prompt[PHOTO] = node("LoadImage", "Photo", image=uploaded.image)
+    prompt[PHOTO_SCALED] = node(
         "ImageScale",
         "Photo at the video's size",
         image=[PHOTO, 0],
@@ -183,22 +183,22 @@ def _add_inputs(prompt: Prompt, models: Models, uploaded: FileSet[str], params: 
         height=params.height,
         crop="center",
     )
-    prompt[MOTION] = _node("LoadVideo", "Driving video", file=uploaded.pose[0])
-    prompt[COMPONENTS] = _node("GetVideoComponents", "Video frames", video=[MOTION, 0])
-    prompt[CLIP_VISION] = _node(
+    prompt[MOTION] = node("LoadVideo", "Driving video", file=uploaded.pose[0])
+    prompt[COMPONENTS] = node("GetVideoComponents", "Video frames", video=[MOTION, 0])
+    prompt[CLIP_VISION] = node(
         "CLIPVisionLoader", "CLIP vision", clip_name=models.animate2_clip_vision
     )
-    prompt[PHOTO_VISION] = _node(
+    prompt[PHOTO_VISION] = node(
         "CLIPVisionEncode",
         "CLIP vision (photo)",
         clip_vision=[CLIP_VISION, 0],
         image=[PHOTO_SCALED, 0],
         crop="none",
     )
-    prompt[FIRST_FRAME] = _node(
+    prompt[FIRST_FRAME] = node(
         "ImageFromBatch", "First video frame", image=[COMPONENTS, 0], batch_index=0, length=1
     )
-    prompt[FIRST_FRAME_VISION] = _node(
+    prompt[FIRST_FRAME_VISION] = node(
         "CLIPVisionEncode",
         "CLIP vision (video)",
         clip_vision=[CLIP_VISION, 0],
@@ -223,7 +223,7 @@ def _add_clip(
             "continue_motion": [_id(previous, CLIP_DECODE), 0],
             "video_frame_offset": [_id(previous, CONDITION), 5],
         }
-    prompt[condition] = _node(
+    prompt[condition] = node(
         "WanAnimate2ToVideo",
         "Animate-2",
         **wan_conditioning(params, clip.length),
@@ -237,7 +237,7 @@ def _add_clip(
         clip_vision_output_pose=[FIRST_FRAME_VISION, 0],
         **chained,
     )
-    prompt[_id(base, SAMPLE)] = _node(
+    prompt[_id(base, SAMPLE)] = node(
         "SamplerCustom",
         "Sampler",
         model=[SHIFT, 0],
@@ -252,11 +252,11 @@ def _add_clip(
     )
     # The latent starts with the photo's frame: trim it (`trim_latent`) before decoding.
     trim = _id(base, TRIM)
-    prompt[trim] = _node(
+    prompt[trim] = node(
         "TrimVideoLatent", "Drop the photo's frame", samples=[_id(base, SAMPLE), 0],
         trim_amount=[condition, 3],
     )  # fmt: skip
-    add_decode(prompt, _id(base, CLIP_DECODE), [trim, 0], hw)
+    add_decode(prompt, _id(base, CLIP_DECODE), hw, [trim, 0])
 
 
 def _join(prompt: Prompt, base: str, images: list[Any] | None, clip: Clip) -> list[Any]:
@@ -264,13 +264,13 @@ def _join(prompt: Prompt, base: str, images: list[Any] | None, clip: Clip) -> li
     frames = [_id(base, CLIP_DECODE), 0]
     if clip.first or clip.keep != clip.length:
         keep = _id(base, KEEP)
-        prompt[keep] = _node(
+        prompt[keep] = node(
             "ImageFromBatch", "New frames", image=frames, batch_index=clip.first, length=clip.keep
         )
         frames = [keep, 0]
     if images is None:
         return frames
-    prompt[_id(base, JOIN)] = _node("ImageBatch", "Join", image1=images, image2=frames)
+    prompt[_id(base, JOIN)] = node("ImageBatch", "Join", image1=images, image2=frames)
     return [_id(base, JOIN), 0]
 
 
@@ -288,7 +288,7 @@ def missing_for_animate2(
     """What a host lacks to make Wan-Animate-2, as its schema checks it: a core node class its
     ComfyUI is too old for (`WanAnimate2ToVideo`, `WanAnimate2Cache`, `LoadVideo`...), or a
     model file it does not have. Empty: it can."""
-    request = _Probe(Mode.ANIMATE2, "probe", "", probe_params())
+    request = Probe(Mode.ANIMATE2, "probe", "", probe_params())
     uploaded = FileSet[str](image="probe.png", pose=["probe.mp4"])
     prompt = build_animate2_prompt(request, uploaded, models, hardware)
-    return [_describe(problem, object_info) for problem in validate_prompt(prompt, object_info)]
+    return [describe(problem, object_info) for problem in validate_prompt(prompt, object_info)]

@@ -128,3 +128,13 @@ class Models(BaseModel):
     animate2_lora_strength: float = 1.0
     animate2_clip_vision: str = "clip_vision_h.safetensors"
     animate2_vae: str = "Wan2_1_VAE_bf16.safetensors"
+    # Talking and animating on ComfyUI's own nodes (`workflows.native_talk`, `native_animate`),
+    # as Comfy-Org's InfiniteTalk and Wan2.2 Animate templates load them: the Wan2.1 I2V 14B
+    # model (models/diffusion_models) with the InfiniteTalk patch (models/model_patches) and
+    # the wav2vec2 audio encoder (models/audio_encoders); Wan2.2 Animate 14B
+    # (models/diffusion_models); CLIP vision H for both (models/clip_vision).
+    native_talk_model: str = "Wan2_1-I2V-14B-480p_fp8_e4m3fn_scaled_KJ.safetensors"
+    native_talk_patch: str = "wan2.1_infiniteTalk_single_fp16.safetensors"
+    native_audio_encoder: str = "wav2vec2-chinese-base_fp16.safetensors"
+    native_animate: str = "wan2.2_animate_14B_bf16.safetensors"
+    native_clip_vision: str = "clip_vision_h.safetensors"

@@ -45,8 +45,8 @@ def has_wrapper(object_info: Mapping[str, Any]) -> bool:
 
 def backend_of(object_info: Mapping[str, Any], configured: str = "auto") -> str:
     """Which graphs a host gets: "wrapper" (ComfyUI-WanVideoWrapper's, every mode) where its
-    schema has the wrapper's nodes, else "native" (ComfyUI's own nodes: image to video);
-    `configured` ("wrapper" or "native", per host) wins over "auto"."""
+    schema has the wrapper's nodes, else "native" (ComfyUI's own nodes: every mode but long
+    videos); `configured` ("wrapper" or "native", per host) wins over "auto"."""
     if configured != "auto":
         return configured
     return "wrapper" if has_wrapper(object_info) else "native"
@@ -126,7 +126,7 @@ def build_native_prompt(
     params = request.params
     sampling = ksampler_settings(params.scheduler)
     prompt: Prompt = {}
-    _add_text(prompt, models, request.prompt, request.negative_prompt)
+    add_text(prompt, models, request.prompt, request.negative_prompt)
     _add_experts(prompt, models, hardware, params)
     _add_conditioning(prompt, uploaded, params)
     _add_samplers(prompt, params, sampling)
@@ -134,21 +134,21 @@ def build_native_prompt(
     return prompt
 
 
-def _node(class_type: str, title: str, **inputs: Any) -> dict[str, Any]:
+def node(class_type: str, title: str, **inputs: Any) -> dict[str, Any]:
     return {"class_type": class_type, "inputs": inputs, "_meta": {"title": title}}
 
 
-def _add_text(prompt: Prompt, models: Models, positive: str, negative: str) -> None:
-    prompt[TEXT_ENCODER] = _node(
+def add_text(prompt: Prompt, models: Models, positive: str, negative: str) -> None:
+    prompt[TEXT_ENCODER] = node(
         "CLIPLoader", "Text encoder", clip_name=models.native_text_encoder, type="wan"
     )
     clip = [TEXT_ENCODER, 0]
-    prompt[POSITIVE] = _node("CLIPTextEncode", "Prompt", text=positive, clip=clip)
-    prompt[NEGATIVE] = _node("CLIPTextEncode", "Negative prompt", text=negative, clip=clip)
-    prompt[VAE] = _node("VAELoader", "VAE", vae_name=models.native_vae)
+    prompt[POSITIVE] = node("CLIPTextEncode", "Prompt", text=positive, clip=clip)
+    prompt[NEGATIVE] = node("CLIPTextEncode", "Negative prompt", text=negative, clip=clip)
+    prompt[VAE] = node("VAELoader", "VAE", vae_name=models.native_vae)
 
 
-def _weight_dtype(model: str, hardware: Hardware) -> str:
+def weight_dtype(model: str, hardware: Hardware) -> str:
     """fp8 files load as they are; others are cast to the host's fp8 mode, if it has one."""
     if "fp8" in model.lower() or hardware.quantization not in FP8_DTYPES:
         return "default"
@@ -166,16 +166,16 @@ def _add_experts(prompt: Prompt, models: Models, hardware: Hardware, params: Par
         LOW_LORA: (models.native_lora_low, models.native_lora_low_strength),
     }
     for loader, lora, shift, noise, file in experts:
-        prompt[loader] = _node(
+        prompt[loader] = node(
             "UNETLoader",
             f"Wan2.2 {noise}-noise expert",
             unet_name=file,
-            weight_dtype=_weight_dtype(file, hardware),
+            weight_dtype=weight_dtype(file, hardware),
         )
         model = [loader, 0]
         if params.quality == "fast":
             name, strength = loras[lora]
-            prompt[lora] = _node(
+            prompt[lora] = node(
                 "LoraLoaderModelOnly",
                 f"4-step LoRA ({noise} noise)",
                 model=model,
@@ -183,21 +183,31 @@ def _add_experts(prompt: Prompt, models: Models, hardware: Hardware, params: Par
                 strength_model=strength,
             )
             model = [lora, 0]
-        prompt[shift] = _node(
+        prompt[shift] = node(
             "ModelSamplingSD3", f"Shift ({noise} noise)", model=model, shift=params.shift
         )
 
 
 def _add_conditioning(prompt: Prompt, uploaded: FileSet[str], params: Params) -> None:
-    prompt[START_IMAGE] = _node("LoadImage", "Start image", image=uploaded.image)
+    prompt[START_IMAGE] = node("LoadImage", "Start image", image=uploaded.image)
     images: dict[str, Any] = {"start_image": [START_IMAGE, 0]}
     class_type = "WanImageToVideo"
     if uploaded.end:
-        prompt[END_IMAGE] = _node("LoadImage", "End image", image=uploaded.end)
+        prompt[END_IMAGE] = node("LoadImage", "End image", image=uploaded.end)
         images["end_image"] = [END_IMAGE, 0]
         class_type = "WanFirstLastFrameToVideo"
-    shared = wan_conditioning(params, params.frames)
-    prompt[CONDITIONING] = _node(class_type, "Image to video", **shared, **images)
+    prompt[CONDITIONING] = node(
+        class_type,
+        "Image to video",
+        positive=[POSITIVE, 0],
+        negative=[NEGATIVE, 0],
+        vae=[VAE, 0],
+        width=params.width,
+        height=params.height,
+        length=params.frames,
+        batch_size=1,
+        **images,
+    )
 
 
 def wan_conditioning(params: Params, length: int) -> dict[str, Any]:
@@ -227,7 +237,7 @@ def _add_samplers(prompt: Prompt, params: Params, sampling: tuple[str, str]) -> 
         "sampler_name": sampler_name,
         "scheduler": scheduler,
     }
-    prompt[HIGH_SAMPLER] = _node(
+    prompt[HIGH_SAMPLER] = node(
         "KSamplerAdvanced",
         "Sampler (high-noise expert)",
         model=[HIGH_SHIFT, 0],
@@ -238,7 +248,7 @@ def _add_samplers(prompt: Prompt, params: Params, sampling: tuple[str, str]) -> 
         return_with_leftover_noise="enable",
         **shared,
     )
-    prompt[LOW_SAMPLER] = _node(
+    prompt[LOW_SAMPLER] = node(
         "KSamplerAdvanced",
         "Sampler (low-noise expert)",
         model=[LOW_SHIFT, 0],
@@ -252,26 +262,32 @@ def _add_samplers(prompt: Prompt, params: Params, sampling: tuple[str, str]) -> 
 
 
 def _add_video(prompt: Prompt, hardware: Hardware, fps: float, filename_prefix: str) -> None:
-    add_decode(prompt, DECODE, [LOW_SAMPLER, 0], hardware)
-    add_output(prompt, [DECODE, 0], fps, filename_prefix)
+    add_decode(prompt, DECODE, hardware, [LOW_SAMPLER, 0])
+    add_save(prompt, [DECODE, 0], fps, filename_prefix)
 
 
-def add_decode(prompt: Prompt, node_id: str, samples: list[Any], hardware: Hardware) -> None:
-    """Node `node_id` decodes the latent at `samples` with the VAE (node 53): tiled on a host
-    with `tiled_vae`."""
+def add_decode(prompt: Prompt, node_id: str, hardware: Hardware, samples: list[Any]) -> None:
+    """Decode `samples` at `node_id` with the VAE (node 53), tiled on a host with `tiled_vae`."""
     latents = {"samples": samples, "vae": [VAE, 0]}
     if hardware.tiled_vae:
-        prompt[node_id] = _node("VAEDecodeTiled", "Decode (tiled)", **latents, **TILES)
+        prompt[node_id] = node("VAEDecodeTiled", "Decode (tiled)", **latents, **TILES)
     else:
-        prompt[node_id] = _node("VAEDecode", "Decode", **latents)
+        prompt[node_id] = node("VAEDecode", "Decode", **latents)
 
 
-def add_output(prompt: Prompt, images: list[Any], fps: float, filename_prefix: str) -> None:
-    """The frames at `images` as an H.264 MP4: 64 CreateVideo, 13 SaveVideo (the output)."""
-    prompt[FRAMES] = _node("CreateVideo", "Frames to video", images=images, fps=fps)
+def add_save(
+    prompt: Prompt,
+    images: list[Any],
+    fps: float,
+    filename_prefix: str,
+    audio: list[Any] | None = None,
+) -> None:
+    """`images` (and `audio`, if any) through CreateVideo (node 64) to SaveVideo, node 13."""
+    sound = {} if audio is None else {"audio": audio}
+    prompt[FRAMES] = node("CreateVideo", "Frames to video", images=images, fps=fps, **sound)
     # "mp4"/"h264" are valid both for SaveVideo's old combos and for its newer dynamic combo
     # (whose top-level `codec` is kept for the old form), so older hosts accept it too.
-    prompt[OUTPUT] = _node(
+    prompt[OUTPUT] = node(
         "SaveVideo",
         "Video",
         video=[FRAMES, 0],
@@ -282,7 +298,7 @@ def add_output(prompt: Prompt, images: list[Any], fps: float, filename_prefix: s
 
 
 @dataclass(frozen=True)
-class _Probe:
+class Probe:
     """The fast probe request, with another quality."""
 
     mode: Mode
@@ -304,15 +320,28 @@ def missing_for_native(
     or a model file it does not have. Empty: it can."""
     base = probe_request()
     update = {"quality": quality, "split": 0 if quality != "fast" else base.params.split}
-    request = _Probe(
+    request = Probe(
         base.mode, base.prompt, base.negative_prompt, base.params.model_copy(update=update)
     )
     uploaded = FileSet[str](image="probe.png", end="probe_end.png" if end_frame else None)
-    prompt = build_native_prompt(request, uploaded, models, hardware)
-    return [_describe(problem, object_info) for problem in validate_prompt(prompt, object_info)]
+    return problems_on(build_native_prompt(request, uploaded, models, hardware), object_info)
 
 
-def _describe(problem: Problem, object_info: dict[str, Any]) -> str:
+def problems_on(prompt: Prompt, object_info: dict[str, Any]) -> list[str]:
+    """What a host lacks to run `prompt`, as its schema checks it, one line each (an absent
+    node class once, though a chain of windows uses it in every window)."""
+    lines: list[str] = []
+    absent: set[str] = set()
+    for problem in validate_prompt(prompt, object_info):
+        if problem.input_name is None and problem.class_type not in object_info:
+            if problem.class_type in absent:
+                continue
+            absent.add(problem.class_type)
+        lines.append(describe(problem, object_info))
+    return lines
+
+
+def describe(problem: Problem, object_info: dict[str, Any]) -> str:
     """The validator's line, except for an absent core class: no custom node pack adds it."""
     if problem.input_name is None and problem.class_type not in object_info:
         return (

@@ -99,6 +99,21 @@ def input_specs(class_info: dict[str, Any]) -> dict[str, InputSpec]:
     return specs
 
 
+def autogrow_inputs(spec: InputSpec) -> dict[str, InputSpec]:
+    """The inputs an autogrow input (`COMFY_AUTOGROW_V3`, e.g. BatchImagesNode's `images`)
+    stands for in a prompt: `images.image0` up to its template's `max`, the first `min` of
+    them required, each of the template's type. Only `spec` itself for another input, or for
+    a template of several inputs (not checked here)."""
+    template = spec.options.get("template", {})
+    inner = template.get("input", {}).get("required", {}) if isinstance(template, dict) else {}
+    if spec.type != "COMFY_AUTOGROW_V3" or len(inner) != 1:
+        return {spec.name: spec}
+    (definition,) = inner.values()
+    low = int(template.get("min", 0)) if spec.required else 0
+    names = [f"{spec.name}.{template.get('prefix', '')}{i}" for i in range(template.get("max", 0))]
+    return {name: parse_input(name, definition, i < low) for i, name in enumerate(names)}
+
+
 def hidden_inputs(class_info: dict[str, Any]) -> set[str]:
     return set(class_info.get("input", {}).get("hidden", {}))
 
@@ -157,6 +172,8 @@ def bundled_object_info() -> dict[str, Any]:
 # Node classes the builder adds in code: the fast preset's LoRAs (`workflows.experts`), a
 # long video's clip (`workflows.svi`), image to video on ComfyUI's own nodes
 # (`workflows.native`) and Wan-Animate-2 (`workflows.animate2`).
+# long video's clip (`workflows.svi`) and the graphs on ComfyUI's own nodes
+# (`workflows.native*`).
 ADDED_CLASSES = frozenset(
     {
         "WanVideoLoraSelect",
@@ -191,6 +208,15 @@ ADDED_CLASSES = frozenset(
         "BasicScheduler",
         "SamplerCustom",
         "TrimVideoLatent",
+        # Talking and animating on ComfyUI's own nodes (`native_talk`, `native_animate`).
+        "ModelPatchLoader",
+        "AudioEncoderLoader",
+        "AudioEncoderEncode",
+        "WanInfiniteTalkToVideo",
+        "WanAnimateToVideo",
+        "KSampler",
+        "BatchImagesNode",
+        "RepeatImageBatch",
     }
 )
 

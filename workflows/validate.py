@@ -13,6 +13,7 @@ from typing import Any
 from workflows.schema import (
     WIDGET_TYPES,
     InputSpec,
+    autogrow_inputs,
     choices,
     format_widgets,
     hidden_inputs,
@@ -137,7 +138,11 @@ class _Checker:
         if not isinstance(inputs, dict):
             self.add(node_id, class_type, None, "inputs must be an object")
             return
-        specs = input_specs(class_info)
+        specs = {
+            name: grown
+            for spec in input_specs(class_info).values()
+            for name, grown in autogrow_inputs(spec).items()
+        }
         for spec in list(specs.values()):
             if spec.choices is not None and spec.name in inputs:
                 specs.update(format_widgets(spec, inputs[spec.name]))

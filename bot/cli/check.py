@@ -28,6 +28,8 @@ from workflows.builder import TEMPLATE_MODES, build_prompt, missing_for_fast
 from workflows.files import FileSet
 from workflows.hardware import Hardware, Models
 from workflows.native import backend_of, missing_for_native
+from workflows.native_animate import missing_for_native_animate
+from workflows.native_talk import missing_for_native_talk
 from workflows.svi import missing_for_svi
 from workflows.validate import validate_prompt
 
@@ -190,12 +192,18 @@ def _say_host(name: str, kind: str, problems: list[str], ready_for: str) -> None
 def _check_native(
     name: str, object_info: dict[str, Any], models: Models, hardware: Hardware
 ) -> bool:
-    """A host on ComfyUI's own nodes: image to video (standard, fast) and what it lacks."""
+    """A host on ComfyUI's own nodes: image to video (standard, fast), talking, animating,
+    and what it lacks for each."""
     problems = missing_for_native(object_info, models, hardware, quality="standard")
     _say_host(name, " (ComfyUI's own nodes)", problems, "i2v on ComfyUI's own nodes")
     _say_fast(missing_for_native(object_info, models, hardware, quality="fast"), hardware)
-    say(f"  {ANIMATE2_LINE}: {_ready(missing_for_animate2(object_info, models, hardware))}")
-    say("  infinitetalk, animate, long videos: need ComfyUI-WanVideoWrapper (not on this host)")
+    for what, missing in (
+        ("infinitetalk", missing_for_native_talk(object_info, models, hardware)),
+        ("animate", missing_for_native_animate(object_info, models, hardware)),
+        (ANIMATE2_LINE, missing_for_animate2(object_info, models, hardware)),
+    ):
+        say(f"  {what}: {_ready(missing)}")
+    say("  long videos: need ComfyUI-WanVideoWrapper (not on this host)")
     return not problems
 
 

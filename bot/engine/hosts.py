@@ -29,6 +29,8 @@ from workflows.animate2 import missing_for_animate2
 from workflows.builder import missing_for_fast
 from workflows.hardware import Hardware, Models, fast_needs_720p
 from workflows.native import backend_of, missing_for_native
+from workflows.native_animate import missing_for_native_animate
+from workflows.native_talk import missing_for_native_talk
 from workflows.schema import bundled_object_info
 from workflows.svi import missing_for_svi
 
@@ -36,7 +38,7 @@ log = logging.getLogger(__name__)
 Missing = Callable[[dict[str, Any], Models, Hardware], list[str]]
 # What a host may run beyond standard image to video, per backend (`Host.features` also holds
 # the backend's name), each checked against its schema and models: (feature, what it makes,
-# what the host lacks for it). Talking, animating and long videos need the wrapper's nodes.
+# what the host lacks for it). Long videos need the wrapper's nodes.
 FEATURES: dict[str, tuple[tuple[str, str, Missing], ...]] = {
     "wrapper": (
         ("fast", "the fast preset", missing_for_fast),
@@ -45,11 +47,16 @@ FEATURES: dict[str, tuple[tuple[str, str, Missing], ...]] = {
     ),
     "native": (
         ("fast", "the fast preset on ComfyUI's own nodes", missing_for_native),
+        ("infinitetalk", "talking videos on ComfyUI's own nodes", missing_for_native_talk),
+        ("animate", "animation on ComfyUI's own nodes", missing_for_native_animate),
         ("animate2", "Wan-Animate-2", missing_for_animate2),
     ),
 }
+# The modes a job needs as a feature of its host: every wrapper host has them (its graphs
+# check the mode's files per job); a native host has each where its files are there.
+MODE_FEATURES = frozenset({Mode.INFINITETALK.value, Mode.ANIMATE.value})
 # A host whose schema was not read yet is taken for a wrapper host, as before backends.
-UNKNOWN = frozenset({"wrapper"})
+UNKNOWN = frozenset({"wrapper"}) | MODE_FEATURES
 
 ClientFactory = Callable[[HostConfig, str], ComfyClient]
 HostCallback = Callable[["Host"], None]
@@ -234,7 +241,7 @@ class HostPool:
         models = host.config.resolved_models(self._config.models)
         hardware = host.config.resolved_hardware()
         backend = backend_of(info, host.config.backend)
-        features = {backend}
+        features = {backend} | (MODE_FEATURES if backend == "wrapper" else set())
         for feature, what, missing_for in FEATURES[backend]:
             missing = await asyncio.to_thread(missing_for, info, models, hardware)
             if missing:
@@ -264,21 +271,19 @@ class HostPool:
         chain: bool = False,
         size: tuple[int, int] | None = None,
     ) -> None:
-        """Refuse a fast job (or a long video's chain of clips, or a mode only the wrapper's
-        nodes make, or a fast job of `size` above 480p) when every host is known to lack what
-        it needs."""
-        if mode is Mode.ANIMATE2:
-            if self.can_run("animate2") is False:
-                raise InputError(
-                    "None of the GPU hosts has Wan-Animate-2's model yet: use /animate with "
-                    "pose frames, or ask the operator to install it (`wanbot check` says what "
-                    "each host lacks)."
-                )
-        elif mode is not Mode.I2V and self.can_run("wrapper") is False:
+        """Refuse a fast job (or a long video's chain of clips, a talking or animating job, or
+        a fast job of `size` above 480p) when every host is known to lack what it needs."""
+        if mode is Mode.ANIMATE2 and self.can_run("animate2") is False:
             raise InputError(
-                f"None of the GPU hosts can make {mode.value} videos: they run ComfyUI's own "
-                "nodes, which make image to video only. Ask the operator to install "
-                "ComfyUI-WanVideoWrapper (`wanbot check` says what each host lacks)."
+                "None of the GPU hosts has Wan-Animate-2's model yet: use /animate with "
+                "pose frames, or ask the operator to install it (`wanbot check` says what "
+                "each host lacks)."
+            )
+        if mode.value in MODE_FEATURES and self.can_run(mode.value) is False:
+            raise InputError(
+                f"None of the GPU hosts can make {mode.value} videos yet: they run ComfyUI's "
+                "own nodes without this mode's model files. Ask the operator to install them "
+                "or ComfyUI-WanVideoWrapper (`wanbot check` says what each host lacks)."
             )
         if mode is Mode.I2V and chain and self.can_run("svi") is False:
             raise InputError(

@@ -16,6 +16,7 @@ from bot.chain import plan_chain
 from bot.config import Queue
 from bot.engine.eta import Estimator, work
 from bot.engine.events import JobEvent, JobFailed, Notifier
+from bot.engine.hosts import MODE_FEATURES
 from bot.engine.jobs import Job, JobStatus
 from bot.engine.ports import FrontEnd
 from bot.engine.positions import Board
@@ -137,7 +138,9 @@ class Ledger:
             needs.add("svi")  # a clip of a long video: only hosts with the SVI LoRAs
         if job.mode is Mode.ANIMATE2:
             needs.add("animate2")  # only hosts with its model; on core nodes everywhere
-        elif job.mode is not Mode.I2V or "svi" in needs:
+        elif job.mode.value in MODE_FEATURES:
+            needs.add(job.mode.value)  # a wrapper host, or a native one with the mode's files
+        if "svi" in needs:
             needs.add("wrapper")  # what ComfyUI's own nodes do not make here
         return Entry(job.seq, job.id, job.user, job.mode, job.created_at, cost, frozenset(needs))
 

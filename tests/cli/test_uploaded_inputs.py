@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from comfy import ComfyClient
-from fakes.comfy_schemas import animate2_schema, native_schema
+from fakes.comfy_schemas import animate2_schema, native_i2v_schema, native_schema
 from fakes.comfy_server import FakeComfy
 from fakes.comfy_validation import with_models
 from fakes.media import png_bytes, write_mp4
@@ -97,7 +97,8 @@ async def test_check_says_a_host_without_the_wrapper_makes_i2v_on_core_nodes(
     assert result.code == 0, result.out + result.err
     assert "ready for i2v on ComfyUI's own nodes" in result.out
     assert "fast preset (--quality fast): ready" in result.out
-    assert "need ComfyUI-WanVideoWrapper" in result.out
+    assert "  infinitetalk: ready" in result.out and "  animate: ready" in result.out
+    assert "long videos: need ComfyUI-WanVideoWrapper" in result.out
 
 
 @pytest.mark.parametrize("core_only", [True, False], ids=["core", "wrapper"])
@@ -113,3 +114,14 @@ async def test_check_says_whether_a_host_can_make_animate2(tmp_path: Path, core_
         lines.append(next(line for line in result.out.splitlines() if "Wan-Animate-2" in line))
     assert "missing" in lines[0] and Models().animate2 in lines[0]
     assert lines[1].endswith(": ready")
+
+
+async def test_check_says_which_native_modes_a_host_lacks_files_for(tmp_path: Path) -> None:
+    async with FakeComfy(object_info=native_i2v_schema()) as fake:
+        result = await wanbot("check", "--config", write_config(tmp_path, fake.url), cwd=tmp_path)
+    assert result.code == 0, result.out + result.err  # image to video is ready
+    models = Models()
+    talk = next(line for line in result.out.splitlines() if line.startswith("  infinitetalk:"))
+    animate = next(line for line in result.out.splitlines() if line.startswith("  animate:"))
+    assert "missing" in talk and models.native_talk_patch in talk
+    assert "missing" in animate and models.native_animate in animate

@@ -33,10 +33,18 @@ DRAIN_LIMIT = 40.0  # seconds; far more than any test needs
 FAST = {"frames": 17, "steps": 4, "size": (256, 256)}
 
 
-def make_config(tmp: Path, urls: list[str], **queue: Any) -> Config:
+def make_config(
+    tmp: Path, urls: list[str], backends: list[str] | None = None, **queue: Any
+) -> Config:
+    """`backends`: each host's `backend` setting (default: "auto" for all)."""
+    chosen = backends or ["auto"] * len(urls)
+    hosts = [
+        {"name": f"gpu-{i}", "url": url, "backend": backend}
+        for i, (url, backend) in enumerate(zip(urls, chosen, strict=True), start=1)
+    ]
     data: dict[str, Any] = {
         "comfy": {
-            "hosts": [{"name": f"gpu-{i}", "url": url} for i, url in enumerate(urls, start=1)],
+            "hosts": hosts,
             "request_timeout": 5.0,
         },
         "storage": {
@@ -58,6 +66,14 @@ def write_inputs(folder: Path) -> dict[str, Path]:
     video = folder / "moves.mp4"
     video.write_bytes(mp4_bytes(width=160, height=96, frames=12))
     return {"image": image, "audio": audio, "video": video}
+
+
+def write_pose(folder: Path, count: int) -> list[Path]:
+    """`count` pose frames (the same picture), as a user sends them for animate."""
+    frames = [folder / f"pose_{i}.png" for i in range(count)]
+    for frame in frames:
+        frame.write_bytes(png_bytes(256, 256))
+    return frames
 
 
 @dataclass
@@ -103,13 +119,19 @@ class World:
                 task.print_stack(file=sys.stderr)
             raise
 
+    def _pose(self, mode: Mode) -> list[Path]:
+        """Pose frames for animate, a video of someone moving for animate2."""
+        if mode is Mode.ANIMATE:
+            return write_pose(self.tmp / "chat", 9)
+        return [self.inputs["video"]] if mode is Mode.ANIMATE2 else []
+
     async def submit(
         self, user: str, mode: Mode = Mode.I2V, prompt: str = "a cat", **overrides: Any
     ) -> Job:
         inputs = InputFiles(
             image=self.inputs["image"],
             audio=self.inputs["audio"] if mode is Mode.INFINITETALK else None,
-            pose=[self.inputs["video"]] if mode in (Mode.ANIMATE, Mode.ANIMATE2) else [],
+            pose=self._pose(mode),
         )
         # An override given as None is left out (the job takes the default, or /settings).
         given = {k: v for k, v in {**FAST, **overrides}.items() if v is not None}
@@ -128,15 +150,17 @@ def engine_world(tmp_path: Path) -> WorldFactory:
         hosts: int = 1,
         comfy: dict[str, Any] | None = None,
         schemas: list[dict[str, Any]] | None = None,
+        backends: list[str] | None = None,
         **queue: Any,
     ) -> AsyncIterator[World]:
-        """`schemas`: each host's own /object_info (one host per schema)."""
+        """`schemas`: each host's own /object_info (one host per schema); `backends`: each
+        host's configured backend."""
         async with AsyncExitStack() as stack:
             fakes = [
                 await stack.enter_async_context(FakeComfy(object_info=info, **(comfy or {})))
                 for info in schemas or [bundled_object_info()] * hosts
             ]
-            config = make_config(tmp_path, [f.url for f in fakes], **queue)
+            config = make_config(tmp_path, [f.url for f in fakes], backends, **queue)
             world = World(tmp_path, fakes, config, write_inputs(tmp_path / "chat"))
             await world.start()
             try:
