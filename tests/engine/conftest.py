@@ -1,4 +1,5 @@
-"""The real engine on a SQLite file under `tmp_path`, fake ComfyUI hosts, a recording front end.
+"""The real engine on a SQLite file under `tmp_path` (or a given PostgreSQL database), fake
+ComfyUI hosts, a recording front end.
 
 async with engine_world(hosts=2, comfy={"hold": True}, queue={...}) as world:
     job = await world.submit("alice")
@@ -19,6 +20,7 @@ import pytest
 
 from bot.archive import Archive
 from bot.config import Config, parse_config
+from bot.dburl import PostgresUrl
 from bot.engine.core import Engine
 from bot.engine.jobs import Job
 from bot.engine.store import JobStore
@@ -33,14 +35,16 @@ DRAIN_LIMIT = 40.0  # seconds; far more than any test needs
 FAST = {"frames": 17, "steps": 4, "size": (256, 256)}
 
 
-def make_config(tmp: Path, urls: list[str], **queue: Any) -> Config:
+def make_config(
+    tmp: Path, urls: list[str], database: Path | PostgresUrl | None = None, **queue: Any
+) -> Config:
     data: dict[str, Any] = {
         "comfy": {
             "hosts": [{"name": f"gpu-{i}", "url": url} for i, url in enumerate(urls, start=1)],
             "request_timeout": 5.0,
         },
         "storage": {
-            "database": str(tmp / "wanbot.db"),
+            "database": str(database or tmp / "wanbot.db"),
             "outputs": str(tmp / "outputs"),
             "jobs": str(tmp / "jobs"),
         },
@@ -125,15 +129,17 @@ def engine_world(tmp_path: Path) -> WorldFactory:
         hosts: int = 1,
         comfy: dict[str, Any] | None = None,
         schemas: list[dict[str, Any]] | None = None,
+        database: Path | PostgresUrl | None = None,
         **queue: Any,
     ) -> AsyncIterator[World]:
-        """`schemas`: each host's own /object_info (one host per schema)."""
+        """`schemas`: each host's own /object_info (one host per schema); `database`: the
+        store's (a SQLite file under `tmp_path` unless given)."""
         async with AsyncExitStack() as stack:
             fakes = [
                 await stack.enter_async_context(FakeComfy(object_info=info, **(comfy or {})))
                 for info in schemas or [bundled_object_info()] * hosts
             ]
-            config = make_config(tmp_path, [f.url for f in fakes], **queue)
+            config = make_config(tmp_path, [f.url for f in fakes], database, **queue)
             world = World(tmp_path, fakes, config, write_inputs(tmp_path / "chat"))
             await world.start()
             try:
