@@ -3,6 +3,7 @@ each query of the `JobStore` interface, the values a row keeps, and the errors i
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,9 @@ def _job(job_id: str, tmp: Path, user: str = "u1", created_at: float = NOW) -> J
 
 
 @pytest.fixture
-async def store(database: Path | PostgresUrl) -> JobStore:
+async def store(database: Path | PostgresUrl) -> AsyncIterator[JobStore]:
     opened = await JobStore.open(database)
-    yield opened  # type: ignore[misc]
+    yield opened
     await opened.close()
 
 
