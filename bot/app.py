@@ -32,7 +32,7 @@ from bot.archive import Archive
 from bot.config import Config
 from bot.config_errors import config_problems, unknown_key
 from bot.engine.core import Engine
-from bot.engine.lock import ServeLock
+from bot.engine.lock import Lock, serve_lock
 from bot.engine.ports import Adapter
 from bot.engine.retention import Retention
 from bot.engine.store import JobStore
@@ -91,11 +91,13 @@ def load_config(
 def _refuse_old_layout(config: Config, path: Path) -> None:
     """Stop when the database is not in the data folder but beside the config file, where
     WanBot once kept it: starting afresh would hide the queue, quotas and settings."""
-    storage = config.storage
-    if storage.database.exists() or not storage.database.is_relative_to(storage.data):
+    storage, database = config.storage, config.storage.database
+    if not isinstance(database, Path):  # PostgreSQL: no file to have moved
         return
-    old = Path(os.path.abspath(path)).parent / storage.database.relative_to(storage.data)
-    if old.is_file() and old != storage.database:
+    if database.exists() or not database.is_relative_to(storage.data):
+        return
+    old = Path(os.path.abspath(path)).parent / database.relative_to(storage.data)
+    if old.is_file() and old != database:
         raise ConfigError(
             f"WanBot's data now lives in {storage.data} ([storage] data), but its database is "
             f"still at {old}: move it, with the outputs and jobs folders beside it, into "
@@ -243,11 +245,11 @@ class App:
         self.engine: Engine | None = None
         self.retention: Retention | None = None
         self.ops: OpsServer | None = None
-        self.lock: ServeLock | None = None
+        self.lock: Lock | None = None
 
     async def start(self) -> None:
         # First: a second serve on this database stops here, before recovery runs its jobs.
-        self.lock = ServeLock(self.config.storage.database)
+        self.lock = serve_lock(self.config.storage.database)
         await self.lock.acquire()
         self.store = await JobStore.open(self.config.storage.database)
         self.engine = Engine(self.config, self.store, Archive(self.config.storage.outputs))
@@ -284,4 +286,4 @@ class App:
         if self.store is not None:
             await self.store.close()
         if self.lock is not None:
-            self.lock.release()
+            await self.lock.release()

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from bot.config_errors import format_errors
+from bot.dburl import PostgresUrl, database_setting
 from bot.errors import ConfigError
 from workflows.fast_recipes import DEFAULT_RECIPE, RECIPES, RecipeName
 from workflows.hardware import PRESETS, Hardware, HardwarePreset, Models
@@ -207,11 +208,14 @@ class Storage(_Strict):
     # the environment variable WANBOT_DATA, when set, wins (a container's volume).
     data: Path = Path("data")
     # Relative paths below are taken from `data`, so that moving it moves them all.
-    database: Path = Path("wanbot.db")
+    # A SQLite file, or a PostgreSQL URL (`postgresql://user@host/db`, see `bot.dburl`).
+    database: Path | PostgresUrl = Path("wanbot.db")
     outputs: Path = Path("outputs")
     jobs: Path = Path("jobs")
     # Days a job's folder under `jobs` is kept after the job ended; 0 keeps it forever.
     keep_job_files_days: int = Field(default=30, ge=0)
+
+    _database = field_validator("database", mode="before")(database_setting)
 
     def anchored(self, base_dir: Path | None, data_env: str | None = None) -> Storage:
         """These settings with `~` expanded, `data` taken from `base_dir` (or `data_env`, the
@@ -228,7 +232,9 @@ class Storage(_Strict):
         return self.model_copy(
             update={
                 "data": data,
-                "database": place(self.database),
+                "database": (
+                    place(self.database) if isinstance(self.database, Path) else self.database
+                ),
                 "outputs": place(self.outputs),
                 "jobs": place(self.jobs),
             }

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from bot.dburl import hide_password
 from bot.errors import ConfigError
 from bot.logs import SECRET_FIELDS
 
@@ -45,7 +46,10 @@ def _problem(err: ErrorDetails, section: str) -> str:
         # A rule about a whole table: the message says what is wrong, and the table may hold
         # secrets (a token beside the setting at fault).
         return f"key '{key}': {err['msg']}."
-    return f"key '{key}': {err['msg']} (got {err.get('input')!r})."
+    shown = err.get("input")
+    if isinstance(shown, str):
+        shown = hide_password(shown)  # a URL's password (`[storage] database`)
+    return f"key '{key}': {err['msg']} (got {shown!r})."
 
 
 def validate_section(model: type[SectionT], data: Any, source: str, section: str) -> SectionT:

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.pg import database, pg_url, postgres_server  # noqa: F401 (fixtures for every test)
+
 _started_during: dict[threading.Thread, str] = {}
 _current_test = ["(outside any test)"]
 _original_start = threading.Thread.start

@@ -15,8 +15,10 @@ from typing import Any
 from bot.app import DEFAULT_HOST, check_front_ends, switched_off
 from bot.cli.commands import client_for
 from bot.config import Config, HostConfig
+from bot.dburl import PostgresUrl
 from bot.engine.lock import is_held
-from bot.errors import UserError
+from bot.engine.store_pg import connect
+from bot.errors import StorageError, UserError
 from bot.logs import redact
 from bot.params import scheduler_choices
 from bot.request import InputFiles, JobRequest
@@ -57,6 +59,8 @@ async def check(args: argparse.Namespace, config: Config | None) -> int:
         )
     _say_chats(config)
     ok = await asyncio.to_thread(_check_storage, config)
+    if isinstance(config.storage.database, PostgresUrl):
+        ok = await _check_postgres(config.storage.database) and ok
     ok = await asyncio.to_thread(_check_ops, config) and ok
     for host in config.comfy.hosts:
         ok = await _check_host(host, config) and ok
@@ -80,18 +84,37 @@ def _say_chats(config: Config) -> None:
 
 def _check_storage(config: Config) -> bool:
     """Whether the data folders can be made and written, and the database opens."""
-    storage = config.storage
-    folders = [storage.data, storage.database.parent, storage.outputs, storage.jobs]
+    storage, database = config.storage, config.storage.database
+    folders = [storage.data, storage.outputs, storage.jobs]
+    if isinstance(database, Path):
+        folders.insert(1, database.parent)
     problems = [p for p in dict.fromkeys(_folder_problem(f) for f in folders) if p]
-    if not problems and storage.database.exists():
-        problems += _database_problems(storage.database)
+    if not problems and isinstance(database, Path) and database.exists():
+        problems += _database_problems(database)
     if problems:
         say(f"storage ({storage.data}): cannot be used:")
         for problem in problems:
             say(f"  - {problem}")
         return False
-    state = "in use by a running `wanbot serve`" if is_held(storage.database) else "ok"
-    say(f"storage: {state} (database {storage.database})")
+    state = "in use by a running `wanbot serve`" if _is_held(database) else "ok"
+    say(f"storage: {state} (database {database})")
+    return True
+
+
+def _is_held(database: Path | PostgresUrl) -> bool:
+    # PostgreSQL's serve lock is not looked at here: `check` reports on the connection.
+    return isinstance(database, Path) and is_held(database)
+
+
+async def _check_postgres(url: PostgresUrl) -> bool:
+    """Whether the PostgreSQL database answers (with the password libpq finds)."""
+    try:
+        db = await connect(url)
+    except StorageError as exc:
+        say(f"database: {exc}")
+        return False
+    await db.close()
+    say(f"database: ok ({url})")
     return True
 
 
@@ -127,7 +150,7 @@ def _check_ops(config: Config) -> bool:
     try:
         socket.create_server((host or "0.0.0.0", int(port))).close()
     except OSError as exc:
-        if is_held(config.storage.database):
+        if _is_held(config.storage.database):
             say(f"ops: {listen} is taken, presumably by the running `wanbot serve`")
             return True
         say(f"ops: cannot listen on {listen}: {exc.strerror or exc} (choose a free port)")

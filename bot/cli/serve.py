@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from bot.app import App
@@ -53,8 +54,10 @@ def storage_line(config: Config) -> str:
     storage = config.storage
     days = storage.keep_job_files_days
     kept = f"kept {days} days after a job ends" if days else "kept forever"
+    database = storage.database
+    where = database.absolute() if isinstance(database, Path) else database
     return (
-        f"database {storage.database.absolute()}, archive {storage.outputs.absolute()}, "
+        f"database {where}, archive {storage.outputs.absolute()}, "
         f"job files {storage.jobs.absolute()} ({kept})"
     )
 
@@ -79,8 +82,9 @@ async def _start_unless_stopped(app: App, stop: asyncio.Event) -> bool:
 async def queue(args: argparse.Namespace, config: Config | None) -> int:
     """Print active jobs and the latest finished ones, oldest first."""
     assert config is not None
-    if not config.storage.database.exists():
-        print(f"no database at {config.storage.database.absolute()} yet: no jobs.")
+    database = config.storage.database
+    if isinstance(database, Path) and not database.exists():
+        print(f"no database at {database.absolute()} yet: no jobs.")
         return 0
     store = await JobStore.open(config.storage.database)
     try:

@@ -1,4 +1,5 @@
-"""The real engine on a SQLite file under `tmp_path`, fake ComfyUI hosts, a recording front end.
+"""The real engine on a SQLite file under `tmp_path` (or a given PostgreSQL database), fake
+ComfyUI hosts, a recording front end.
 
 async with engine_world(hosts=2, comfy={"hold": True}, queue={...}) as world:
     job = await world.submit("alice")
@@ -19,6 +20,7 @@ import pytest
 
 from bot.archive import Archive
 from bot.config import Config, parse_config
+from bot.dburl import PostgresUrl
 from bot.engine.core import Engine
 from bot.engine.jobs import Job
 from bot.engine.store import JobStore
@@ -34,9 +36,14 @@ FAST = {"frames": 17, "steps": 4, "size": (256, 256)}
 
 
 def make_config(
-    tmp: Path, urls: list[str], backends: list[str] | None = None, **queue: Any
+    tmp: Path,
+    urls: list[str],
+    backends: list[str] | None = None,
+    database: Path | PostgresUrl | None = None,
+    **queue: Any,
 ) -> Config:
-    """`backends`: each host's `backend` setting (default: "auto" for all)."""
+    """`backends`: each host's `backend` setting (default: "auto" for all); `database`: the
+    store's (a SQLite file under `tmp` unless given)."""
     chosen = backends or ["auto"] * len(urls)
     hosts = [
         {"name": f"gpu-{i}", "url": url, "backend": backend}
@@ -48,7 +55,7 @@ def make_config(
             "request_timeout": 5.0,
         },
         "storage": {
-            "database": str(tmp / "wanbot.db"),
+            "database": str(database or tmp / "wanbot.db"),
             "outputs": str(tmp / "outputs"),
             "jobs": str(tmp / "jobs"),
         },
@@ -151,16 +158,18 @@ def engine_world(tmp_path: Path) -> WorldFactory:
         comfy: dict[str, Any] | None = None,
         schemas: list[dict[str, Any]] | None = None,
         backends: list[str] | None = None,
+        database: Path | PostgresUrl | None = None,
         **queue: Any,
     ) -> AsyncIterator[World]:
         """`schemas`: each host's own /object_info (one host per schema); `backends`: each
-        host's configured backend."""
+        host's configured backend; `database`: the store's (a SQLite file under `tmp_path`
+        unless given)."""
         async with AsyncExitStack() as stack:
             fakes = [
                 await stack.enter_async_context(FakeComfy(object_info=info, **(comfy or {})))
                 for info in schemas or [bundled_object_info()] * hosts
             ]
-            config = make_config(tmp_path, [f.url for f in fakes], backends, **queue)
+            config = make_config(tmp_path, [f.url for f in fakes], backends, database, **queue)
             world = World(tmp_path, fakes, config, write_inputs(tmp_path / "chat"))
             await world.start()
             try:

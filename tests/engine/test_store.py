@@ -1,4 +1,8 @@
-"""The SQLite job store: migrations, round trips, speeds, the stable client id."""
+"""The job store: migrations, round trips, speeds, the stable client id.
+
+Tests taking `database` run on each dialect (a SQLite file, a PostgreSQL database); those
+that write an old SQLite file by hand are about SQLite's own upgrades.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from bot.dburl import PostgresUrl
 from bot.engine.jobs import Batch, Job, JobStatus
 from bot.engine.store import JobStore, migrations
 from bot.request import FileSet, InputFiles, Mode
@@ -29,17 +34,17 @@ def _job(job_id: str, tmp: Path) -> Job:
     )
 
 
-async def test_migrations_are_applied_once(tmp_path: Path) -> None:
-    store = await JobStore.open(tmp_path / "db.sqlite")
+async def test_migrations_are_applied_once(database: Path | PostgresUrl) -> None:
+    store = await JobStore.open(database)
     assert await store.schema_version() == len(migrations())
     await store.close()
-    store = await JobStore.open(tmp_path / "db.sqlite")
+    store = await JobStore.open(database)
     assert await store.schema_version() == len(migrations())
     await store.close()
 
 
-async def test_job_round_trip_and_updates(tmp_path: Path) -> None:
-    store = await JobStore.open(tmp_path / "db.sqlite")
+async def test_job_round_trip_and_updates(database: Path | PostgresUrl, tmp_path: Path) -> None:
+    store = await JobStore.open(database)
     try:
         first = await store.add(_job("aaaa", tmp_path))
         second = await store.add(_job("bbbb", tmp_path))
@@ -59,8 +64,8 @@ async def test_job_round_trip_and_updates(tmp_path: Path) -> None:
         await store.close()
 
 
-async def test_speeds_average_and_client_id_is_stable(tmp_path: Path) -> None:
-    store = await JobStore.open(tmp_path / "db.sqlite")
+async def test_speeds_average_and_client_id_is_stable(database: Path | PostgresUrl) -> None:
+    store = await JobStore.open(database)
     try:
         assert await store.record_speed("gpu", Mode.I2V, 2.0) == 2.0
         assert 2.0 < await store.record_speed("gpu", Mode.I2V, 4.0) < 4.0

@@ -1,0 +1,165 @@
+"""The job store in a PostgreSQL database through psycopg 3 (async, libpq).
+
+The same tables and queries as SQLite (see `bot.engine.store`); the table `schema_version`
+records the last migration applied, and migrations run under an advisory lock, so processes
+starting together on one database apply each one once. libpq finds the password itself
+(`PGPASSWORD`, or `~/.pgpass` / `PGPASSFILE`); no message shows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from bot.dburl import PostgresUrl, hide_password
+from bot.engine.rows import Row
+from bot.engine.store import JobStore, migrations, statements
+from bot.errors import StorageError
+
+# Advisory lock keys (64-bit, per database): "wanbot" in ASCII, and one more for serve.
+MIGRATION_LOCK = 0x77616E626F74
+SERVE_LOCK = MIGRATION_LOCK + 1
+CONNECT_TIMEOUT = 10  # seconds: a host that does not answer is reported, not waited on
+Connection = psycopg.AsyncConnection[dict[str, Any]]
+
+
+async def connect(url: PostgresUrl) -> Connection:
+    """An autocommit connection to `url`, or `StorageError` saying what is wrong (without the
+    password, wherever libpq took it from)."""
+    try:
+        return await psycopg.AsyncConnection.connect(
+            url.url,
+            autocommit=True,
+            row_factory=dict_row,
+            connect_timeout=CONNECT_TIMEOUT,
+            application_name="wanbot",
+        )
+    except psycopg.Error as exc:
+        raise StorageError(
+            f"Cannot connect to the database {hide_password(url.url)}: {shown(exc)}. Check the "
+            "URL ([storage] database), that the server runs, and the password (PGPASSWORD or a "
+            "password file)."
+        ) from None
+
+
+def shown(exc: psycopg.Error) -> str:
+    """libpq's message for `exc` on one line, with any password in it replaced."""
+    text = " ".join(str(exc).split())
+    password = os.environ.get("PGPASSWORD")
+    if password:
+        text = text.replace(password, "[redacted]")
+    return hide_password(text)
+
+
+class PostgresStore(JobStore):
+    """`JobStore` on a PostgreSQL database; open with `await JobStore.open(url)`."""
+
+    def __init__(self, db: Connection, url: PostgresUrl) -> None:
+        self._db = db
+        self.url = url
+
+    @classmethod
+    async def connect(cls, url: PostgresUrl) -> PostgresStore:
+        """Connect to `url` and bring the schema up to date; `StorageError` when it fails."""
+        db = await connect(url)
+        store = cls(db, url)
+        try:
+            await store._migrate()
+        except psycopg.Error as exc:
+            await db.close()
+            raise StorageError(
+                f"Cannot set up the database {hide_password(url.url)}: {shown(exc)}. Check that "
+                "this user may create tables there and that it is WanBot's."
+            ) from None
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _migrate(self) -> None:
+        for number, _name, sql in migrations("postgresql"):
+            async with self._db.transaction():
+                # Another process may be migrating: wait for it, then look again.
+                await self._db.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+                await self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+                )
+                if number <= await self.schema_version():
+                    continue
+                for statement in statements(sql):
+                    await self._db.execute(statement.encode())  # no parameters: `%` is literal
+                await self._db.execute("DELETE FROM schema_version")
+                await self._db.execute("INSERT INTO schema_version VALUES (%s)", (number,))
+
+    async def schema_version(self) -> int:
+        cursor = await self._db.execute(
+            "SELECT version FROM schema_version"
+            if await self._has_versions()
+            else "SELECT 0 AS version"
+        )
+        row = await cursor.fetchone()
+        return int(row["version"]) if row else 0
+
+    async def _has_versions(self) -> bool:
+        cursor = await self._db.execute("SELECT to_regclass('schema_version') IS NOT NULL AS ok")
+        row = await cursor.fetchone()
+        return bool(row and row["ok"])
+
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        # Shielded: a caller cancelled mid-query must not leave the connection mid-protocol;
+        # the statement completes (as it would in SQLite's worker thread).
+        return await asyncio.shield(self._fetch(_placeholders(sql), tuple(params)))
+
+    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        cursor = await self._db.execute(sql.encode(), params)
+        if cursor.description is None:  # a statement without rows
+            return []
+        return list(await cursor.fetchall())
+
+    async def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        await self._rows(sql, params)
+
+
+def _placeholders(sql: str) -> str:
+    """`sql` with psycopg's `%s` for each `?` (the shared queries hold no other `?` or `%`)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PostgresServeLock:
+    """`wanbot serve`'s lock on a PostgreSQL database: a session advisory lock, held by a
+    connection of its own for the whole run (the server drops it when that connection ends)."""
+
+    def __init__(self, url: PostgresUrl) -> None:
+        self.url = url
+        self._db: Connection | None = None
+
+    async def acquire(self) -> None:
+        """Take the lock, or raise `StorageError` saying that another serve holds it."""
+        db = await connect(self.url)
+        try:
+            cursor = await db.execute("SELECT pg_try_advisory_lock(%s) AS got", (SERVE_LOCK,))
+            row = await cursor.fetchone()
+        except BaseException:
+            await db.close()
+            raise
+        if not (row and row["got"]):
+            await db.close()
+            raise StorageError(
+                f"Another `wanbot serve` is already running on {hide_password(self.url.url)}: "
+                "several processes on one PostgreSQL database are not supported yet; stop it "
+                "first, or give this one its own database ([storage] database)."
+            )
+        self._db = db
+
+    async def release(self) -> None:
+        if self._db is not None:
+            await self._db.close()  # ending the session releases the lock
+            self._db = None
