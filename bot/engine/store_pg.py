@@ -4,12 +4,20 @@ The same tables and queries as SQLite (see `bot.engine.store`); the table `schem
 records the last migration applied, and migrations run under an advisory lock, so processes
 starting together on one database apply each one once. libpq finds the password itself
 (`PGPASSWORD`, or `~/.pgpass` / `PGPASSFILE`); no message shows it.
+
+A connection lost under the store (the server restarted, a network cut) is made again: the
+statement that met the loss is run again on the new connection, waiting up to `RECONNECT_FOR`
+seconds for the server to come back, so the engine goes on where it was instead of failing
+jobs. Every statement the engine runs is safe to run twice (updates set values; an insert of a
+job whose first attempt had committed fails on its id, and is reported).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,7 +33,10 @@ from bot.errors import StorageError
 MIGRATION_LOCK = 0x77616E626F74
 SERVE_LOCK = MIGRATION_LOCK + 1
 CONNECT_TIMEOUT = 10  # seconds: a host that does not answer is reported, not waited on
+RECONNECT_FOR = 60.0  # seconds a lost server is waited for before a statement fails
+RECONNECT_PAUSE = (0.1, 2.0)  # the first and the longest pause between tries
 Connection = psycopg.AsyncConnection[dict[str, Any]]
+log = logging.getLogger(__name__)
 
 
 async def connect(url: PostgresUrl) -> Connection:
@@ -62,6 +73,7 @@ class PostgresStore(JobStore):
     def __init__(self, db: Connection, url: PostgresUrl) -> None:
         self._db = db
         self.url = url
+        self.reconnect_for = RECONNECT_FOR
 
     @classmethod
     async def connect(cls, url: PostgresUrl) -> PostgresStore:
@@ -119,13 +131,40 @@ class PostgresStore(JobStore):
         return await asyncio.shield(self._fetch(_placeholders(sql), tuple(params)))
 
     async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
-        cursor = await self._db.execute(sql.encode(), params)
-        if cursor.description is None:  # a statement without rows
-            return []
-        return list(await cursor.fetchall())
+        give_up = time.monotonic() + self.reconnect_for
+        pause = RECONNECT_PAUSE[0]
+        while True:
+            try:
+                if self._db.closed or self._db.broken:
+                    await self._reconnect()
+                cursor = await self._db.execute(sql.encode(), params)
+                if cursor.description is None:  # a statement without rows
+                    return []
+                return list(await cursor.fetchall())
+            except (psycopg.OperationalError, StorageError) as exc:
+                if not self._db.closed and not self._db.broken:
+                    raise  # the connection is fine: the statement itself failed
+                if time.monotonic() + pause > give_up:
+                    raise StorageError(
+                        f"Lost the database {hide_password(self.url.url)} and could not connect "
+                        f"again within {self.reconnect_for:g} s: {_why(exc)}"
+                    ) from None
+                log.warning("database connection lost (%s); connecting again", _why(exc))
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, RECONNECT_PAUSE[1])
+
+    async def _reconnect(self) -> None:
+        """A new connection in place of the lost one (`StorageError` while the server is away)."""
+        lost, self._db = self._db, await connect(self.url)
+        await lost.close()
+        log.info("connected to the database again")
 
     async def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self._rows(sql, params)
+
+
+def _why(exc: Exception) -> str:
+    return shown(exc) if isinstance(exc, psycopg.Error) else str(exc)
 
 
 def _placeholders(sql: str) -> str:
