@@ -10,9 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from psycopg import conninfo
-from psycopg.errors import ProgrammingError
-
 from bot.logs import REDACTED, hide_userinfo
 
 SCHEMES = ("postgresql://", "postgres://")
@@ -42,6 +39,10 @@ class PostgresUrl:
     def __post_init__(self) -> None:
         """libpq must understand the URL and it must carry no password; else `ValueError`
         whose message does not repeat the URL's user info."""
+        # Late: psycopg takes about 0.2 s to import, and most configs name a SQLite file.
+        from psycopg import conninfo
+        from psycopg.errors import ProgrammingError
+
         try:
             params = conninfo.conninfo_to_dict(self.url)
         except ProgrammingError as exc:

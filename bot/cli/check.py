@@ -17,7 +17,6 @@ from bot.cli.commands import client_for
 from bot.config import Config, HostConfig
 from bot.dburl import PostgresUrl
 from bot.engine.lock import is_held
-from bot.engine.store_pg import connect
 from bot.errors import StorageError, UserError
 from bot.logs import redact
 from bot.params import scheduler_choices
@@ -108,6 +107,8 @@ def _is_held(database: Path | PostgresUrl) -> bool:
 
 async def _check_postgres(url: PostgresUrl) -> bool:
     """Whether the PostgreSQL database answers (with the password libpq finds)."""
+    from bot.engine.store_pg import connect  # late: psycopg is slow to import, SQLite is usual
+
     try:
         db = await connect(url)
     except StorageError as exc:
