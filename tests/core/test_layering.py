@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,18 @@ def test_bot_modules_import_no_cycle() -> None:
     for module in sorted(graph):
         if module not in state:
             assert visit(module, []) is None
+
+
+def test_a_sqlite_config_never_imports_psycopg() -> None:
+    """psycopg takes about 0.2 s to import: every CLI command would pay it for nothing."""
+    code = (
+        "import sys\n"
+        "from bot.config import parse_config\n"
+        "import bot.cli.check, bot.engine.store, bot.app\n"
+        "parse_config({'comfy': {'hosts': [{'name': 'a', 'url': 'http://a'}]}}, 'x', env={})\n"
+        "print(sorted(m for m in sys.modules if m.startswith('psycopg')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == "[]"
