@@ -18,12 +18,23 @@ from psycopg.rows import dict_row
 
 from bot.dburl import PostgresUrl, hide_password
 from bot.engine.rows import Row
-from bot.engine.store import JobStore, migrations, statements
-from bot.errors import StorageError
+from bot.engine.store import Fence, JobStore, migrations, statements
+from bot.errors import LostLeadership, StorageError
 
-# Advisory lock keys (64-bit, per database): "wanbot" in ASCII, and one more for serve.
+# Advisory lock key (64-bit, per database) for migrations: "wanbot" in ASCII.
 MIGRATION_LOCK = 0x77616E626F74
-SERVE_LOCK = MIGRATION_LOCK + 1
+# Who holds an unexpired lease (see `bot.engine.lease`).
+LEADER = "SELECT holder FROM leadership WHERE id = 1 AND expires_at > now()"
+# This process's lease, still current: a fenced write's condition. FOR SHARE: a standby's
+# takeover (an UPDATE of that row) waits until the write is committed, and a write that
+# comes after the takeover sees the new generation.
+STILL_LEADING = (
+    "SELECT 1 FROM leadership WHERE id = 1 AND generation = ? AND expires_at > now() FOR SHARE"
+)
+LOST = (
+    "Another process leads on this database now (this one's lease expired); "
+    "it stops acting on jobs."
+)
 CONNECT_TIMEOUT = 10  # seconds: a host that does not answer is reported, not waited on
 Connection = psycopg.AsyncConnection[dict[str, Any]]
 
@@ -62,6 +73,7 @@ class PostgresStore(JobStore):
     def __init__(self, db: Connection, url: PostgresUrl) -> None:
         self._db = db
         self.url = url
+        self._fence: Fence | None = None
 
     @classmethod
     async def connect(cls, url: PostgresUrl) -> PostgresStore:
@@ -127,39 +139,41 @@ class PostgresStore(JobStore):
     async def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self._rows(sql, params)
 
+    def fence_with(self, fence: Fence) -> None:
+        self._fence = fence
+
+    async def check_leading(self) -> None:
+        if self._fence is not None and not await self._rows(STILL_LEADING, self._generation()):
+            self._lost()
+
+    async def leader(self) -> str | None:
+        row = await self._one(LEADER)
+        return None if row is None else str(row["holder"])
+
+    async def _fenced(self, sql: str, params: Sequence[Any]) -> None:
+        if self._fence is None:  # not `serve` (a CLI command, a test's engine): no leases
+            await self._run(sql, params)
+            return
+        # One statement, so the check and the write are one transaction on the server.
+        rows = await self._rows(
+            f"WITH fence AS ({STILL_LEADING}), "
+            f"changed AS ({sql} AND EXISTS (SELECT 1 FROM fence) RETURNING 1) "
+            "SELECT EXISTS (SELECT 1 FROM fence) AS leading",
+            (*self._generation(), *params),
+        )
+        if not rows[0]["leading"]:
+            self._lost()
+
+    def _generation(self) -> tuple[int]:
+        assert self._fence is not None and self._fence.generation is not None
+        return (self._fence.generation,)
+
+    def _lost(self) -> None:
+        assert self._fence is not None
+        self._fence.lose("a write found that another process leads now")
+        raise LostLeadership(LOST)
+
 
 def _placeholders(sql: str) -> str:
     """`sql` with psycopg's `%s` for each `?` (the shared queries hold no other `?` or `%`)."""
     return sql.replace("%", "%%").replace("?", "%s")
-
-
-class PostgresServeLock:
-    """`wanbot serve`'s lock on a PostgreSQL database: a session advisory lock, held by a
-    connection of its own for the whole run (the server drops it when that connection ends)."""
-
-    def __init__(self, url: PostgresUrl) -> None:
-        self.url = url
-        self._db: Connection | None = None
-
-    async def acquire(self) -> None:
-        """Take the lock, or raise `StorageError` saying that another serve holds it."""
-        db = await connect(self.url)
-        try:
-            cursor = await db.execute("SELECT pg_try_advisory_lock(%s) AS got", (SERVE_LOCK,))
-            row = await cursor.fetchone()
-        except BaseException:
-            await db.close()
-            raise
-        if not (row and row["got"]):
-            await db.close()
-            raise StorageError(
-                f"Another `wanbot serve` is already running on {hide_password(self.url.url)}: "
-                "several processes on one PostgreSQL database are not supported yet; stop it "
-                "first, or give this one its own database ([storage] database)."
-            )
-        self._db = db
-
-    async def release(self) -> None:
-        if self._db is not None:
-            await self._db.close()  # ending the session releases the lock
-            self._db = None
