@@ -12,6 +12,9 @@ import aiohttp
 import psycopg
 import pytest
 
+from adapters.chat import texts
+from adapters.chat.admin import AdminActions
+from adapters.chat.markup import PLAIN
 from bot.app import App
 from bot.cli.serve import print_queue
 from bot.config import parse_config
@@ -134,6 +137,8 @@ async def test_a_standby_serve_says_so_then_leads(
             await elsewhere.close()
             await asyncio.wait_for(starting, 30)
             leading = await _scrape(app)
+            assert app.engine is not None and app.lease is not None
+            hosts = await AdminActions(app.engine, PLAIN).hosts()  # an admin's /hosts
         finally:
             starting.cancel()
             await asyncio.gather(starting, return_exceptions=True)
@@ -144,6 +149,8 @@ async def test_a_standby_serve_says_so_then_leads(
     assert out.getvalue().startswith("leader: elsewhere:1\n")
     assert leading[:2] == (200, "ready\n")
     assert sample(leading[2], "wanbot_leader") == 1
+    assert hosts.splitlines()[-1] == texts.leader(app.lease.holder)
+    assert app.lease.holder in hosts.splitlines()[-1]
 
 
 async def _scrape(app: App) -> tuple[int, str, str]:
