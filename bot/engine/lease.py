@@ -18,6 +18,7 @@ at its next write, that it is no longer the leader.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -70,8 +71,9 @@ class Lease:
         told = False
         while not await self._try_take():
             if not told:
-                on_standby(await self.leader() or "another process")
-                told = True
+                with contextlib.suppress(psycopg.Error, StorageError):
+                    on_standby(await self.leader() or "another process")
+                    told = True
             await asyncio.sleep(min(POLL_SECONDS, self.seconds / 4))  # the lease's own pace
         log.info("leading (generation %d)", self.generation)
         self._renewing = asyncio.create_task(self._renew_loop(), name="lease-renewal")
@@ -108,6 +110,15 @@ class Lease:
                 self._db = None
 
     async def _try_take(self) -> bool:
+        """Take an expired lease; False when another process holds one, or when the database
+        cannot be reached now (a standby keeps waiting through a database restart)."""
+        try:
+            return await self._take()
+        except (psycopg.Error, StorageError) as exc:
+            log.warning("standby: cannot look at the lease now: %s", exc)
+            return False
+
+    async def _take(self) -> bool:
         row = await self._one(
             """UPDATE leadership SET holder = %s, generation = generation + 1,
                    expires_at = now() + %s
@@ -146,5 +157,10 @@ class Lease:
     async def _one(self, sql: str, params: tuple[object, ...]) -> dict[str, Any] | None:
         if self._db is None or self._db.closed:
             self._db = await connect(self.url)
-        cursor = await self._db.execute(sql, params)
-        return await cursor.fetchone()
+        try:
+            cursor = await self._db.execute(sql, params)
+            return await cursor.fetchone()
+        except psycopg.OperationalError:
+            # The connection is gone (a database restart): a new one at the next call.
+            await self._db.close()
+            raise
