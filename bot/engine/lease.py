@@ -157,10 +157,6 @@ class Lease:
     async def _one(self, sql: str, params: tuple[object, ...]) -> dict[str, Any] | None:
         if self._db is None or self._db.closed:
             self._db = await connect(self.url)
-        try:
-            cursor = await self._db.execute(sql, params)
-            return await cursor.fetchone()
-        except psycopg.OperationalError:
-            # The connection is gone (a database restart): a new one at the next call.
-            await self._db.close()
-            raise
+        # A connection the server dropped (a restart) is closed: a new one is made here.
+        cursor = await self._db.execute(sql, params)
+        return await cursor.fetchone()

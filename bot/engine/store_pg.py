@@ -3,12 +3,15 @@
 The same tables and queries as SQLite (see `bot.engine.store`); the table `schema_version`
 records the last migration applied, and migrations run under an advisory lock, so processes
 starting together on one database apply each one once. libpq finds the password itself
-(`PGPASSWORD`, or `~/.pgpass` / `PGPASSFILE`); no message shows it.
+(`PGPASSWORD`, or `~/.pgpass` / `PGPASSFILE`); no message shows it. A connection the server
+dropped (a restart) is replaced at the next statement. With several processes, the writes
+that act on a job are fenced by this process's lease (`bot.engine.lease`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +24,8 @@ from bot.engine.rows import Row
 from bot.engine.store import Fence, JobStore, migrations, statements
 from bot.errors import LostLeadership, StorageError
 
+log = logging.getLogger(__name__)
+
 # Advisory lock key (64-bit, per database) for migrations: "wanbot" in ASCII.
 MIGRATION_LOCK = 0x77616E626F74
 # Who holds an unexpired lease (see `bot.engine.lease`).
@@ -31,6 +36,8 @@ LEADER = "SELECT holder FROM leadership WHERE id = 1 AND expires_at > now()"
 STILL_LEADING = (
     "SELECT 1 FROM leadership WHERE id = 1 AND generation = ? AND expires_at > now() FOR SHARE"
 )
+# Statements that may run twice with the same effect: reads, and UPDATEs that set values.
+AGAIN = ("SELECT", "UPDATE", "WITH fence")
 LOST = (
     "Another process leads on this database now (this one's lease expired); "
     "it stops acting on jobs."
@@ -131,7 +138,18 @@ class PostgresStore(JobStore):
         return await asyncio.shield(self._fetch(_placeholders(sql), tuple(params)))
 
     async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
-        cursor = await self._db.execute(sql.encode(), params)
+        if self._db.closed:  # dropped by the server (a restart) after the last statement
+            self._db = await connect(self.url)
+        try:
+            cursor = await self._db.execute(sql.encode(), params)
+        except psycopg.OperationalError:
+            # Dropped under this statement: one that gives the same result when run twice
+            # is run again on a new connection; any other fails (its effect is unknown).
+            if not self._db.closed or not sql.lstrip().startswith(AGAIN):
+                raise
+            log.warning("the database connection was lost; reconnecting")
+            self._db = await connect(self.url)
+            cursor = await self._db.execute(sql.encode(), params)
         if cursor.description is None:  # a statement without rows
             return []
         return list(await cursor.fetchall())

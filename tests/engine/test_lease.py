@@ -26,6 +26,7 @@ from bot.errors import LostLeadership
 from fakes.comfy_server import FakeComfy
 from tests.engine.test_ops import sample
 from tests.engine.test_store import _job
+from tests.pg import PostgresServer
 from workflows.schema import bundled_object_info
 
 
@@ -109,6 +110,53 @@ async def test_a_leader_whose_renewal_fails_steps_down(
         assert "expired" in lease.why_lost
     finally:
         await lease.close()
+
+
+async def test_the_leader_and_a_standby_go_on_through_a_database_restart(
+    postgres_server: PostgresServer, pg_url: PostgresUrl, store: JobStore
+) -> None:
+    seconds = 9.0  # renewed every 3 s: one renewal may fail, the next must reconnect
+    leader, standby = Lease(pg_url, seconds, holder="a:1"), Lease(pg_url, seconds, holder="b:2")
+    try:
+        await leader.wait_to_lead()
+        told = asyncio.Event()
+        waiting = asyncio.create_task(standby.wait_to_lead(lambda _: told.set()))
+        await asyncio.wait_for(told.wait(), 30)
+        await asyncio.to_thread(postgres_server.restart)
+        with psycopg.connect(pg_url.url, autocommit=True) as db:
+            async with asyncio.timeout(30):
+                # Renewed after the restart (a lease that starts later than a whole term
+                # after it): the leader reconnected. Polled: the row has no event to wait on.
+                while not renewed_since_restart(db, seconds):  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+        assert leader.leading and not waiting.done()
+        await leader.close()  # the standby, reconnected too, takes over
+        await asyncio.wait_for(waiting, 30)
+        assert standby.generation == (leader.generation or 0) + 1
+    finally:
+        await leader.close()
+        await standby.close()
+
+
+async def test_the_store_reconnects_after_a_database_restart(
+    postgres_server: PostgresServer, store: JobStore, tmp_path: Path
+) -> None:
+    job = await store.add(_job("j1", tmp_path))
+    await asyncio.to_thread(postgres_server.restart)
+    job.status = JobStatus.RUNNING
+    await store.update(job, "status")  # dropped under it: run again on a new connection
+    assert (await store.get(job.id)).status is JobStatus.RUNNING  # type: ignore[union-attr]
+    await asyncio.to_thread(postgres_server.restart)
+    assert await store.count(JobStatus.RUNNING) == 1
+
+
+def renewed_since_restart(db: psycopg.Connection[tuple[object, ...]], seconds: float) -> bool:
+    row = db.execute(
+        "SELECT expires_at > pg_postmaster_start_time() + make_interval(secs => %s) "
+        "FROM leadership",
+        (seconds,),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 async def test_a_standby_serve_says_so_then_leads(
