@@ -16,6 +16,7 @@ to `bot.config.CHAT_SECTIONS` and one line to `ADAPTERS`.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import os
@@ -31,12 +32,15 @@ from bot import logs
 from bot.archive import Archive
 from bot.config import Config
 from bot.config_errors import config_problems, unknown_key
+from bot.dburl import PostgresUrl, hide_password
 from bot.engine.core import Engine
-from bot.engine.lock import Lock, serve_lock
+from bot.engine.lease import Lease
+from bot.engine.lock import ServeLock
 from bot.engine.ports import Adapter
 from bot.engine.retention import Retention
 from bot.engine.store import JobStore
 from bot.errors import ConfigError
+from bot.logs import announce
 from bot.ops import OpsServer, readiness_of
 
 log = logging.getLogger(__name__)
@@ -245,13 +249,24 @@ class App:
         self.engine: Engine | None = None
         self.retention: Retention | None = None
         self.ops: OpsServer | None = None
-        self.lock: Lock | None = None
+        self.lock: ServeLock | None = None
+        self.lease: Lease | None = None  # PostgreSQL: leader or standby
+        # Set when this process led and another one leads now: `serve` stops then.
+        self.lost = asyncio.Event()
+        self.standing_by = asyncio.Event()  # set while another process leads first
 
     async def start(self) -> None:
-        # First: a second serve on this database stops here, before recovery runs its jobs.
-        self.lock = serve_lock(self.config.storage.database)
-        await self.lock.acquire()
-        self.store = await JobStore.open(self.config.storage.database)
+        """Start everything; on PostgreSQL, wait first (a standby) until this process leads:
+        only the leader recovers, dispatches and connects to the chat platforms."""
+        database = self.config.storage.database
+        if isinstance(database, PostgresUrl):
+            self.lease = Lease(database, self.config.queue.failover_seconds)
+            self.lost = self.lease.lost
+        else:
+            # First: a second serve on this file stops here, before recovery runs its jobs.
+            self.lock = ServeLock(database)
+            await self.lock.acquire()
+        self.store = await JobStore.open(database)
         self.engine = Engine(self.config, self.store, Archive(self.config.storage.outputs))
         for chat in self.chats:
             adapter = chat.adapter.create(self.config, chat.settings, self.engine)
@@ -261,8 +276,15 @@ class App:
         if self.config.ops.listen:
             # Before recovery: a port that cannot be had stops the start before any work.
             chats = [(a.platform, readiness_of(a)) for a in self.adapters]
-            self.ops = OpsServer(self.config.ops.listen, self.engine, self.store, chats)
+            self.ops = OpsServer(
+                self.config.ops.listen, self.engine, self.store, chats, self._leading
+            )
             await self.ops.start()
+        if self.lease is not None:
+            await self.lease.wait_to_lead(self._standby)
+            self.standing_by.clear()
+            self.store.fence_with(self.lease)
+            announce(f"leading on {hide_password(self.lease.url.url)} as {self.lease.holder}")
         # Front ends are registered before recovery, which may deliver through them.
         await self.engine.start()
         storage = self.config.storage
@@ -270,6 +292,17 @@ class App:
         self.retention.start()
         for adapter in self.adapters:
             await adapter.start()
+
+    def _leading(self) -> bool:
+        return self.lease is None or self.lease.leading
+
+    def _standby(self, leader: str) -> None:
+        assert self.lease is not None
+        self.standing_by.set()
+        announce(
+            f"standby: {leader} leads on {hide_password(self.lease.url.url)}; this process "
+            f"takes over within {self.lease.seconds:g} s ([queue] failover_seconds) if it stops"
+        )
 
     async def stop(self) -> None:
         if self.ops is not None:
@@ -285,5 +318,7 @@ class App:
             await self.engine.stop()
         if self.store is not None:
             await self.store.close()
+        if self.lease is not None:
+            await self.lease.close()  # last: a standby takes over once this one is done
         if self.lock is not None:
             await self.lock.release()

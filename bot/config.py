@@ -289,6 +289,9 @@ class Queue(_Strict):
     affinity_max_wait: float = Field(default=120.0, ge=0)
     health_interval: float = Field(default=10.0, gt=0)
     default_seconds_per_frame: float = Field(default=4.0, gt=0)
+    # Several `wanbot serve` on one PostgreSQL database: the leader's lease lasts this long
+    # (renewed every third of it); a standby takes over within it once the leader is gone.
+    failover_seconds: float = Field(default=15.0, gt=0)
 
     @model_validator(mode="after")
     def _admin_format(self) -> Queue:

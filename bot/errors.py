@@ -34,3 +34,8 @@ class ConfigError(WanBotError):
 
 class StorageError(WanBotError):
     """The database or a data folder cannot be used; the message says which and what to do."""
+
+
+class LostLeadership(StorageError):
+    """This process led on a shared database and another one leads now (its lease expired):
+    it must not act on any job any more (see `bot.engine.lease`)."""

@@ -5,6 +5,8 @@ variable WANBOT_OPS_LISTEN), served by `wanbot serve`.
 - `/readyz`: 200 when the database takes a write, at least one ComfyUI host is up and every
   chat connection works (as its adapter's `connection_problem()` tells: polling that keeps
   failing, a gateway down for more than a few seconds); else 503 with one line per problem.
+  A standby (several processes on PostgreSQL) answers 200 "standby" while the database takes
+  a write: it is ready to take over, and a load balancer keeps it in.
 - `/metrics`: Prometheus' text format, from a registry of our own (see README "Operations").
 
 `Metrics` hears of every job event, refusal and failed delivery from the engine
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Whether this process leads now (always, alone on a SQLite file).
+Leading = Callable[[], bool]
 WAIT_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600)
 GPU_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1200, 2400, 4800)
 DELIVERY_BUCKETS = (0.25, 0.5, 1, 2, 5, 10, 30, 60, 120)
@@ -48,11 +52,17 @@ def _reason(error: Exception) -> str:
 class Metrics:
     """The engine's observer and the `/metrics` registry."""
 
-    def __init__(self, engine: Engine, store: JobStore) -> None:
+    def __init__(self, engine: Engine, store: JobStore, leading: Leading = lambda: True) -> None:
         self._engine = engine
         self._store = store
+        self._leading = leading
         self.registry = CollectorRegistry()
         r = self.registry
+        self.leader = Gauge(
+            "wanbot_leader",
+            "1 if this process leads (dispatch, recovery, chat connections), 0 for a standby",
+            registry=r,
+        )
         self.jobs = Gauge("wanbot_jobs", "Jobs in the database", ["status", "mode"], registry=r)
         self.queue_depth = Gauge("wanbot_queue_depth", "Jobs waiting for a host", registry=r)
         self.wait = Histogram(
@@ -109,6 +119,7 @@ class Metrics:
 
     async def render(self) -> bytes:
         """The registry as Prometheus text, with what is read at scrape time brought up to date."""
+        self.leader.set(1 if self._leading() else 0)
         self.jobs.clear()
         for (status, mode), count in (await self._store.counts()).items():
             self.jobs.labels(status, mode).set(count)
@@ -136,13 +147,15 @@ class OpsServer:
         engine: Engine,
         store: JobStore,
         chats: Sequence[tuple[str, Ready]] = (),
+        leading: Leading = lambda: True,
     ) -> None:
         host, _, port = listen.rpartition(":")
         self.host, self.port = host or "0.0.0.0", int(port)
         self._engine = engine
         self._store = store
         self._chats = list(chats)
-        self.metrics = Metrics(engine, store)
+        self._leading = leading
+        self.metrics = Metrics(engine, store, leading)
         engine.observe(self.metrics)
         self._runner: web.AppRunner | None = None
 
@@ -180,6 +193,10 @@ class OpsServer:
             await self._store.set_meta("ops:ready", str(time.time()))
         except Exception as exc:  # the database, whatever its error
             problems.append(f"database not writable: {exc}")
+        if not self._leading():  # its hosts and chats are not its own yet
+            if problems:
+                return web.Response(status=503, text="\n".join(problems) + "\n")
+            return web.Response(text="standby\n")
         if self._engine.hosts.any_up() is None:
             problems.append("no ComfyUI host is up")
         for name, problem_of in self._chats:

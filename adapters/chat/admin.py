@@ -30,7 +30,9 @@ class AdminActions:
         """Each host, its jobs and VRAM, then whether the bot takes new jobs."""
         draining = self.admin.draining
         state = texts.draining(self.markup) if draining else texts.TAKING_JOBS
-        return "\n".join([*host_lines(await self.admin.hosts()), state])
+        leader = await self.admin.leader()  # several processes on one database
+        led = [texts.leader(leader)] if leader is not None else []
+        return "\n".join([*host_lines(await self.admin.hosts()), state, *led])
 
     async def pause(self, host: str, by: str) -> str:
         view = await self.admin.pause(host, by)

@@ -77,6 +77,13 @@ SETTINGS = (
 )
 NO_DEFAULTS = "none (the bot's own)"
 TAKING_JOBS = "The bot takes new jobs."
+
+
+def leader(holder: str) -> str:
+    """Which `wanbot serve` leads, in `/hosts` (several processes on one database)."""
+    return f"Leading process: {holder} (the others are standbys)."
+
+
 UNDRAINED = "▶️ The bot takes new jobs again."
 REFETCHING = "📥 Fetching the video of job {job} again from {host}; it is sent when it arrives."
 _AGAIN = {"reroll": "🎲 Rerolling as job {job}.", "extend": "⏩ Extending as job {job}."}

@@ -18,6 +18,9 @@ from bot.engine.store import JobStore
 from bot.logs import announce
 
 ALONE = "no chat platform configured; running the engine alone"
+# `serve`'s exit status when another process took the leadership over (EX_TEMPFAIL): its
+# supervisor starts it again, as a standby.
+STEPPED_DOWN = 75
 
 
 async def serve(args: argparse.Namespace, config: Config | None) -> int:
@@ -40,13 +43,31 @@ async def serve(args: argparse.Namespace, config: Config | None) -> int:
             announce(f"serving {names} with hosts {hosts}")
         else:
             announce(f"{ALONE} (hosts {hosts})")
-        await stop.wait()
+        if await _stopped_or_lost(stop, app.lost):
+            announce(
+                f"stopping: another process leads now ({app.lease and app.lease.why_lost}); "
+                f"exiting with status {STEPPED_DOWN} so a supervisor starts this one again "
+                "as a standby"
+            )
+            return STEPPED_DOWN
         announce("stopping")
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         await app.stop()
     return 0
+
+
+async def _stopped_or_lost(stop: asyncio.Event, lost: asyncio.Event) -> bool:
+    """Wait for a stop signal or the leadership lost; True for the latter."""
+    waits = [asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waits:
+            task.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)
+    return lost.is_set() and not stop.is_set()
 
 
 def storage_line(config: Config) -> str:
@@ -89,18 +110,24 @@ async def queue(args: argparse.Namespace, config: Config | None) -> int:
     store = await JobStore.open(config.storage.database)
     try:
         jobs = await store.recent(limit=args.limit)
+        leader = await store.leader()
     finally:
         await store.close()
-    print_queue(jobs, sys.stdout)
+    print_queue(jobs, sys.stdout, leader=leader)
     return 0
 
 
 COLUMNS = ("ID", "USER", "MODE", "STATUS", "HOST", "PROGRESS", "AGE")
 
 
-def print_queue(jobs: Sequence[Job], out: TextIO, now: float | None = None) -> None:
-    """A plain table, one job per line."""
+def print_queue(
+    jobs: Sequence[Job], out: TextIO, now: float | None = None, *, leader: str | None = None
+) -> None:
+    """A plain table, one job per line; first, the process that leads, if one does (several
+    `wanbot serve` on PostgreSQL)."""
     now = time.time() if now is None else now
+    if leader is not None:
+        out.write(f"leader: {leader}\n")
     rows = [COLUMNS] + [
         (
             job.id,

@@ -185,6 +185,10 @@ class Admin:
     def blocked(self) -> list[Blocked]:
         return sorted(self._blocked.values(), key=lambda b: b.at)
 
+    async def leader(self) -> str | None:
+        """The process that leads on a shared database (hostname:pid), or None (alone)."""
+        return await self._store.leader()
+
     async def _save_blocked(self) -> None:
         rows = [vars(b) for b in self._blocked.values()]
         await self._store.set_meta(BLOCKED_KEY, json.dumps(rows))

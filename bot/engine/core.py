@@ -47,6 +47,7 @@ from bot.engine.recovery import recover
 from bot.engine.runs import Runs
 from bot.engine.scheduler import FairQueue
 from bot.engine.store import JobStore
+from bot.errors import LostLeadership
 from bot.fetch import made_not_fetched
 from bot.intake import PreparedJob, accept_inputs
 from bot.request import JobRequest, Order, Sender, user_key
@@ -360,7 +361,16 @@ class Engine:
     # -- bookkeeping ------------------------------------------------------------------------
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        task = asyncio.create_task(coro, name=name)
+        task = asyncio.create_task(_unless_stepped_down(coro, name), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+
+async def _unless_stepped_down(coro: Coroutine[Any, Any, None], name: str) -> None:
+    """Run `coro`; one stopped by a fenced write (another process leads) is not an error: the
+    lease says so once, and `serve` stops."""
+    try:
+        await coro
+    except LostLeadership:
+        log.info("%s stopped: another process leads now", name)

@@ -94,6 +94,8 @@ class Deliveries:
             if attempt:
                 await asyncio.sleep(self.backoff * attempt)
             await self._ledger.flush(job)
+            # Another process may lead now (this one was frozen): then it delivers, not this.
+            await self._store.check_leading()
             try:
                 await frontend.deliver(job, result)  # type: ignore[union-attr]
             except Exception as exc:

@@ -1,10 +1,10 @@
-"""The lock that keeps a second `wanbot serve` off a database another one is serving.
+"""The lock that keeps a second `wanbot serve` off a SQLite database another one is serving.
 
-Two engines on one database would both recover and run its jobs; the second one is refused
-with one line before it touches anything. On SQLite the lock is an OS file lock (`flock`) on a
-file beside the database; on PostgreSQL, a session advisory lock held by a connection of its
-own (several processes on one PostgreSQL database are not supported yet). Either goes away
-with the process however that ends.
+Two engines on one database would both recover and run its jobs; on SQLite, the embedded
+single-process default, the second one is refused with one line before it touches anything.
+The lock is an OS file lock (`flock`) on a file beside the database: it goes away with the
+process however that ends. On PostgreSQL, several processes share a database with one leader
+instead (`bot.engine.lease`).
 """
 
 from __future__ import annotations
@@ -13,27 +13,9 @@ import asyncio
 import fcntl
 import os
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO
 
-from bot.dburl import PostgresUrl
 from bot.errors import StorageError
-
-
-class Lock(Protocol):
-    """What `wanbot serve` holds for its whole run."""
-
-    async def acquire(self) -> None: ...
-
-    async def release(self) -> None: ...
-
-
-def serve_lock(database: Path | PostgresUrl) -> Lock:
-    """The lock for `database`: a file lock for SQLite, an advisory lock for PostgreSQL."""
-    if isinstance(database, PostgresUrl):
-        from bot.engine.store_pg import PostgresServeLock
-
-        return PostgresServeLock(database)
-    return ServeLock(database)
 
 
 def lock_path(database: Path) -> Path:

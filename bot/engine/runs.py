@@ -30,7 +30,7 @@ from bot.engine.jobs import Job, JobStatus
 from bot.engine.ledger import Ledger
 from bot.engine.prefetch import Prefetch, Uploads, uploaded
 from bot.engine.store import JobStore
-from bot.errors import UserError
+from bot.errors import LostLeadership, UserError
 from bot.fetch import VideoNotFetched
 from bot.logs import JOB_CONTEXT
 from bot.runner import (
@@ -199,6 +199,8 @@ class Runs:
             return
         except Exception as exc:
             self._release(run)
+            if isinstance(exc, LostLeadership):
+                raise  # the leader takes the job up; this process steps down
             if job.status is JobStatus.RUNNING:
                 await self._after_error(job, host, exc)
             return

@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from bot.dburl import PostgresUrl
 from bot.engine.jobs import ACTIVE, Job, JobStatus
@@ -46,6 +46,9 @@ UPDATABLE = frozenset(
         "clips",
     }
 )
+# Columns whose change acts on a job for the world (a prompt id committed before the host gets
+# it, a cancel, a delivery): with several processes, only the leader may write them.
+FENCED = frozenset({"status", "prompt_id", "delivered"})
 # Weight of a new measurement in the running average of seconds per frame.
 SPEED_WEIGHT = 0.3
 Dialect = Literal["sqlite", "postgresql"]
@@ -75,6 +78,15 @@ def statements(sql: str) -> list[str]:
     """The statements of a migration file, comments removed."""
     lines = [line.split("--", 1)[0] for line in sql.splitlines()]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+class Fence(Protocol):
+    """The lease a leader's fenced writes check (`bot.engine.lease.Lease`)."""
+
+    @property
+    def generation(self) -> int | None: ...
+
+    def lose(self, why: str) -> None: ...
 
 
 class JobStore(ABC):
@@ -139,7 +151,31 @@ class JobStore(ABC):
             raise ValueError(f"not updatable: {sorted(unknown)}")
         values = [column_value(name, getattr(job, name)) for name in fields]
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        await self._run(f"UPDATE jobs SET {assignments} WHERE id = ?", (*values, job.id))
+        sql, params = f"UPDATE jobs SET {assignments} WHERE id = ?", (*values, job.id)
+        if FENCED.intersection(fields):
+            await self._fenced(sql, params)
+        else:
+            await self._run(sql, params)
+
+    def fence_with(self, fence: Fence) -> None:
+        """From now on, write `FENCED` columns only while `fence` (this process's lease) is
+        the leader's; the database checks it in the same statement (PostgreSQL). A SQLite file
+        has one process (its serve lock): nothing to check."""
+        return
+
+    async def check_leading(self) -> None:
+        """Raise `LostLeadership` unless this process still leads (always, on SQLite): asked
+        before what no transaction can cover, such as handing a video to a front end."""
+        return
+
+    async def leader(self) -> str | None:
+        """Which process leads on this database (hostname:pid), or None: no lease is held,
+        or the database is a SQLite file (one process)."""
+        return None
+
+    async def _fenced(self, sql: str, params: Sequence[Any]) -> None:
+        """Run `sql`, an UPDATE ending in its WHERE clause, only while this process leads."""
+        await self._run(sql, params)
 
     async def get(self, job_id: str) -> Job | None:
         """The job with id `job_id`, or None."""

@@ -3,13 +3,14 @@
 The same tables and queries as SQLite (see `bot.engine.store`); the table `schema_version`
 records the last migration applied, and migrations run under an advisory lock, so processes
 starting together on one database apply each one once. libpq finds the password itself
-(`PGPASSWORD`, or `~/.pgpass` / `PGPASSFILE`); no message shows it.
+(`PGPASSWORD`, or `~/.pgpass` / `PGPASSFILE`); no message shows it. With several processes, the
+writes that act on a job are fenced by this process's lease (`bot.engine.lease`).
 
-A connection lost under the store (the server restarted, a network cut) is made again: the
-statement that met the loss is run again on the new connection, waiting up to `RECONNECT_FOR`
-seconds for the server to come back, so the engine goes on where it was instead of failing
-jobs. Every statement the engine runs is safe to run twice (updates set values; an insert of a
-job whose first attempt had committed fails on its id, and is reported).
+A connection lost under the store (the server restarted, a network cut) is made again, waiting up
+to `RECONNECT_FOR` seconds for the server to come back, so the engine goes on where it was. A
+statement cut off by the loss is run again on the new connection when running it twice has the
+same effect (reads, UPDATEs that set values); any other (a new job's INSERT) fails, since
+whether it took effect is unknown.
 """
 
 from __future__ import annotations
@@ -26,17 +27,31 @@ from psycopg.rows import dict_row
 
 from bot.dburl import PostgresUrl, hide_password
 from bot.engine.rows import Row
-from bot.engine.store import JobStore, migrations, statements
-from bot.errors import StorageError
+from bot.engine.store import Fence, JobStore, migrations, statements
+from bot.errors import LostLeadership, StorageError
 
-# Advisory lock keys (64-bit, per database): "wanbot" in ASCII, and one more for serve.
+log = logging.getLogger(__name__)
+
+# Advisory lock key (64-bit, per database) for migrations: "wanbot" in ASCII.
 MIGRATION_LOCK = 0x77616E626F74
-SERVE_LOCK = MIGRATION_LOCK + 1
+# Who holds an unexpired lease (see `bot.engine.lease`).
+LEADER = "SELECT holder FROM leadership WHERE id = 1 AND expires_at > now()"
+# This process's lease, still current: a fenced write's condition. FOR SHARE: a standby's
+# takeover (an UPDATE of that row) waits until the write is committed, and a write that
+# comes after the takeover sees the new generation.
+STILL_LEADING = (
+    "SELECT 1 FROM leadership WHERE id = 1 AND generation = ? AND expires_at > now() FOR SHARE"
+)
+# Statements that may run twice with the same effect: reads, and UPDATEs that set values.
+AGAIN = ("SELECT", "UPDATE", "WITH fence")
+LOST = (
+    "Another process leads on this database now (this one's lease expired); "
+    "it stops acting on jobs."
+)
 CONNECT_TIMEOUT = 10  # seconds: a host that does not answer is reported, not waited on
 RECONNECT_FOR = 60.0  # seconds a lost server is waited for before a statement fails
 RECONNECT_PAUSE = (0.1, 2.0)  # the first and the longest pause between tries
 Connection = psycopg.AsyncConnection[dict[str, Any]]
-log = logging.getLogger(__name__)
 
 
 async def connect(url: PostgresUrl) -> Connection:
@@ -74,6 +89,7 @@ class PostgresStore(JobStore):
         self._db = db
         self.url = url
         self.reconnect_for = RECONNECT_FOR
+        self._fence: Fence | None = None
 
     @classmethod
     async def connect(cls, url: PostgresUrl) -> PostgresStore:
@@ -134,9 +150,11 @@ class PostgresStore(JobStore):
         give_up = time.monotonic() + self.reconnect_for
         pause = RECONNECT_PAUSE[0]
         while True:
+            sent = False
             try:
                 if self._db.closed or self._db.broken:
                     await self._reconnect()
+                sent = True
                 cursor = await self._db.execute(sql.encode(), params)
                 if cursor.description is None:  # a statement without rows
                     return []
@@ -144,6 +162,8 @@ class PostgresStore(JobStore):
             except (psycopg.OperationalError, StorageError) as exc:
                 if not self._db.closed and not self._db.broken:
                     raise  # the connection is fine: the statement itself failed
+                if sent and not sql.lstrip().startswith(AGAIN):
+                    raise  # cut off under it: whether it took effect is unknown
                 if time.monotonic() + pause > give_up:
                     raise StorageError(
                         f"Lost the database {hide_password(self.url.url)} and could not connect "
@@ -162,6 +182,40 @@ class PostgresStore(JobStore):
     async def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self._rows(sql, params)
 
+    def fence_with(self, fence: Fence) -> None:
+        self._fence = fence
+
+    async def check_leading(self) -> None:
+        if self._fence is not None and not await self._rows(STILL_LEADING, self._generation()):
+            self._lost()
+
+    async def leader(self) -> str | None:
+        row = await self._one(LEADER)
+        return None if row is None else str(row["holder"])
+
+    async def _fenced(self, sql: str, params: Sequence[Any]) -> None:
+        if self._fence is None:  # not `serve` (a CLI command, a test's engine): no leases
+            await self._run(sql, params)
+            return
+        # One statement, so the check and the write are one transaction on the server.
+        rows = await self._rows(
+            f"WITH fence AS ({STILL_LEADING}), "
+            f"changed AS ({sql} AND EXISTS (SELECT 1 FROM fence) RETURNING 1) "
+            "SELECT EXISTS (SELECT 1 FROM fence) AS leading",
+            (*self._generation(), *params),
+        )
+        if not rows[0]["leading"]:
+            self._lost()
+
+    def _generation(self) -> tuple[int]:
+        assert self._fence is not None and self._fence.generation is not None
+        return (self._fence.generation,)
+
+    def _lost(self) -> None:
+        assert self._fence is not None
+        self._fence.lose("a write found that another process leads now")
+        raise LostLeadership(LOST)
+
 
 def _why(exc: Exception) -> str:
     return shown(exc) if isinstance(exc, psycopg.Error) else str(exc)
@@ -170,35 +224,3 @@ def _why(exc: Exception) -> str:
 def _placeholders(sql: str) -> str:
     """`sql` with psycopg's `%s` for each `?` (the shared queries hold no other `?` or `%`)."""
     return sql.replace("%", "%%").replace("?", "%s")
-
-
-class PostgresServeLock:
-    """`wanbot serve`'s lock on a PostgreSQL database: a session advisory lock, held by a
-    connection of its own for the whole run (the server drops it when that connection ends)."""
-
-    def __init__(self, url: PostgresUrl) -> None:
-        self.url = url
-        self._db: Connection | None = None
-
-    async def acquire(self) -> None:
-        """Take the lock, or raise `StorageError` saying that another serve holds it."""
-        db = await connect(self.url)
-        try:
-            cursor = await db.execute("SELECT pg_try_advisory_lock(%s) AS got", (SERVE_LOCK,))
-            row = await cursor.fetchone()
-        except BaseException:
-            await db.close()
-            raise
-        if not (row and row["got"]):
-            await db.close()
-            raise StorageError(
-                f"Another `wanbot serve` is already running on {hide_password(self.url.url)}: "
-                "several processes on one PostgreSQL database are not supported yet; stop it "
-                "first, or give this one its own database ([storage] database)."
-            )
-        self._db = db
-
-    async def release(self) -> None:
-        if self._db is not None:
-            await self._db.close()  # ending the session releases the lock
-            self._db = None

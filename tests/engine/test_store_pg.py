@@ -21,7 +21,7 @@ from bot.request import Mode
 from fakes.frontend import RecordingFrontEnd
 from tests.cli.test_cli import ROOT
 from tests.cli.test_init import CLEAN, run
-from tests.cli.test_operator_errors import problem, write_config
+from tests.cli.test_operator_errors import write_config
 from tests.cli.test_storage import serve_until
 from tests.engine.conftest import WorldFactory
 from tests.pg import PASSWORD, PASSWORD_ROLE, PostgresServer
@@ -95,11 +95,15 @@ async def test_check_and_a_second_serve_on_postgresql(tmp_path: Path, pg_url: Po
     second: list[str] = []
 
     async def meanwhile() -> None:
-        second.append(problem(await run("serve", "--config", config, cwd=tmp_path)))
+        args = ["serve", "--config", str(config)]
+        second.extend(await serve_until(args, tmp_path, env, "standby:"))
 
     seen = await serve_until(["serve", "--config", str(config)], tmp_path, env, ALONE, meanwhile)
     shown = hide_userinfo(pg_url.url)  # as every line shows a URL: its user info replaced
     assert any(f"database {shown}," in line for line in seen)
-    assert second[0].startswith(f"wanbot: Another `wanbot serve` is already running on {shown}")
+    assert any(line.startswith(f"wanbot: leading on {shown} as ") for line in seen)
+    # A second serve on the database waits as the standby, naming the leader.
+    assert second[-1].startswith("wanbot: standby: ")
+    assert f"leads on {shown}; this process takes over within 15 s" in second[-1]
     checked = await run("check", "--config", config, cwd=tmp_path)
     assert f"database: ok ({shown})" in checked.out

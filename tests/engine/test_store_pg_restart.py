@@ -32,15 +32,6 @@ def own_server(postgres_server: PostgresServer) -> Iterator[PostgresServer]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def restart(server: PostgresServer) -> None:
-    """Stop the server at once (every connection cut) and start it again."""
-    server.stop()
-    data = server.folder / "data"
-    options = f"-c listen_addresses='' -k {server.folder} -c fsync=off"
-    log = str(server.folder / "log")
-    server.run("pg_ctl", "-D", str(data), "-w", "-l", log, "-o", options, "start")
-
-
 async def test_the_engine_goes_on_after_postgresql_restarts(
     engine_world: WorldFactory, own_server: PostgresServer
 ) -> None:
@@ -49,8 +40,8 @@ async def test_the_engine_goes_on_after_postgresql_restarts(
         assert isinstance(world.store, PostgresStore)
         first = await world.submit("alice", prompt="before")
         await world.drain()
-        restart(own_server)
-        second = await world.submit("bob", prompt="after")  # its insert meets the lost connection
+        own_server.restart()
+        second = await world.submit("bob", prompt="after")
         await world.drain()
         stored = await world.store.get(second.id)
     assert world.front.delivered_ids() == [first.id, second.id]

@@ -1,0 +1,2 @@
+-- Nothing on SQLite: one process serves a SQLite file (an OS file lock keeps a second one
+-- off, see bot/engine/lock.py); leaders and standbys need PostgreSQL (0006_leadership.pg.sql).
