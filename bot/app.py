@@ -23,7 +23,7 @@ import os
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from pydantic import BaseModel
 
@@ -34,7 +34,6 @@ from bot.config import Config
 from bot.config_errors import config_problems, unknown_key
 from bot.dburl import PostgresUrl, hide_password
 from bot.engine.core import Engine
-from bot.engine.lease import Lease
 from bot.engine.lock import ServeLock
 from bot.engine.ports import Adapter
 from bot.engine.retention import Retention
@@ -42,6 +41,9 @@ from bot.engine.store import JobStore
 from bot.errors import ConfigError
 from bot.logs import announce
 from bot.ops import OpsServer, readiness_of
+
+if TYPE_CHECKING:
+    from bot.engine.lease import Lease
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +262,8 @@ class App:
         only the leader recovers, dispatches and connects to the chat platforms."""
         database = self.config.storage.database
         if isinstance(database, PostgresUrl):
+            from bot.engine.lease import Lease  # late: psycopg is slow to import
+
             self.lease = Lease(database, self.config.queue.failover_seconds)
             self.lost = self.lease.lost
         else:
