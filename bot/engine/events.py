@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.engine.jobs import Job, JobResult
+from bot.engine.jobs import JobResult
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,10 @@ THROTTLED = (JobProgress, PositionChanged)
 
 
 class Throttle:
-    """Decides which throttled updates of one job are worth sending."""
+    """Decides which throttled updates of one job are worth sending (one per queued job: its
+    attributes in slots, not a dict)."""
+
+    __slots__ = ("_clock", "_last", "_preview_at", "_sent_at", "interval", "preview_interval")
 
     def __init__(
         self,
@@ -121,7 +124,8 @@ class Throttle:
         return True
 
 
-Handler = Callable[[Job, JobEvent], Awaitable[None]]
+# Sends one event of one job to its front end.
+Send = Callable[["JobEvent"], Awaitable[None]]
 PREVIEWS = "#previews"  # the key suffix of a job's preview pump
 
 
@@ -135,31 +139,31 @@ class Notifier:
         self.interval = interval
         self.preview_interval = preview_interval
         self._throttles: dict[str, Throttle] = {}
-        self._pending: dict[str, deque[JobEvent]] = {}
+        self._pending: dict[str, deque[tuple[JobEvent, Send]]] = {}
         self._pumps: dict[str, asyncio.Task[None]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def emit(self, job: Job, event: JobEvent, handler: Handler | None) -> bool:
-        """Queue `event` unless throttled; returns whether it will be sent."""
-        throttle = self._throttles.get(job.id)
+    def emit(self, job_id: str, event: JobEvent, send: Send | None) -> bool:
+        """Queue `event` of job `job_id` unless throttled; returns whether it will be sent."""
+        throttle = self._throttles.get(job_id)
         if throttle is None:
             throttle = Throttle(self.interval, preview_interval=self.preview_interval)
-            self._throttles[job.id] = throttle
-        if not throttle.allow(event) or handler is None:
+            self._throttles[job_id] = throttle
+        if not throttle.allow(event) or send is None:
             return False
         # Previews go through a pump of their own: a slow one never holds up the status.
-        key = f"{job.id}{PREVIEWS}" if isinstance(event, JobPreview) else job.id
+        key = f"{job_id}{PREVIEWS}" if isinstance(event, JobPreview) else job_id
         pending = self._pending.get(key)
         if pending is None:
             pending = self._pending[key] = deque()
             self._idle.clear()
             self._pumps[key] = asyncio.create_task(
-                self._pump(key, job, pending, handler), name=f"notify-{key}"
+                self._pump(key, job_id, pending), name=f"notify-{key}"
             )
         if isinstance(event, JobPreview) and pending:
             pending.clear()  # the newest wins
-        pending.append(event)
+        pending.append((event, send))
         return True
 
     def forget(self, job_id: str) -> None:
@@ -181,14 +185,14 @@ class Notifier:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _pump(self, key: str, job: Job, pending: deque[JobEvent], handler: Handler) -> None:
+    async def _pump(self, key: str, job_id: str, pending: deque[tuple[JobEvent, Send]]) -> None:
         try:
             while pending:
-                event = pending.popleft()
+                event, send = pending.popleft()
                 try:
-                    await handler(job, event)
+                    await send(event)
                 except Exception:
-                    log.exception("front end failed to handle %s for job %s", event, job.id)
+                    log.exception("front end failed to handle %s for job %s", event, job_id)
         finally:
             del self._pending[key]
             del self._pumps[key]
