@@ -84,6 +84,7 @@ JobEvent = (
     | JobCancelled
 )
 THROTTLED = (JobProgress, PositionChanged)
+NEVER = float("-inf")  # one object for every throttle that has not sent yet
 
 
 class Throttle:
@@ -102,8 +103,8 @@ class Throttle:
         self.preview_interval = preview_interval
         self._clock = clock
         self._last: JobEvent | None = None
-        self._sent_at = float("-inf")
-        self._preview_at = float("-inf")
+        self._sent_at = NEVER
+        self._preview_at = NEVER
 
     def allow(self, event: JobEvent) -> bool:
         if isinstance(event, JobPreview):
@@ -113,7 +114,8 @@ class Throttle:
             self._preview_at = now
             return True
         if not isinstance(event, THROTTLED):
-            self._last = event
+            # What follows is new whatever it is (a throttled event never equals this one).
+            self._last = None
             return True
         if event == self._last:
             return False
@@ -147,10 +149,12 @@ class Notifier:
     def emit(self, job_id: str, event: JobEvent, send: Send | None) -> bool:
         """Queue `event` of job `job_id` unless throttled; returns whether it will be sent."""
         throttle = self._throttles.get(job_id)
-        if throttle is None:
+        # State changes always pass: a job gets a throttle (a queued one may never) with
+        # its first event that a throttle may hold back.
+        if throttle is None and isinstance(event, (*THROTTLED, JobPreview)):
             throttle = Throttle(self.interval, preview_interval=self.preview_interval)
             self._throttles[job_id] = throttle
-        if not throttle.allow(event) or send is None:
+        if (throttle is not None and not throttle.allow(event)) or send is None:
             return False
         # Previews go through a pump of their own: a slow one never holds up the status.
         key = f"{job_id}{PREVIEWS}" if isinstance(event, JobPreview) else job_id

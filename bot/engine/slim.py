@@ -10,6 +10,7 @@ notification to its front end): `Ledger.full`.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from bot.chain import plan_chain
@@ -49,7 +50,7 @@ class Queued:
         """The record of a whole job."""
         return cls(
             job.id,
-            job.user,
+            sys.intern(job.user),  # one string per user, however many jobs
             job.seq,
             job.mode,
             job.created_at,
@@ -75,7 +76,12 @@ def needs(request: JobRequest) -> frozenset[str]:
         wanted.add(request.mode.value)  # a wrapper host, or a native one with the mode's files
     if "svi" in wanted:
         wanted.add("wrapper")  # what ComfyUI's own nodes do not make here
-    return frozenset(wanted)
+    found = frozenset(wanted)
+    return _NEEDS.setdefault(found, found)  # one object per distinct set, not one per job
+
+
+# Every distinct set of needs seen (a handful: they are combinations of a few features).
+_NEEDS: dict[frozenset[str], frozenset[str]] = {}
 
 
 def needs_text(wanted: frozenset[str]) -> str:
@@ -84,19 +90,18 @@ def needs_text(wanted: frozenset[str]) -> str:
 
 
 class Shared:
-    """One string or set object per distinct value among many records read together (users,
-    modes and needs repeat across thousands of queued jobs)."""
+    """One set object per distinct value among many records read together (needs repeat
+    across thousands of queued jobs); users are interned (`sys.intern`) like new records'."""
 
     def __init__(self) -> None:
-        self._users: dict[str, str] = {}
         self._needs: dict[str, frozenset[str]] = {}
 
     def user(self, platform: str, user_id: str) -> str:
-        key = f"{platform}:{user_id}"
-        return self._users.setdefault(key, key)
+        return sys.intern(f"{platform}:{user_id}")
 
     def needs(self, text: str) -> frozenset[str]:
         found = self._needs.get(text)
         if found is None:
-            found = self._needs[text] = frozenset(text.split())
+            wanted = frozenset(text.split())
+            found = self._needs[text] = _NEEDS.setdefault(wanted, wanted)
         return found
