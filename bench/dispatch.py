@@ -113,7 +113,8 @@ def instrument(fake: FakeComfy, config: Config | None = None, switch_seconds: fl
     return busy
 
 
-def bench_config(tmp: Path, urls: list[str], **queue: Any) -> Config:
+def bench_config(tmp: Path, urls: list[str], database: str | None = None, **queue: Any) -> Config:
+    """`database`: a PostgreSQL URL; a SQLite file under `tmp` without one."""
     return parse_config(
         {
             "comfy": {
@@ -121,7 +122,7 @@ def bench_config(tmp: Path, urls: list[str], **queue: Any) -> Config:
                 "request_timeout": 10.0,
             },
             "storage": {
-                "database": str(tmp / "wanbot.db"),
+                "database": database or str(tmp / "wanbot.db"),
                 "outputs": str(tmp / "outputs"),
                 "jobs": str(tmp / "jobs"),
             },

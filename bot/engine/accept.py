@@ -179,8 +179,7 @@ class Acceptance:
         # same step, so they are never counted twice or not at all.
         self._close(ticket, stored=True)
         for job in jobs:
-            self._ledger.track(job)
-            self._ledger.push(job)
+            self._ledger.track_queued(job)  # as its record: see `Ledger.full`
         for job in jobs:
             self._ledger.emit(job, self._board.accepted(job))
         self._wake.set()

@@ -16,6 +16,7 @@ from bot.chain import shots_of
 from bot.config import Config
 from bot.engine.jobs import Job, JobStatus
 from bot.engine.retention import require_inputs
+from bot.engine.slim import Queued
 from bot.errors import InputError, UserError
 from bot.intake import PreparedJob, accept_request
 from bot.media.joins import last_frame, last_frames
@@ -37,7 +38,7 @@ def owned(old: Job | None, job_id: str, user: str, admin: bool, verb: str) -> Jo
     return old
 
 
-def newest_active(jobs: Iterable[Job]) -> Job:
+def newest_active(jobs: Iterable[Job | Queued]) -> Job | Queued:
     """The user's newest queued or running job (what `/cancel` without an id cancels)."""
     own = [j for j in jobs if j.status in (JobStatus.QUEUED, JobStatus.RUNNING)]
     if not own:

@@ -334,7 +334,7 @@ class Engine:
 
     async def get(self, job_id: str) -> Job | None:
         """The job, live if active, else as stored; None if unknown."""
-        job = self._ledger.get(job_id)
+        job = await self._ledger.full(job_id)
         if job is not None:
             return job
         stored: Job | None = await self._store.get(job_id)
@@ -346,7 +346,7 @@ class Engine:
 
     async def _cancellable(self, user: str, job_id: str | None, admin: bool) -> Job:
         if job_id is None:
-            return again.newest_active(self._ledger.of_user(user).values())
+            job_id = again.newest_active(self._ledger.of_user(user).values()).id
         return again.cancellable(await self.get(job_id), job_id, user, admin)
 
     def _host_up(self, host: Host) -> None:

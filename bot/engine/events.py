@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.engine.jobs import Job, JobResult
+from bot.engine.jobs import JobResult
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +84,14 @@ JobEvent = (
     | JobCancelled
 )
 THROTTLED = (JobProgress, PositionChanged)
+NEVER = float("-inf")  # one object for every throttle that has not sent yet
 
 
 class Throttle:
-    """Decides which throttled updates of one job are worth sending."""
+    """Decides which throttled updates of one job are worth sending (one per queued job: its
+    attributes in slots, not a dict)."""
+
+    __slots__ = ("_clock", "_last", "_preview_at", "_sent_at", "interval", "preview_interval")
 
     def __init__(
         self,
@@ -99,8 +103,8 @@ class Throttle:
         self.preview_interval = preview_interval
         self._clock = clock
         self._last: JobEvent | None = None
-        self._sent_at = float("-inf")
-        self._preview_at = float("-inf")
+        self._sent_at = NEVER
+        self._preview_at = NEVER
 
     def allow(self, event: JobEvent) -> bool:
         if isinstance(event, JobPreview):
@@ -110,7 +114,8 @@ class Throttle:
             self._preview_at = now
             return True
         if not isinstance(event, THROTTLED):
-            self._last = event
+            # What follows is new whatever it is (a throttled event never equals this one).
+            self._last = None
             return True
         if event == self._last:
             return False
@@ -121,7 +126,8 @@ class Throttle:
         return True
 
 
-Handler = Callable[[Job, JobEvent], Awaitable[None]]
+# Sends one event of one job to its front end.
+Send = Callable[["JobEvent"], Awaitable[None]]
 PREVIEWS = "#previews"  # the key suffix of a job's preview pump
 
 
@@ -135,31 +141,33 @@ class Notifier:
         self.interval = interval
         self.preview_interval = preview_interval
         self._throttles: dict[str, Throttle] = {}
-        self._pending: dict[str, deque[JobEvent]] = {}
+        self._pending: dict[str, deque[tuple[JobEvent, Send]]] = {}
         self._pumps: dict[str, asyncio.Task[None]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
 
-    def emit(self, job: Job, event: JobEvent, handler: Handler | None) -> bool:
-        """Queue `event` unless throttled; returns whether it will be sent."""
-        throttle = self._throttles.get(job.id)
-        if throttle is None:
+    def emit(self, job_id: str, event: JobEvent, send: Send | None) -> bool:
+        """Queue `event` of job `job_id` unless throttled; returns whether it will be sent."""
+        throttle = self._throttles.get(job_id)
+        # State changes always pass: a job gets a throttle (a queued one may never) with
+        # its first event that a throttle may hold back.
+        if throttle is None and isinstance(event, (*THROTTLED, JobPreview)):
             throttle = Throttle(self.interval, preview_interval=self.preview_interval)
-            self._throttles[job.id] = throttle
-        if not throttle.allow(event) or handler is None:
+            self._throttles[job_id] = throttle
+        if (throttle is not None and not throttle.allow(event)) or send is None:
             return False
         # Previews go through a pump of their own: a slow one never holds up the status.
-        key = f"{job.id}{PREVIEWS}" if isinstance(event, JobPreview) else job.id
+        key = f"{job_id}{PREVIEWS}" if isinstance(event, JobPreview) else job_id
         pending = self._pending.get(key)
         if pending is None:
             pending = self._pending[key] = deque()
             self._idle.clear()
             self._pumps[key] = asyncio.create_task(
-                self._pump(key, job, pending, handler), name=f"notify-{key}"
+                self._pump(key, job_id, pending), name=f"notify-{key}"
             )
         if isinstance(event, JobPreview) and pending:
             pending.clear()  # the newest wins
-        pending.append(event)
+        pending.append((event, send))
         return True
 
     def forget(self, job_id: str) -> None:
@@ -181,14 +189,14 @@ class Notifier:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _pump(self, key: str, job: Job, pending: deque[JobEvent], handler: Handler) -> None:
+    async def _pump(self, key: str, job_id: str, pending: deque[tuple[JobEvent, Send]]) -> None:
         try:
             while pending:
-                event = pending.popleft()
+                event, send = pending.popleft()
                 try:
-                    await handler(job, event)
+                    await send(event)
                 except Exception:
-                    log.exception("front end failed to handle %s for job %s", event, job.id)
+                    log.exception("front end failed to handle %s for job %s", event, job_id)
         finally:
             del self._pending[key]
             del self._pumps[key]

@@ -126,7 +126,7 @@ class JobView:
     steps: int
     eta_seconds: float | None
     host: str | None
-    prompt: str
+    prompt: str  # of a queued job not loaded whole, its first characters (`slim.PREVIEW`)
 
 
 @dataclass(frozen=True)

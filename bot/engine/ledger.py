@@ -1,5 +1,8 @@
 """The active jobs: the in-memory index of them, and the state changes every path shares.
 
+A queued job is held as its `Queued` record until something needs it whole (`full`): it
+starts, it is cancelled, someone reads it. Running and delivering jobs are held whole.
+
 Whatever moves a job (admission, a run, a delivery, a cancel, a restart) goes through here to
 track or retire it, to tell its front end, to put it back in the queue or to fail it. Every
 state change is committed to the store before anything acts on it.
@@ -10,20 +13,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from typing import Protocol
 
-from bot.chain import plan_chain
 from bot.config import Queue
-from bot.engine.eta import Estimator, work
-from bot.engine.events import JobEvent, JobFailed, Notifier
-from bot.engine.hosts import MODE_FEATURES
+from bot.engine.eta import Estimator
+from bot.engine.events import JobEvent, JobFailed, Notifier, Send
 from bot.engine.jobs import Job, JobStatus
 from bot.engine.ports import FrontEnd
 from bot.engine.positions import Board
 from bot.engine.scheduler import Entry, FairQueue
+from bot.engine.slim import Queued
 from bot.engine.store import JobStore
-from bot.request import Mode
-from workflows.hardware import fast_needs_720p
 
 log = logging.getLogger(__name__)
 
@@ -57,31 +58,44 @@ class Ledger:
         self._frontends = frontends
         self._wake = wake
         self._limits = limits
-        self._jobs: dict[str, Job] = {}
-        self._user_jobs: dict[str, dict[str, Job]] = {}
+        self._jobs: dict[str, Job | Queued] = {}
+        self._user_jobs: dict[str, dict[str, Job | Queued]] = {}
+        self._loading: dict[str, asyncio.Future[Job | None]] = {}
+        # New queued jobs whole, for as long as someone else holds them (the caller of
+        # `submit`, a notification being sent): `full` gives that same object, unread.
+        self._alive: weakref.WeakValueDictionary[str, Job] = weakref.WeakValueDictionary()
         # Who else hears of every event, refusal and failed delivery (metrics: `bot.ops`).
         self.observers: list[Observer] = []
         # Set while no job is active.
         self.idle = asyncio.Event()
         self.idle.set()
 
-    def get(self, job_id: str) -> Job | None:
+    def get(self, job_id: str) -> Job | Queued | None:
         return self._jobs.get(job_id)
 
-    def __getitem__(self, job_id: str) -> Job:
+    def __getitem__(self, job_id: str) -> Job | Queued:
         return self._jobs[job_id]
 
-    def of_user(self, user: str) -> dict[str, Job]:
+    def of_user(self, user: str) -> dict[str, Job | Queued]:
         """The user's active jobs by id (empty if none)."""
         return self._user_jobs.get(user, {})
 
-    def track(self, job: Job) -> None:
+    def track(self, job: Job | Queued) -> None:
         self._jobs[job.id] = job
         self._user_jobs.setdefault(job.user, {})[job.id] = job
         self.idle.clear()
 
-    def retire(self, job: Job) -> None:
+    def track_queued(self, job: Job) -> None:
+        """Track a new queued job as its record and queue it (the caller wakes the
+        dispatcher)."""
+        record = Queued.of(job)
+        self._alive[job.id] = job
+        self.track(record)
+        self.push(record)
+
+    def retire(self, job: Job | Queued) -> None:
         self._jobs.pop(job.id, None)
+        self._alive.pop(job.id, None)
         own = self._user_jobs.get(job.user)
         if own is not None:
             own.pop(job.id, None)
@@ -93,19 +107,82 @@ class Ledger:
         if not self._jobs:
             self.idle.set()
 
+    async def full(self, job_id: str) -> Job | None:
+        """The active job `job_id` whole, None if it is not active. A queued one held as its
+        record is read from the store and held whole from then on: everyone who asks gets
+        the same live `Job` (one read, however many ask at once)."""
+        held = self._jobs.get(job_id)
+        if held is None or isinstance(held, Job):
+            return held
+        alive = self._alive.pop(job_id, None)
+        if alive is not None:
+            self._hold(alive)
+            return alive
+        loading = self._loading.get(job_id)
+        if loading is None:
+            loading = self._loading[job_id] = asyncio.ensure_future(self._load(held))
+            loading.add_done_callback(_retrieved)
+        return await asyncio.shield(loading)
+
+    async def _load(self, record: Queued) -> Job | None:
+        try:
+            job = await self._store.get(record.id)
+        finally:
+            del self._loading[record.id]
+        if job is None or self._jobs.get(record.id) is not record:
+            # Gone meanwhile (retired): nothing live to replace, the stored row is all there is.
+            return job
+        self._hold(job)
+        return job
+
+    def _hold(self, job: Job) -> None:
+        """Hold `job` whole in place of its record."""
+        self._jobs[job.id] = job
+        self._user_jobs[job.user][job.id] = job
+
+    async def whole(self, job_id: str) -> Job | None:
+        """The job whole to read (not to change): the live one if there is one, else as
+        stored, without holding it (a front end's notification of a queued job)."""
+        held = self._jobs.get(job_id)
+        if isinstance(held, Job):
+            return held
+        return self._alive.get(job_id) or await self._store.get(job_id)
+
     # -- telling front ends -----------------------------------------------------------------
 
-    def frontend(self, job: Job) -> FrontEnd | None:
+    def frontend(self, job: Job | Queued) -> FrontEnd | None:
         return self._frontends.get(job.platform)
 
-    def emit(self, job: Job, event: JobEvent) -> bool:
-        for observer in self.observers:
-            try:
-                observer.on_event(job, event)
-            except Exception:
-                log.exception("observer %r failed on %s", observer, type(event).__name__)
+    def emit(self, job: Job | Queued, event: JobEvent) -> bool:
+        """Queue `event` for the job's front end (and tell the observers, of a whole job)."""
+        if isinstance(job, Job):
+            for observer in self.observers:
+                try:
+                    observer.on_event(job, event)
+                except Exception:
+                    log.exception("observer %r failed on %s", observer, type(event).__name__)
         frontend = self.frontend(job)
-        return self._notifier.emit(job, event, None if frontend is None else frontend.on_event)
+        send = None if frontend is None else self._sender(job, frontend)
+        return self._notifier.emit(job.id, event, send)
+
+    def _sender(self, job: Job | Queued, frontend: FrontEnd) -> Send:
+        """How an event reaches the front end: with the job whole, read when it is sent
+        for a job held as its record."""
+        if isinstance(job, Job):
+            whole = job
+
+            async def send(event: JobEvent) -> None:
+                await frontend.on_event(whole, event)
+
+            return send
+        job_id = job.id
+
+        async def send_queued(event: JobEvent) -> None:
+            read = await self.whole(job_id)
+            if read is not None:
+                await frontend.on_event(read, event)
+
+        return send_queued
 
     def refused(self, error: Exception) -> None:
         """A request was refused (a cap, a quota, bad input): tell the observers."""
@@ -122,27 +199,22 @@ class Ledger:
 
     # -- shared state changes ---------------------------------------------------------------
 
-    def push(self, job: Job) -> None:
+    def push(self, job: Job | Queued) -> None:
         """Put a queued job in the fair queue (the caller wakes the dispatcher)."""
         self._queue.push(self.entry(job))
 
-    def entry(self, job: Job) -> Entry:
-        cost = self._estimator.cost(job.mode, work(job.request))
-        needs = set()
-        params = job.request.params
-        if params.quality == "fast":
-            needs.add("fast")
-            if fast_needs_720p(params.width, params.height):
-                needs.add("fast_720p")  # only hosts whose preset allows it
-        if plan_chain(job.request) is not None:
-            needs.add("svi")  # a clip of a long video: only hosts with the SVI LoRAs
-        if job.mode is Mode.ANIMATE2:
-            needs.add("animate2")  # only hosts with its model; on core nodes everywhere
-        elif job.mode.value in MODE_FEATURES:
-            needs.add(job.mode.value)  # a wrapper host, or a native one with the mode's files
-        if "svi" in needs:
-            needs.add("wrapper")  # what ComfyUI's own nodes do not make here
-        return Entry(job.seq, job.id, job.user, job.mode, job.created_at, cost, frozenset(needs))
+    def entry(self, job: Job | Queued) -> Entry:
+        slim = job if isinstance(job, Queued) else Queued.of(job)
+        cost = self._estimator.cost(slim.mode, slim.work)
+        return Entry(slim.seq, slim.id, slim.user, slim.mode, slim.created_at, cost, slim.needs)
+
+    def back(self, job_id: str) -> None:
+        """A job taken from the queue to start, that did not: back in its place, if it is
+        still queued."""
+        held = self._jobs.get(job_id)
+        if held is not None and held.status is JobStatus.QUEUED:
+            self.push(held)
+            self._wake.set()
 
     async def requeue(self, job: Job, why: str) -> None:
         """Send a job back to the queue, or fail it once it has had `max_attempts` runs."""
@@ -187,3 +259,9 @@ class Ledger:
         await self._store.update(job, "status", "error", "finished_at")
         self.emit(job, JobFailed(reason))
         self.retire(job)
+
+
+def _retrieved(future: asyncio.Future[Job | None]) -> None:
+    """A read nobody waits for any more must not log 'exception never retrieved'."""
+    if not future.cancelled():
+        future.exception()

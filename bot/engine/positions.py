@@ -14,6 +14,7 @@ from bot.engine.events import JobAccepted, PositionChanged
 from bot.engine.hosts import HostPool
 from bot.engine.jobs import Job, JobStatus, JobView
 from bot.engine.scheduler import FairQueue
+from bot.engine.slim import Queued
 
 # Worth a message: a place among the last few, or a move of at least 10 %.
 ANNOUNCE_NEAR = 10
@@ -52,10 +53,15 @@ class Board:
             total += Estimator.remaining(cost, now - (job.started_at or now), job.progress)
         return total
 
-    def eta(self, job: Job, position: int | None, now: float | None = None) -> float | None:
+    def eta(
+        self, job: Job | Queued, position: int | None, now: float | None = None
+    ) -> float | None:
         now = time.time() if now is None else now
-        own = self._estimator.cost(job.mode, work(job.request), job.host)
-        if job.status is JobStatus.RUNNING:
+        if isinstance(job, Queued):
+            own = self._estimator.cost(job.mode, job.work)
+        else:
+            own = self._estimator.cost(job.mode, work(job.request), job.host)
+        if job.status is JobStatus.RUNNING and isinstance(job, Job):
             return Estimator.remaining(own, now - (job.started_at or now), job.progress)
         if job.status is not JobStatus.QUEUED or position is None:
             return None
@@ -63,8 +69,11 @@ class Board:
         mean = queue.total_cost / len(queue) if len(queue) else own
         return Estimator.queued(position, mean, own, self.busy_seconds(now), self._hosts.capacity())
 
-    def view(self, job: Job) -> JobView:
+    def view(self, job: Job | Queued) -> JobView:
         position = self._queue.position(job.id) if job.status is JobStatus.QUEUED else None
+        eta = _round(self.eta(job, position))
+        if isinstance(job, Queued):
+            return JobView(job.id, job.mode, job.status, position, 0.0, 0, 0, eta, None, job.prompt)
         return JobView(
             id=job.id,
             mode=job.mode,
@@ -73,7 +82,7 @@ class Board:
             progress=job.progress,
             step=job.progress_step,
             steps=job.progress_steps,
-            eta_seconds=_round(self.eta(job, position)),
+            eta_seconds=eta,
             host=job.host,
             prompt=job.request.prompt,
         )

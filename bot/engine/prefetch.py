@@ -77,7 +77,7 @@ class Prefetch:
                 self._drop(host.name)
                 continue
             taken.add(choice[0].job_id)
-            self._upload(host, self._ledger[choice[0].job_id])
+            self._upload(host, choice[0].job_id)
 
     def claim(self, host: str, job_id: str) -> Uploads | None:
         """The upload made ahead for `job_id` on `host`, now that it starts there."""
@@ -95,16 +95,22 @@ class Prefetch:
         for host in list(self._ahead):
             self._drop(host)
 
-    def _upload(self, host: Host, job: Job) -> None:
+    def _upload(self, host: Host, job_id: str) -> None:
         ahead = self._ahead.get(host.name)
-        if ahead is not None and ahead[0] == job.id:
+        if ahead is not None and ahead[0] == job_id:
             return
         self._drop(host.name)
-        log.debug("uploading the inputs of job %s to %s ahead", job.id, host.name)
-        prepared = PreparedJob(job.request, job.files)
-        task = asyncio.create_task(upload_inputs(prepared, host.client), name=f"ahead-{job.id}")
+        log.debug("uploading the inputs of job %s to %s ahead", job_id, host.name)
+        task = asyncio.create_task(self._inputs(host, job_id), name=f"ahead-{job_id}")
         task.add_done_callback(_quiet)
-        self._ahead[host.name] = (job.id, task)
+        self._ahead[host.name] = (job_id, task)
+
+    async def _inputs(self, host: Host, job_id: str) -> dict[Path, str]:
+        """Upload the job's inputs (a queued one is read whole from the store, not held)."""
+        job = await self._ledger.whole(job_id)
+        if job is None:
+            return {}
+        return await upload_inputs(PreparedJob(job.request, job.files), host.client)
 
     def _drop(self, host: str) -> None:
         ahead = self._ahead.pop(host, None)

@@ -1,6 +1,7 @@
 """What to do, after a start, with the jobs a previous run left unfinished.
 
-- queued: back in the queue, in their original order;
+- queued: back in the queue, in their original order, as `Queued` records (read whole when
+  they start);
 - running with a prompt id on a known, up host: re-attached (followed to the end, or fetched
   if it finished while the bot was down); submitted now if the host does not have that
   prompt (the bot stopped between committing the id and sending it, or ComfyUI restarted);
@@ -21,6 +22,7 @@ from bot.engine.hosts import HostPool
 from bot.engine.jobs import Job, JobStatus
 from bot.engine.ledger import Ledger
 from bot.engine.runs import Runs, Spawn
+from bot.engine.slim import Queued
 from bot.engine.store import JobStore
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,12 @@ def plan_recovery(jobs: list[Job], hosts: HostPool) -> RecoveryPlan:
     return plan
 
 
+def merge_by_seq(whole: list[Job], records: list[Queued]) -> list[Job | Queued]:
+    """Queued jobs read whole (rows from before records) and as records, oldest first."""
+    merged: list[Job | Queued] = [*whole, *records]
+    return merged if not whole else sorted(merged, key=lambda j: j.seq)
+
+
 async def recover(
     store: JobStore,
     hosts: HostPool,
@@ -58,11 +66,14 @@ async def recover(
     spawn: Spawn,
 ) -> None:
     """Take up the unfinished jobs in `store` as `plan_recovery` sorts them."""
-    plan = plan_recovery(await store.active(), hosts)
+    queued = await store.queued()  # as records: read whole when each starts
+    plan = plan_recovery(await store.unfinished(), hosts)
     for job in plan.queue + plan.requeue + plan.reattach + plan.deliver:
         ledger.track(job)
-    for job in plan.queue:
-        ledger.push(job)
+    for record in queued:
+        ledger.track(record)
+    for one in merge_by_seq(plan.queue, queued):
+        ledger.push(one)
     for job in plan.requeue:
         # The run was cut short by the restart, not by its host: it does not count.
         job.attempts = max(0, job.attempts - 1)
@@ -74,10 +85,10 @@ async def recover(
         runs.start(job, hosts[job.host], reattach=True)
     for job in plan.deliver:
         spawn(delivery.redeliver(job), f"redeliver-{job.id}")
-    if plan.queue or plan.requeue or plan.reattach or plan.deliver:
+    if queued or plan.queue or plan.requeue or plan.reattach or plan.deliver:
         log.warning(
             "recovered %d queued, %d requeued, %d re-attached, %d to deliver",
-            len(plan.queue),
+            len(plan.queue) + len(queued),
             len(plan.requeue),
             len(plan.reattach),
             len(plan.deliver),

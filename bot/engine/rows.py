@@ -13,7 +13,8 @@ from typing import Any, Protocol
 
 from bot.chain import ClipMade
 from bot.engine.jobs import Batch, Job, JobStatus
-from bot.request import FileSet, JobRequest
+from bot.engine.slim import Queued, Shared, needs_text
+from bot.request import FileSet, JobRequest, Mode
 
 
 class Row(Protocol):
@@ -24,6 +25,7 @@ class Row(Protocol):
 
 def insert_values(job: Job) -> tuple[Any, ...]:
     """A new job's values, in the order of `INSERT_COLUMNS`."""
+    slim = Queued.of(job)
     return (
         job.id,
         job.platform,
@@ -38,13 +40,18 @@ def insert_values(job: Job) -> tuple[Any, ...]:
         job.attempts,
         job.created_at,
         None if job.batch is None else json.dumps(dataclasses.astuple(job.batch)),
+        slim.work,
+        needs_text(slim.needs),
+        slim.prompt,
     )
 
 
 INSERT_COLUMNS = (
     "id, platform, user_id, chat_id, reply_target, mode, request, files, work_dir, status, "
-    "attempts, created_at, batch"
+    "attempts, created_at, batch, work, needs, preview"
 )
+# The columns of a queued job's `Queued` record (`queued_from_row`).
+QUEUED_COLUMNS = "id, platform, user_id, seq, mode, created_at, work, needs, preview"
 
 
 def column_value(name: str, value: Any) -> Any:
@@ -93,6 +100,20 @@ def job_from_row(row: Row) -> Job:
         workflow=json.loads(row["workflow"]) if row["workflow"] else {},
         batch=Batch(*json.loads(row["batch"])) if row["batch"] else None,
         clips=[ClipMade(**clip) for clip in json.loads(row["clips"])] if row["clips"] else [],
+    )
+
+
+def queued_from_row(row: Row, shared: Shared) -> Queued:
+    """The `Queued` record a row of `QUEUED_COLUMNS` holds (`work` not NULL)."""
+    return Queued(
+        row["id"],
+        shared.user(row["platform"], row["user_id"]),
+        int(row["seq"]),
+        Mode(row["mode"]),
+        float(row["created_at"]),
+        float(row["work"]),
+        shared.needs(row["needs"]),
+        row["preview"],
     )
 
 

@@ -29,6 +29,7 @@ from bot.engine.hosts import Host, HostPool
 from bot.engine.jobs import Job, JobStatus
 from bot.engine.ledger import Ledger
 from bot.engine.prefetch import Prefetch, Uploads, uploaded
+from bot.engine.slim import Queued
 from bot.engine.store import JobStore
 from bot.errors import LostLeadership, UserError
 from bot.fetch import VideoNotFetched
@@ -84,7 +85,9 @@ class Halted(Exception):
 
 @dataclass(eq=False)
 class Run:
-    job: Job
+    job_id: str
+    user: str
+    job: Job | None  # None while a queued job is read whole from the store
     host: Host
     reattach: bool
     task: asyncio.Task[None] | None = None
@@ -124,23 +127,22 @@ class Runs:
         return len(self._runs)
 
     def jobs(self) -> Iterator[Job]:
-        return (r.job for r in self._runs.values())
+        return (r.job for r in self._runs.values() if r.job is not None)
 
     def running_for(self, user: str) -> int:
         return self._by_user[user]
 
-    def start(self, job: Job, host: Host, *, reattach: bool) -> None:
-        """Run `job` on `host`; `reattach` follows a prompt submitted before a restart."""
-        if not reattach:
-            job.status, job.host = JobStatus.RUNNING, host.name
-            if not job.clips:  # a long video started with its first clip
-                job.started_at = time.time()
-            job.attempts += 1
-            job.progress, job.progress_step, job.progress_steps, job.error = 0.0, 0, 0, None
+    def start(self, job: Job | Queued, host: Host, *, reattach: bool) -> None:
+        """Run `job` on `host`; `reattach` follows a prompt submitted before a restart. A job
+        held as its record takes its place on the host now and is read whole first."""
+        whole = job if isinstance(job, Job) else None
+        if whole is not None and not reattach:
+            _begin(whole, host)
         host.running.add(job.id)
         host.last_mode = job.mode
         self._by_user[job.user] += 1
-        run = Run(job, host, reattach, uploads=self._prefetch.claim(host.name, job.id))
+        uploads = self._prefetch.claim(host.name, job.id)
+        run = Run(job.id, job.user, whole, host, reattach, uploads=uploads)
         self._runs[job.id] = run
         run.task = self._spawn(self._run(run), f"job-{job.id}")
 
@@ -169,21 +171,50 @@ class Runs:
 
     def _free_host(self, run: Run) -> None:
         """The GPU is done with `run`: its host may start the next job during the download."""
-        if run.job.id in run.host.running:
-            run.host.running.discard(run.job.id)
+        if run.job_id in run.host.running:
+            run.host.running.discard(run.job_id)
             self._wake.set()
 
     def _release(self, run: Run) -> None:
-        if self._runs.pop(run.job.id, None) is None:
+        if self._runs.pop(run.job_id, None) is None:
             return
-        run.host.running.discard(run.job.id)
-        self._by_user[run.job.user] -= 1
-        if self._by_user[run.job.user] <= 0:
-            del self._by_user[run.job.user]
+        run.host.running.discard(run.job_id)
+        self._by_user[run.user] -= 1
+        if self._by_user[run.user] <= 0:
+            del self._by_user[run.user]
         self._wake.set()
 
+    async def _whole(self, run: Run) -> Job | None:
+        """The job of a run that began as a queued record, read whole and marked running;
+        None (the run released) when it does not start after all."""
+        try:
+            job = await self._ledger.full(run.job_id)
+        except asyncio.CancelledError:
+            self._release(run)
+            if run.halt is None:
+                raise  # the engine is stopping: the row stays queued
+            self._ledger.back(run.job_id)  # its host went down before it began
+            return None
+        except Exception:
+            # Not put back (it would be tried again at once): the next start takes it up.
+            log.exception("job %s could not be read to start; it stays queued", run.job_id)
+            self._release(run)
+            held = self._ledger.get(run.job_id)
+            if held is not None:
+                self._ledger.retire(held)
+            return None
+        if job is None or job.status is not JobStatus.QUEUED:
+            self._release(run)  # cancelled meanwhile
+            return None
+        _begin(job, run.host)
+        run.job = job
+        return job
+
     async def _run(self, run: Run) -> None:
-        job, host = run.job, run.host
+        job = run.job if run.job is not None else await self._whole(run)
+        if job is None:
+            return
+        host = run.host
         # This task's own context: every line logged while the job runs names it.
         JOB_CONTEXT.set({"job": job.id, "user": job.user, "host": host.name})
         try:
@@ -214,6 +245,7 @@ class Runs:
     async def _execute(self, run: Run) -> RunResult:
         """Run the job through the run path; a committed prompt id is re-attached to."""
         job, host = run.job, run.host
+        assert job is not None
         hooks = Hooks(
             on_staged=lambda submission: self._on_staged(job, submission),
             on_submitted=lambda submission: self._on_submitted(job, host, submission),
@@ -274,6 +306,15 @@ class Runs:
             await self._ledger.requeue(job, reason)
         else:
             await self._ledger.fail(job, reason)
+
+
+def _begin(job: Job, host: Host) -> None:
+    """What starting a run on `host` changes in the job (committed when it is staged)."""
+    job.status, job.host = JobStatus.RUNNING, host.name
+    if not job.clips:  # a long video started with its first clip
+        job.started_at = time.time()
+    job.attempts += 1
+    job.progress, job.progress_step, job.progress_steps, job.error = 0.0, 0, 0, None
 
 
 def prepared_latent(job: Job) -> Path:

@@ -19,9 +19,10 @@ from bot.request import Mode
 AFFINITY_SCAN = 500
 
 
-@dataclass(order=True)
+@dataclass(order=True, slots=True)
 class Entry:
-    """One queued job as the scheduler sees it. Ordered by `seq` (FIFO)."""
+    """One queued job as the scheduler sees it. Ordered by `seq` (FIFO). One per queued job:
+    its attributes in slots, not a dict."""
 
     seq: int
     job_id: str = field(compare=False)

@@ -22,7 +22,16 @@ from typing import Any, Literal, Protocol
 
 from bot.dburl import PostgresUrl
 from bot.engine.jobs import ACTIVE, Job, JobStatus
-from bot.engine.rows import INSERT_COLUMNS, Row, column_value, insert_values, job_from_row
+from bot.engine.rows import (
+    INSERT_COLUMNS,
+    QUEUED_COLUMNS,
+    Row,
+    column_value,
+    insert_values,
+    job_from_row,
+    queued_from_row,
+)
+from bot.engine.slim import Queued, Shared
 from bot.request import Mode
 
 # Columns the engine may change after a job was added.
@@ -133,7 +142,7 @@ class JobStore(ABC):
 
     async def add_all(self, jobs: Sequence[Job]) -> None:
         """Insert new jobs in one statement (all of them or none); sets each `job.seq`."""
-        row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        row = f"({', '.join('?' * (INSERT_COLUMNS.count(',') + 1))})"
         values = [value for job in jobs for value in insert_values(job)]
         rows = await self._rows(
             f"INSERT INTO jobs ({INSERT_COLUMNS}) "
@@ -186,6 +195,32 @@ class JobStore(ABC):
         """Every queued, running or delivering job, oldest first."""
         return await self._select(
             "WHERE status IN (?, ?, ?) ORDER BY seq", [s.value for s in ACTIVE]
+        )
+
+    async def queued(self, chunk: int = 5000) -> list[Queued]:
+        """Every queued job as its `Queued` record, oldest first; read `chunk` rows at a time
+        (rows and records are not held all at once). Rows stored before these records existed
+        (no `work`) are not among them: `unfinished` reads those in full."""
+        out: list[Queued] = []
+        shared = Shared()
+        last = -1
+        while True:
+            rows = await self._rows(
+                f"SELECT {QUEUED_COLUMNS} FROM jobs WHERE status = ? AND seq > ? "
+                "AND work IS NOT NULL ORDER BY seq LIMIT ?",
+                (JobStatus.QUEUED.value, last, chunk),
+            )
+            out.extend(queued_from_row(row, shared) for row in rows)
+            if len(rows) < chunk:
+                return out
+            last = out[-1].seq
+
+    async def unfinished(self) -> list[Job]:
+        """In full, oldest first: the running and delivering jobs, and the queued ones that
+        `queued` leaves out (stored before `Queued` records existed)."""
+        return await self._select(
+            "WHERE status IN (?, ?) OR (status = ? AND work IS NULL) ORDER BY seq",
+            [JobStatus.RUNNING.value, JobStatus.DELIVERING.value, JobStatus.QUEUED.value],
         )
 
     async def recent(self, limit: int = 50) -> list[Job]:

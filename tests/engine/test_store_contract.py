@@ -10,7 +10,9 @@ import pytest
 
 from bot.chain import ClipMade
 from bot.dburl import PostgresUrl
+from bot.engine.eta import work
 from bot.engine.jobs import Batch, Job, JobStatus
+from bot.engine.slim import PREVIEW, needs
 from bot.engine.store import JobStore
 from bot.request import FileSet, InputFiles
 from tests.factories import make_params, make_request
@@ -113,3 +115,28 @@ async def test_a_second_add_of_one_id_fails_and_adds_nothing(
     with pytest.raises(Exception, match=r"(?i)unique"):
         await store.add_all([_job("x2", tmp_path), _job("x1", tmp_path)])
     assert await store.get("x2") is None
+
+
+async def test_queued_records_and_the_rows_read_whole(store: JobStore, tmp_path: Path) -> None:
+    jobs = [_job(f"q{i}", tmp_path, user=f"u{i % 2}", created_at=NOW + i) for i in range(7)]
+    jobs[3].request = jobs[3].request.model_copy(update={"prompt": "x" * 500})
+    await store.add_all(jobs)
+    jobs[1].status = JobStatus.RUNNING
+    jobs[2].status = JobStatus.DONE
+    jobs[5].status = JobStatus.DELIVERING
+    for job in jobs[1:3] + jobs[5:6]:
+        await store.update(job, "status")
+    # Read a few rows at a time: the records come in order across the chunks.
+    records = await store.queued(chunk=2)
+    assert [r.id for r in records] == ["q0", "q3", "q4", "q6"]
+    first, long = records[0], records[1]
+    assert (first.user, first.seq, first.mode, first.created_at) == (
+        "test:u0",
+        jobs[0].seq,
+        jobs[0].mode,
+        NOW,
+    )
+    assert first.work == work(jobs[0].request) and first.needs == needs(jobs[0].request)
+    assert first.prompt == jobs[0].request.prompt and long.prompt == "x" * PREVIEW
+    assert records[2].user is records[0].user  # one string per user, however many jobs
+    assert [j.id for j in await store.unfinished()] == ["q1", "q5"]

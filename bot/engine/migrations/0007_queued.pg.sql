@@ -1,0 +1,4 @@
+-- PostgreSQL's form of 0007_queued.sql (DOUBLE PRECISION where SQLite has REAL).
+ALTER TABLE jobs ADD COLUMN work DOUBLE PRECISION;
+ALTER TABLE jobs ADD COLUMN needs TEXT;
+ALTER TABLE jobs ADD COLUMN preview TEXT;
