@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.engine.jobs import Job
 from bot.engine.store import JobStore
 from bot.logs import announce
+from bot.memory import tune
 
 ALONE = "no chat platform configured; running the engine alone"
 # `serve`'s exit status when another process took the leadership over (EX_TEMPFAIL): its
@@ -26,6 +27,8 @@ STEPPED_DOWN = 75
 async def serve(args: argparse.Namespace, config: Config | None) -> int:
     """Start the engine and the configured front ends; stop cleanly on SIGINT or SIGTERM."""
     assert config is not None
+    # Before any thread starts: the media workers' arenas would grow with the jobs.
+    tune()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
