@@ -58,6 +58,7 @@ class Lease:
         self.generation: int | None = None  # set while leading
         self.lost = asyncio.Event()
         self.why_lost = ""
+        self.renewed = asyncio.Event()  # set at each renewal (clear it to wait for the next)
         self._db: Connection | None = None
         self._renewing: asyncio.Task[None] | None = None
 
@@ -149,7 +150,9 @@ class Lease:
                 continue
             if row is None:
                 self.lose("the lease expired before it was renewed (another process may lead)")
+                continue
             renewed = time.monotonic()
+            self.renewed.set()
 
     def _term(self) -> timedelta:
         return timedelta(seconds=self.seconds)
