@@ -18,12 +18,19 @@ async def test_a_failed_run_stops_its_engine_and_closes_its_store(tmp_path: Path
     # Three jobs of one user where one may queue two: the third submit is refused.
     args = argparse.Namespace(jobs=3, users=1, queries=2, batch=1)
     config = bench_config(tmp_path, [UNREACHABLE], health_interval=3600.0, max_queued_per_user=2)
+    before = set(threading.enumerate())  # an earlier test's threads are not this run's
     with pytest.raises(LimitError):
         await measure(args, config, tmp_path)
     others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     assert others == []  # the engine's dispatcher and health checks ended
-    # The store's connection thread ended (it would keep the process alive).
-    assert not [t for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+    # The store's connection thread ends (it would keep the process alive): a closed store's
+    # thread finishes its last message just after `close` returns, so it is waited for.
+    workers = [
+        t for t in set(threading.enumerate()) - before if "_connection_worker_thread" in t.name
+    ]
+    for worker in workers:
+        await asyncio.to_thread(worker.join, 30)
+    assert not [t for t in workers if t.is_alive()]
 
 
 def test_disk_usage_counts_blocks_as_du_does(tmp_path: Path) -> None:
